@@ -1,0 +1,80 @@
+"""One exception tree for sloctl. The CLI maps it to exit codes, HTTP handlers to JSON errors.
+
+Every message says what was wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_BREACH = 1  # --fail-on given and an SLO breaches or an alert fires
+EXIT_USAGE = 2  # bad command line, settings or spec
+EXIT_BACKEND = 3  # a backend is unreachable
+
+
+class SloctlError(Exception):
+    """Base class of every error sloctl raises on purpose."""
+
+    exit_code = EXIT_USAGE
+
+
+class SettingsError(SloctlError):
+    """The settings file or a SLOCTL_* variable is invalid."""
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One problem in one spec file, located by field path and line."""
+
+    file: str
+    path: str  # dotted field path, e.g. "spec.indicator.latency.threshold"
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path or '<document>'}: {self.message}"
+
+
+class SpecError(SloctlError):
+    """One or more SLO spec files are invalid. Nothing from them was loaded."""
+
+    def __init__(self, problems: list[SpecProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class BackendError(SloctlError):
+    """A backend answered with an error, garbage, or not at all."""
+
+    exit_code = EXIT_BACKEND
+
+    def __init__(self, backend: str, message: str, *, query: str | None = None):
+        self.backend = backend
+        self.query = query
+        super().__init__(f"{backend}: {message}")
+
+
+class BackendUnreachable(BackendError):
+    """Connection refused, DNS failure or timeout."""
+
+
+class BackendQueryError(BackendError):
+    """The backend rejected the query (4xx/5xx with an error body)."""
+
+    def __init__(
+        self, backend: str, message: str, *, status: int, error_type: str | None = None,
+        query: str | None = None,
+    ):
+        self.status = status
+        self.error_type = error_type
+        super().__init__(backend, message, query=query)
+
+
+class BackendProtocolError(BackendError):
+    """The backend answered something that is not the documented format."""
+
+
+class StoreError(SloctlError):
+    """The store could not be opened or written."""
