@@ -1,0 +1,48 @@
+"""Shared set-up of CLI commands: settings, specs, store, backend, engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sloctl.service.engine import Engine
+from sloctl.settings import Settings, load_settings
+from sloctl.sources.prometheus import PrometheusSource
+from sloctl.spec.loader import load_specs
+from sloctl.spec.models import SLOSpec
+from sloctl.store import Store
+
+
+@dataclass
+class Context:
+    """Lazily built objects shared by one CLI invocation."""
+
+    config: Path | None = None
+    _settings: Settings | None = None
+    _store: Store | None = None
+    spec_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.settings.store_url)
+        return self._store
+
+    def specs(self) -> list[SLOSpec]:
+        """Specs from --spec paths, else from the settings' ``specs``."""
+        paths = self.spec_paths or list(self.settings.specs)
+        return load_specs(paths) if paths else []
+
+    def engine(self) -> tuple[Engine, PrometheusSource]:
+        source = PrometheusSource(self.settings.prometheus)
+        return Engine(self.settings, self.specs(), source, self.store), source
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()

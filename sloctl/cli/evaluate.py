@@ -1,0 +1,150 @@
+"""`sloctl eval` (one cycle now or at a past instant) and `sloctl serve` (every interval)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sloctl.cli import status as status_cmd
+from sloctl.cli.common import FailOn, OutputFormat, OutputOption, SpecOption, exit_for, get_ctx
+from sloctl.core.types import Evaluation
+from sloctl.errors import EXIT_BACKEND, SloctlError
+from sloctl.service.scheduler import CycleScheduler
+from sloctl.spec.durations import parse_duration
+
+err = Console(stderr=True)
+log = logging.getLogger(__name__)
+
+_RELATIVE = re.compile(r"^-\s*(.+)$")
+
+
+def parse_at(text: str, now: datetime | None = None) -> datetime:
+    """Parse --at: ISO 8601 (naive = UTC), unix seconds, or relative like '-2h' / '-1d12h'."""
+    now = now or datetime.now(UTC)
+    text = text.strip()
+    m = _RELATIVE.match(text)
+    try:
+        if m:
+            return now - timedelta(seconds=parse_duration(m.group(1)))
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return datetime.fromtimestamp(float(text), UTC)
+        at = datetime.fromisoformat(text)
+    except (ValueError, SloctlError) as exc:
+        raise typer.BadParameter(
+            f"cannot read time {text!r} ({exc}); use ISO 8601 like 2026-11-20T14:00:00Z, "
+            "unix seconds, or a relative time like -2h"
+        ) from exc
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _run_with_progress(
+    ctx_obj: object, at: datetime | None, quiet: bool
+) -> tuple[Evaluation, bool]:
+    """Run one cycle; returns it and whether Prometheus was unreachable."""
+    ctx = get_ctx(ctx_obj)
+    engine, source = ctx.engine()
+    try:
+        if quiet:
+            return engine.run_cycle(at), engine.last_unreachable
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("querying Prometheus", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                desc = "querying Prometheus" if stage == "query" else "saving to the store"
+                bar.update(task, description=desc, completed=done, total=total)
+
+            ev = engine.run_cycle(at, progress=progress)
+            return ev, engine.last_unreachable
+    finally:
+        source.close()
+
+
+def eval_command(
+    ctx: typer.Context,
+    at: Annotated[str | None, typer.Option(
+        "--at", help="Evaluate as of this instant (ISO 8601, unix seconds, or -2h): every query "
+        "uses this timestamp, so history can be backfilled and results reproduced.")] = None,
+    output: OutputOption = OutputFormat.table,
+    fail_on: FailOn = None,
+    spec: SpecOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run one evaluation cycle now (or --at a past instant), store it, and show the status.
+
+    Every SLO, golden signal and default alert rule is evaluated with one batch of concurrent
+    Prometheus queries at a single timestamp. Exit codes: 0 ok, 1 --fail-on matched,
+    2 usage or spec error, 3 Prometheus unreachable.
+
+    Examples:
+
+      sloctl eval
+
+      sloctl eval --at 2026-11-20T14:00:00Z --output json
+
+      sloctl eval --at -6h --fail-on breach
+    """
+    c = get_ctx(ctx.obj)
+    if spec:
+        c.spec_paths = spec
+    when = parse_at(at) if at else None
+    ev, unreachable = _run_with_progress(ctx.obj, when, quiet or output != OutputFormat.table)
+    status_cmd.show_evaluation(ev, output)
+    if not quiet and output == OutputFormat.table:
+        err.print(f"[dim]{ev.query_count} queries in "
+                  f"{(ev.finished_at - ev.started_at).total_seconds():.2f} s; "
+                  f"stored in {c.settings.store_url}[/dim]")
+    if unreachable:
+        err.print(f"[bold red]Prometheus unreachable[/]: {ev.problems[0] if ev.problems else ''}")
+        raise typer.Exit(EXIT_BACKEND)
+    raise typer.Exit(exit_for(ev, fail_on))
+
+
+def serve_command(
+    ctx: typer.Context,
+    spec: SpecOption = None,
+    interval: Annotated[int | None, typer.Option(
+        help="Seconds between cycles (default: settings interval_seconds, 60).")] = None,
+) -> None:
+    """Evaluate every interval until Ctrl-C or SIGTERM, storing every result.
+
+    One cycle runs at a time; missed cycles are coalesced; a failing backend makes values
+    unknown for that cycle and the next cycle recovers. Stop with Ctrl-C: the running cycle
+    completes first.
+    """
+    c = get_ctx(ctx.obj)
+    if spec:
+        c.spec_paths = spec
+    logging.basicConfig(level=c.settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine, source = c.engine()
+    every = interval or c.settings.interval_seconds
+
+    def cycle() -> None:
+        ev = engine.run_cycle()
+        firing = sum(1 for a in ev.alerts if a.state.value == "firing")
+        log.info("evaluated %d SLOs, %d signals, %d alerts firing, %d problems in %.2f s",
+                 len(ev.slos), len(ev.signals), firing, len(ev.problems),
+                 (ev.finished_at - ev.started_at).total_seconds())
+        for p in ev.problems:
+            log.warning("problem: %s", p)
+
+    err.print(f"sloctl serve: {len(engine.specs)} SLOs every {every} s against "
+              f"{c.settings.prometheus.url}; store {c.settings.store_url}. Ctrl-C stops.")
+    CycleScheduler(cycle, every).run_forever(extra_stop=source.close)
+    err.print("sloctl serve: stopped")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)
+    app.command("serve")(serve_command)
+
+
+__all__ = ["Path", "parse_at", "register"]

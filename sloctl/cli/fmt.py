@@ -1,0 +1,85 @@
+"""Small formatting helpers shared by the CLI commands (colours, units, JSON)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sloctl.core.types import AlertState
+
+
+def pct(x: float | None, digits: int = 3) -> str:
+    """0.99512 -> '99.512%'; None -> 'unknown'."""
+    return "unknown" if x is None else f"{x * 100:.{digits}f}%"
+
+
+def num(x: float | None, digits: int = 2) -> str:
+    return "unknown" if x is None else f"{x:.{digits}f}"
+
+
+def seconds_ms(x: float | None) -> str:
+    return "unknown" if x is None else f"{x * 1000:.0f} ms"
+
+
+def minutes(x: float | None) -> str:
+    if x is None:
+        return "unknown"
+    sign = "-" if x < 0 else ""
+    m = abs(x)
+    if m >= 1440:
+        return f"{sign}{m / 1440:.1f} d"
+    if m >= 120:
+        return f"{sign}{m / 60:.1f} h"
+    return f"{sign}{m:.0f} min"
+
+
+def budget_style(remaining: float | None) -> str:
+    if remaining is None:
+        return "dim"
+    if remaining <= 0:
+        return "bold red"
+    if remaining < 0.25:
+        return "yellow"
+    return "green"
+
+
+def burn_style(burn: float | None, factor: float = 1.0) -> str:
+    if burn is None:
+        return "dim"
+    if burn > 14.4:
+        return "bold red"
+    if burn > factor:
+        return "yellow"
+    return "green"
+
+
+STATE_STYLE = {
+    AlertState.FIRING: "bold red",
+    AlertState.PENDING: "yellow",
+    AlertState.RESOLVED: "cyan",
+    AlertState.INACTIVE: "green",
+}
+
+
+def when(at: datetime | None) -> str:
+    return "-" if at is None else at.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _default(o: Any) -> Any:
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return {f.name: getattr(o, f.name) for f in dataclasses.fields(o)}
+    if isinstance(o, datetime):
+        return o.isoformat()
+    if isinstance(o, Enum):
+        return o.value
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def to_json(obj: Any) -> str:
+    """JSON of dataclasses, datetimes and enums (NaN-free: unknown values are null)."""
+    return json.dumps(obj, default=_default, indent=2, allow_nan=False)

@@ -1,0 +1,83 @@
+"""The `sloctl` command line: thin formatting over the engine, store and spec loader.
+
+Exit codes: 0 ok; 1 --fail-on matched (an SLO breaches or an alert fires); 2 usage, settings or
+spec error; 3 a backend is unreachable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+from rich.console import Console
+
+from sloctl import __version__
+from sloctl.cli import evaluate, status, validate
+from sloctl.cli.context import Context
+from sloctl.errors import SloctlError, SpecError
+
+err = Console(stderr=True)
+
+class SloctlGroup(TyperGroup):
+    """Maps sloctl's typed errors to clear messages and documented exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SpecError as exc:
+            for p in exc.problems:
+                err.print(f"[red]{p}[/]")
+            err.print(f"[red]{len(exc.problems)} problem(s) in the SLO specs; nothing was "
+                      "loaded.[/] Run [bold]sloctl validate[/] on them.")
+            ctx.exit(exc.exit_code)
+        except SloctlError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            ctx.exit(exc.exit_code)
+
+
+app = typer.Typer(
+    cls=SloctlGroup,
+    name="sloctl",
+    help="SLOs, error budgets, burn rates and golden signals from Prometheus, for on-call "
+    "engineers.\n\nExit codes: 0 ok, 1 --fail-on matched, 2 usage/spec error, "
+    "3 backend unreachable.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"sloctl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", envvar="SLOCTL_CONFIG",
+        help="Settings file (default ./sloctl.yaml if present).")] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """Settings come from sloctl.yaml and SLOCTL_* variables (see the README)."""
+    ctx.obj = Context(config=config)
+    ctx.call_on_close(ctx.obj.close)
+
+
+evaluate.register(app)
+status.register(app)
+validate.register(app)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

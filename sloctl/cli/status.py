@@ -1,0 +1,204 @@
+"""`sloctl status`, `sloctl slo show NAME` and `sloctl signals [SERVICE]`: read the store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sloctl.cli import fmt
+from sloctl.cli.common import FailOn, OutputFormat, OutputOption, exit_for, get_ctx
+from sloctl.core.types import AlertState, Evaluation, Signal, SLOStatus, window_name
+from sloctl.errors import EXIT_USAGE
+
+out = Console()
+err = Console(stderr=True)
+
+STATUS_WINDOWS = (3600, 21600, 86400, 259200)
+
+
+def _latest(ctx: typer.Context) -> Evaluation:
+    ev = get_ctx(ctx.obj).store.latest_evaluation()
+    if ev is None:
+        err.print("[yellow]The store holds no evaluation yet.[/] Run [bold]sloctl eval[/] once, "
+                  "or [bold]sloctl serve[/] to evaluate every interval.")
+        raise typer.Exit(EXIT_USAGE)
+    return ev
+
+
+def _alert_state(ev: Evaluation, slo_id: str) -> AlertState:
+    states = [a.state for a in ev.alerts if a.slo_id == slo_id]
+    for s in (AlertState.FIRING, AlertState.PENDING, AlertState.RESOLVED):
+        if s in states:
+            return s
+    return AlertState.INACTIVE
+
+
+def slo_table(ev: Evaluation) -> Table:
+    """The status table: one row per SLO."""
+    t = Table(title=f"SLOs at {fmt.when(ev.at)}", header_style="bold")
+    for col in ("SLO", "objective", "window", "SLI", "budget left", "minutes left"):
+        t.add_column(col, justify="right" if col != "SLO" else "left")
+    for w in STATUS_WINDOWS:
+        t.add_column(f"burn {window_name(w)}", justify="right")
+    t.add_column("alert")
+    for s in ev.slos:
+        sli_style = "dim" if s.sli is None else ("red" if s.breaching else "green")
+        cells = [
+            s.slo_id,
+            fmt.pct(s.objective, 2),
+            window_name(s.period),
+            f"[{sli_style}]{fmt.pct(s.sli)}[/]",
+            f"[{fmt.budget_style(s.budget_remaining)}]{fmt.pct(s.budget_remaining, 1)}[/]",
+            fmt.minutes(s.budget_remaining_minutes),
+        ]
+        for w in STATUS_WINDOWS:
+            wr = s.window(w)
+            burn = wr.burn_rate if wr else None
+            cells.append(f"[{fmt.burn_style(burn)}]{fmt.num(burn)}[/]")
+        state = _alert_state(ev, s.slo_id)
+        cells.append(f"[{fmt.STATE_STYLE[state]}]{state.value}[/]")
+        t.add_row(*cells)
+    return t
+
+
+def alerts_table(ev: Evaluation) -> Table | None:
+    active = [a for a in ev.alerts if a.state != AlertState.INACTIVE]
+    if not active:
+        return None
+    t = Table(title="Alerts", header_style="bold")
+    for col in ("alert", "service", "severity", "state", "value", "threshold", "since"):
+        t.add_column(col)
+    for a in active:
+        is_latency = a.rule == "latency_p95"
+        value = fmt.seconds_ms(a.value) if is_latency else (
+            fmt.pct(a.value) if a.rule == "error_ratio" else fmt.num(a.value))
+        thr = fmt.seconds_ms(a.threshold) if is_latency else (
+            fmt.pct(a.threshold) if a.rule == "error_ratio" else f"{a.threshold:g}x")
+        t.add_row(a.key, a.service, a.severity, f"[{fmt.STATE_STYLE[a.state]}]{a.state.value}[/]",
+                  value, thr, fmt.when(a.active_since))
+    return t
+
+
+def show_evaluation(ev: Evaluation, output: OutputFormat) -> None:
+    """Print an evaluation as tables or JSON."""
+    if output == OutputFormat.json:
+        out.print_json(fmt.to_json(ev))
+        return
+    out.print(slo_table(ev))
+    at = alerts_table(ev)
+    if at is not None:
+        out.print(at)
+    for s in ev.slos:
+        if s.reason:
+            out.print(f"[dim]{s.slo_id}: unknown values: {s.reason}[/]")
+    for p in ev.problems:
+        err.print(f"[yellow]problem:[/] {p}")
+
+
+def status_command(
+    ctx: typer.Context,
+    output: OutputOption = OutputFormat.table,
+    fail_on: FailOn = None,
+) -> None:
+    """Every SLO from the latest evaluation: objective, SLI, budget left, burn rates, alerts.
+
+    Reads the store (fast; run `sloctl serve` or `sloctl eval` to fill it). Colours: green
+    healthy, yellow burning faster than budgeted, red breaching or firing.
+    Exit 1 with --fail-on when an SLO breaches or an alert fires.
+    """
+    ev = _latest(ctx)
+    show_evaluation(ev, output)
+    raise typer.Exit(exit_for(ev, fail_on))
+
+
+def _find(ev: Evaluation, name: str) -> SLOStatus:
+    matches = [s for s in ev.slos if name in (s.slo_id, s.name) or s.slo_id.endswith("/" + name)]
+    if len(matches) == 1:
+        return matches[0]
+    ids = ", ".join(s.slo_id for s in ev.slos)
+    what = "is ambiguous" if matches else "is not a known SLO"
+    err.print(f"[red]{name!r} {what}.[/] Known SLOs: {ids or 'none'}. "
+              "Use the full id SERVICE/NAME.")
+    raise typer.Exit(EXIT_USAGE)
+
+
+def slo_show_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="SLO id SERVICE/NAME, or a unique NAME.")],
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """One SLO in detail: SLI, burn rate and coverage per window, burn-rate alert decisions."""
+    ev = _latest(ctx)
+    s = _find(ev, name)
+    if output == OutputFormat.json:
+        out.print_json(fmt.to_json(s))
+        return
+    out.print(f"[bold]{s.slo_id}[/]  objective {fmt.pct(s.objective, 2)} over "
+              f"{window_name(s.period)}  at {fmt.when(s.at)}")
+    out.print(f"SLI {fmt.pct(s.sli)}   budget left {fmt.pct(s.budget_remaining, 1)} "
+              f"({fmt.minutes(s.budget_remaining_minutes)} of "
+              f"{fmt.minutes(s.budget_total_minutes)})   exhaustion "
+              f"{fmt.when(s.exhaustion_at) if s.exhaustion_at else 'not projected'}")
+    t = Table(header_style="bold")
+    for col in ("window", "SLI", "error ratio", "burn rate", "events", "bad", "coverage", "note"):
+        t.add_column(col, justify="right" if col not in ("window", "note") else "left")
+    for w in s.windows:
+        note = "interpolated between buckets" if w.interpolated else (w.reason or "")
+        t.add_row(window_name(w.window), fmt.pct(w.sli), fmt.pct(w.error_ratio, 4),
+                  fmt.num(w.burn_rate), fmt.num(w.total, 0), fmt.num(w.bad, 0),
+                  fmt.pct(w.coverage, 1), note)
+    out.print(t)
+    d = Table(title="Burn-rate alerts (SRE workbook)", header_style="bold")
+    for col in ("severity", "long", "short", "factor", "long burn", "short burn", "firing"):
+        d.add_column(col)
+    for dec in s.decisions:
+        firing = "unknown" if dec.firing is None else ("[bold red]yes[/]" if dec.firing else "no")
+        d.add_row(dec.rule.severity.value, window_name(dec.rule.long_window),
+                  window_name(dec.rule.short_window), f"{dec.rule.factor:g}",
+                  fmt.num(dec.long_burn), fmt.num(dec.short_burn), firing)
+    out.print(d)
+
+
+def signals_command(
+    ctx: typer.Context,
+    service: Annotated[str | None, typer.Argument(help="Only this service.")] = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Golden signals per service from the latest evaluation (5 m window)."""
+    ev = _latest(ctx)
+    values = [v for v in ev.signals if service is None or v.service == service]
+    if service and not values:
+        known = sorted({v.service for v in ev.signals})
+        err.print(f"[red]No signals for service {service!r}.[/] Known: {', '.join(known)}")
+        raise typer.Exit(EXIT_USAGE)
+    if output == OutputFormat.json:
+        out.print_json(fmt.to_json(values))
+        return
+    t = Table(title=f"Golden signals at {fmt.when(ev.at)} (5m)", header_style="bold")
+    for col in ("service", "traffic", "errors", "p50", "p95", "p99", "saturation"):
+        t.add_column(col, justify="right" if col != "service" else "left")
+    by_service: dict[str, dict[Signal, float | None]] = {}
+    for v in values:
+        by_service.setdefault(v.service, {})[v.signal] = v.value
+    for svc, sig in sorted(by_service.items()):
+        t.add_row(svc, f"{fmt.num(sig.get(Signal.TRAFFIC))} req/s",
+                  fmt.pct(sig.get(Signal.ERROR_RATIO)),
+                  fmt.seconds_ms(sig.get(Signal.LATENCY_P50)),
+                  fmt.seconds_ms(sig.get(Signal.LATENCY_P95)),
+                  fmt.seconds_ms(sig.get(Signal.LATENCY_P99)),
+                  fmt.num(sig.get(Signal.SATURATION), 3))
+    out.print(t)
+    for v in values:
+        if v.reason:
+            out.print(f"[dim]{v.service} {v.signal.value}: {v.reason}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status_command)
+    app.command("signals")(signals_command)
+    slo = typer.Typer(help="Inspect one SLO.", no_args_is_help=True)
+    slo.command("show")(slo_show_command)
+    app.add_typer(slo, name="slo")

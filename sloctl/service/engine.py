@@ -1,0 +1,344 @@
+"""One evaluation cycle: plan queries, run them concurrently at one instant, compute, persist.
+
+The cycle always completes: a query that fails makes the values that depend on it unknown (with
+the reason) and is listed in ``Evaluation.problems``; nothing crashes and nothing is faked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sloctl.core import alerts as alert_sm
+from sloctl.core import histogram
+from sloctl.core.signals import golden_signals
+from sloctl.core.slo import evaluate_slo
+from sloctl.core.types import (
+    AlertStatus,
+    Evaluation,
+    Signal,
+    SignalValue,
+    SLOStatus,
+    WindowCounts,
+    window_name,
+)
+from sloctl.errors import BackendError, BackendUnreachable
+from sloctl.service.plan import SIGNAL_WINDOW, CyclePlan, SignalQueries, SloPlan, plan_cycle
+from sloctl.settings import Settings
+from sloctl.sources.prometheus import QueryResult, Sample
+from sloctl.spec.models import HistogramLatency, SLOSpec
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+class QuerySource(Protocol):
+    """What the engine needs from a metrics backend."""
+
+    def query_many(
+        self,
+        queries: Sequence[str],
+        at: datetime,
+        on_done: Callable[[int, int], None] | None = None,
+    ) -> dict[str, QueryResult]: ...
+
+
+class AlertStateStore(Protocol):
+    """Where alert states live between cycles (the store)."""
+
+    def alert_states(self) -> dict[str, AlertStatus]: ...
+
+    def save_evaluation(self, ev: Evaluation) -> int: ...
+
+
+def utcnow() -> datetime:
+    """Now, UTC, whole seconds."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Engine:
+    """Evaluates every SLO, golden signal and alert rule of ``specs`` against ``source``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        specs: list[SLOSpec],
+        source: QuerySource,
+        store: AlertStateStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.specs = specs
+        self.source = source
+        self.store = store
+        self.last_unreachable = False  # True when the last cycle could not reach the backend
+
+    def run_cycle(self, at: datetime | None = None, progress: Progress | None = None) -> Evaluation:
+        """Evaluate at ``at`` (default now), persist when a store is set, and return the result."""
+        started = utcnow()
+        at = (at or started).astimezone(UTC)
+        plan = plan_cycle(self.specs, self.settings, at)
+        queries = plan.queries()
+        if progress:
+            progress("query", 0, len(queries))
+        results = self.source.query_many(
+            queries, at, on_done=(lambda d, t: progress("query", d, t)) if progress else None
+        )
+        problems = _problems(results)
+        self.last_unreachable = any(isinstance(r, BackendUnreachable) for r in results.values())
+        slos = tuple(_evaluate_slo(p, results, at) for p in plan.slos)
+        signals = _signals(plan, results, self.specs)
+        prev = self.store.alert_states() if self.store else {}
+        alerts = self._alerts(plan, signals, slos, prev, at)
+        ev = Evaluation(
+            at=at,
+            started_at=started,
+            finished_at=utcnow(),
+            slos=slos,
+            signals=signals.get(SIGNAL_WINDOW, ()),
+            alerts=alerts,
+            problems=problems,
+            query_count=len(queries),
+        )
+        if self.store:
+            if progress:
+                progress("store", 0, 1)
+            self.store.save_evaluation(ev)
+        log.info("cycle at %s: %d queries, %d SLOs, %d problems",
+                 at.isoformat(), len(queries), len(slos), len(problems))
+        return ev
+
+    def _alerts(
+        self,
+        plan: CyclePlan,
+        signals: Mapping[int, tuple[SignalValue, ...]],
+        slos: tuple[SLOStatus, ...],
+        prev: Mapping[str, AlertStatus],
+        at: datetime,
+    ) -> tuple[AlertStatus, ...]:
+        out: dict[str, AlertStatus] = {}
+        rules = self.settings.default_alerts
+        for rule_name, rule, sig in (
+            ("error_ratio", rules.error_ratio, Signal.ERROR_RATIO),
+            ("latency_p95", rules.latency_p95, Signal.LATENCY_P95),
+        ):
+            if not rule.enabled:
+                continue
+            for sv in signals.get(rule.window_seconds, ()):
+                if sv.signal != sig:
+                    continue
+                key = f"default:{rule_name}/{sv.service}"
+                out[key] = alert_sm.next_state(
+                    prev.get(key), key=key, rule=rule_name, service=sv.service, slo_id=None,
+                    severity="warning", threshold=rule.threshold,
+                    condition=alert_sm.breaches(sv.value, rule.threshold), value=sv.value,
+                    for_seconds=rule.for_seconds, now=at, reason=sv.reason,
+                    labels={"window": window_name(rule.window_seconds)},
+                )
+        for st in slos:
+            spec = next(p.spec for p in plan.slos if p.spec.slo_id == st.slo_id)
+            if not spec.alerting:
+                continue
+            for severity in sorted({d.rule.severity for d in st.decisions}):
+                ds = [d for d in st.decisions if d.rule.severity == severity]
+                firing = [d for d in ds if d.firing]
+                cond: bool | None
+                if firing:
+                    cond = True
+                elif any(d.firing is None for d in ds):
+                    cond = None
+                else:
+                    cond = False
+                worst = max(ds, key=lambda d: (d.long_burn or 0.0) / d.rule.factor)
+                key = f"burn_rate:{severity}/{st.slo_id}"
+                reasons = "; ".join(d.reason for d in ds if d.reason) or None
+                out[key] = alert_sm.next_state(
+                    prev.get(key), key=key, rule=f"slo_burn_rate_{severity}", service=st.service,
+                    slo_id=st.slo_id, severity=str(severity), threshold=worst.rule.factor,
+                    condition=cond, value=worst.long_burn, for_seconds=0, now=at,
+                    reason=reasons,
+                    labels={
+                        "slo": spec.name,
+                        "long_window": window_name(worst.rule.long_window),
+                        "short_window": window_name(worst.rule.short_window),
+                    },
+                )
+        for key, old in prev.items():  # rules or services not evaluated this cycle
+            if key not in out and old.state.value in ("pending", "firing"):
+                out[key] = alert_sm.next_state(
+                    old, key=key, rule=old.rule, service=old.service, slo_id=old.slo_id,
+                    severity=old.severity, threshold=old.threshold, condition=None, value=None,
+                    for_seconds=0, now=at, reason="not evaluated this cycle (no data for it)",
+                    labels=old.labels,
+                )
+        return tuple(out[k] for k in sorted(out))
+
+
+def _problems(results: Mapping[str, QueryResult]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for r in results.values():
+        if isinstance(r, BackendError):
+            seen[str(r)] = None
+    return tuple(seen)
+
+
+def _rows(result: QueryResult | None, label: str, service: str) -> list[Sample] | str:
+    """Samples of one service, or the reason they are unknown."""
+    if result is None:
+        return "query was not run"
+    if isinstance(result, BackendError):
+        return str(result)
+    return [s for s in result if s.labels.get(label) == service]
+
+
+def _scalar(rows: list[Sample]) -> float | None:
+    return sum(s.value for s in rows) if rows else None
+
+
+def _window_counts(
+    spec: SLOSpec, wq_total: str | None, wq_bad: str | None, wq_good: str | None,
+    wq_buckets: str | None, window: int, results: Mapping[str, QueryResult],
+    coverage: float | None,
+) -> WindowCounts:
+    label, service, wname = spec.service_label, spec.service, window_name(window)
+    no_series = f'no data for {label}="{service}" over {wname}'
+    if isinstance(spec.indicator, HistogramLatency):
+        rows = _rows(results.get(wq_buckets or ""), label, service)
+        if isinstance(rows, str):
+            return WindowCounts(window, None, None, coverage, reason=rows)
+        buckets = _buckets(rows)
+        total = histogram.total(buckets)
+        good, exact = histogram.good_below(buckets, spec.indicator.threshold)
+        if total is None or good is None:
+            return WindowCounts(window, None, None, coverage, reason=no_series + " (buckets)")
+        return WindowCounts(window, max(total - good, 0.0), total, coverage, interpolated=not exact)
+    total_rows = _rows(results.get(wq_total or ""), label, service)
+    if isinstance(total_rows, str):
+        return WindowCounts(window, None, None, coverage, reason=total_rows)
+    total = _scalar(total_rows)
+    if total is None:
+        return WindowCounts(window, None, None, coverage, reason=no_series)
+    if wq_bad:
+        bad_rows = _rows(results.get(wq_bad), label, service)
+        if isinstance(bad_rows, str):
+            return WindowCounts(window, None, total, coverage, reason=bad_rows)
+        bad = _scalar(bad_rows) or 0.0  # no error series at all means no errors
+        return WindowCounts(window, bad, total, coverage)
+    good_rows = _rows(results.get(wq_good or ""), label, service)
+    if isinstance(good_rows, str):
+        return WindowCounts(window, None, total, coverage, reason=good_rows)
+    good = _scalar(good_rows)
+    if good is None:
+        return WindowCounts(window, None, total, coverage,
+                            reason=no_series + " (good query); check its labels")
+    return WindowCounts(window, max(total - good, 0.0), total, coverage)
+
+
+def _buckets(rows: list[Sample]) -> list[tuple[float, float]]:
+    by_le: dict[float, float] = {}
+    for s in rows:
+        try:
+            le = float(s.labels.get("le", "nan"))
+        except ValueError:
+            continue
+        if le == le:  # skip NaN
+            by_le[le] = by_le.get(le, 0.0) + s.value
+    return sorted(by_le.items())
+
+
+def _coverage(plan: SloPlan, results: Mapping[str, QueryResult], at: datetime) -> dict[int, float]:
+    res = results.get(plan.coverage)
+    if not isinstance(res, list):
+        return {}
+    label, service = plan.spec.service_label, plan.spec.service
+    out: dict[int, float] = {}
+    for s in res:
+        if label in s.labels and s.labels.get(label) != service:
+            continue
+        try:
+            w = int(s.labels["sloctl_window"])
+        except (KeyError, ValueError):
+            continue
+        span = at.timestamp() - s.value
+        cov = min(max(span / w, 0.0), 1.0)
+        out[w] = min(out.get(w, 1.0), cov)
+    return out
+
+
+def _evaluate_slo(plan: SloPlan, results: Mapping[str, QueryResult], at: datetime) -> SLOStatus:
+    spec = plan.spec
+    cov_ok = isinstance(results.get(plan.coverage), list)
+    cov = _coverage(plan, results, at)
+    counts = [
+        _window_counts(spec, w.total, w.bad, w.good, w.buckets, w.window, results,
+                       cov.get(w.window, 0.0) if cov_ok else None)
+        for w in plan.windows
+    ]
+    return evaluate_slo(
+        slo_id=spec.slo_id, service=spec.service, name=spec.name,
+        objective=spec.objective_ratio, period=plan.period, period_elapsed=plan.slo_window,
+        at=at, counts=counts, slo_window=plan.slo_window,
+    )
+
+
+def _signals(
+    plan: CyclePlan, results: Mapping[str, QueryResult], specs: list[SLOSpec]
+) -> dict[int, tuple[SignalValue, ...]]:
+    out: dict[int, tuple[SignalValue, ...]] = {}
+    for window, sq in plan.signals.items():
+        out[window] = _signals_for(sq, results, {s.service for s in specs})
+    return out
+
+
+def _signals_for(
+    sq: SignalQueries, results: Mapping[str, QueryResult], known: set[str]
+) -> tuple[SignalValue, ...]:
+    label = sq.service_label
+    services = set(known)
+    for q in (sq.total, sq.buckets):
+        r = results.get(q)
+        if isinstance(r, list):
+            services |= {s.labels[label] for s in r if label in s.labels}
+    values: list[SignalValue] = []
+    for service in sorted(services):
+        reasons: dict[Signal, str] = {}
+        total_rows = _rows(results.get(sq.total), label, service)
+        bad_rows = _rows(results.get(sq.bad), label, service)
+        bucket_rows = _rows(results.get(sq.buckets), label, service)
+        sat_rows = _rows(results.get(sq.saturation), label, service)
+        total = None
+        if isinstance(total_rows, str):
+            reasons[Signal.TRAFFIC] = reasons[Signal.ERROR_RATIO] = total_rows
+        else:
+            total = _scalar(total_rows)
+        bad = None
+        if isinstance(bad_rows, str):
+            reasons[Signal.ERROR_RATIO] = bad_rows
+        elif total is not None:
+            bad = _scalar(bad_rows) or 0.0
+        buckets = None
+        if isinstance(bucket_rows, str):
+            for sig in (Signal.LATENCY_P50, Signal.LATENCY_P95, Signal.LATENCY_P99):
+                reasons[sig] = bucket_rows
+        else:
+            buckets = _buckets(bucket_rows) or None
+        sat = None
+        if isinstance(sat_rows, str):
+            reasons[Signal.SATURATION] = sat_rows
+        else:
+            sat = _scalar(sat_rows)
+            if sat is None:
+                reasons[Signal.SATURATION] = f'no saturation series for {label}="{service}"'
+        values += golden_signals(service, window=sq.window, total=total, bad=bad,
+                                 buckets=buckets, saturation=sat, reasons=reasons)
+    return tuple(values)
+
+
+def utc(at: datetime) -> datetime:
+    """Interpret a naive datetime as UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+__all__ = ["Engine", "QuerySource", "utc", "utcnow"]

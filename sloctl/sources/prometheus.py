@@ -1,0 +1,209 @@
+"""Prometheus adapter: concurrent instant queries at one evaluation timestamp.
+
+Built on prometheus-api-client (session, auth, retries); every failure becomes a typed
+``BackendError`` for that query only, so one bad answer never sinks a cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from sloctl.errors import (
+    BackendError,
+    BackendProtocolError,
+    BackendQueryError,
+    BackendUnreachable,
+)
+from sloctl.settings import PrometheusSettings
+
+BACKEND = "prometheus"
+_STATUS = re.compile(r"^HTTP Status Code (\d+) \((b(['\"]).*\3)\)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One series of an instant-vector result."""
+
+    labels: Mapping[str, str]
+    value: float
+
+
+QueryResult = list[Sample] | BackendError
+
+
+class PrometheusSource:
+    """Runs PromQL instant queries against one Prometheus-compatible HTTP API."""
+
+    def __init__(self, settings: PrometheusSettings) -> None:
+        self.settings = settings
+        self.url = settings.url.rstrip("/")
+        session = requests.Session()
+        retry = Retry(
+            total=1,
+            connect=1,
+            read=0,
+            backoff_factor=0.2,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=frozenset({"GET", "POST"}),
+            raise_on_status=False,
+        )
+        pool = max(settings.max_concurrency, 1)
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=pool, pool_maxsize=pool)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        headers = dict(settings.headers)
+        if settings.bearer_token:
+            headers["Authorization"] = f"Bearer {settings.bearer_token}"
+        auth = (settings.username, settings.password or "") if settings.username else None
+        self._client = PrometheusConnect(
+            url=self.url, headers=headers or None, auth=auth, session=session,
+            timeout=settings.timeout_seconds,  # type: ignore[arg-type]
+        )
+        self._lock = threading.Lock()
+        self.queries_sent = 0
+
+    def query(self, promql: str, at: datetime) -> list[Sample]:
+        """One instant query evaluated at ``at``; raises a ``BackendError`` subclass."""
+        with self._lock:
+            self.queries_sent += 1
+        params = {"time": f"{at.timestamp():.3f}", "timeout": f"{self.settings.timeout_seconds}s"}
+        try:
+            data: Any = self._client.custom_query(promql, params=params)
+        except PrometheusApiClientException as exc:
+            raise _query_error(str(exc), promql) from exc
+        except requests.exceptions.JSONDecodeError as exc:
+            raise BackendProtocolError(
+                BACKEND, f"answered with a body that is not JSON ({exc}); is {self.url} really "
+                "a Prometheus API? Check prometheus.url / SLOCTL_PROMETHEUS_URL", query=promql,
+            ) from exc
+        except requests.exceptions.Timeout as exc:
+            raise BackendUnreachable(
+                BACKEND, f"no answer from {self.url} within {self.settings.timeout_seconds} s; "
+                "raise prometheus.timeout_seconds (SLOCTL_PROMETHEUS_TIMEOUT) or check the server",
+                query=promql,
+            ) from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise BackendUnreachable(
+                BACKEND, f"cannot connect to {self.url} ({_root_cause(exc)}); is Prometheus "
+                "running? Check prometheus.url / SLOCTL_PROMETHEUS_URL", query=promql,
+            ) from exc
+        except requests.exceptions.RequestException as exc:
+            raise BackendUnreachable(BACKEND, f"request to {self.url} failed: {exc}",
+                                     query=promql) from exc
+        except (KeyError, TypeError) as exc:
+            raise BackendProtocolError(
+                BACKEND, f"answer lacks data.result ({exc!r}); not a Prometheus query API answer",
+                query=promql,
+            ) from exc
+        return parse_vector(data, promql)
+
+    def query_many(
+        self,
+        queries: Sequence[str],
+        at: datetime,
+        on_done: Callable[[int, int], None] | None = None,
+    ) -> dict[str, QueryResult]:
+        """Run distinct queries concurrently, all at the same timestamp ``at``.
+
+        ``on_done(done, total)`` is called after each query finishes (for progress bars).
+        """
+        unique = list(dict.fromkeys(queries))
+        if not unique:
+            return {}
+        workers = min(max(self.settings.max_concurrency, 1), len(unique))
+
+        def run(q: str) -> QueryResult:
+            try:
+                return self.query(q, at)
+            except BackendError as exc:
+                return exc
+
+        results: dict[str, QueryResult] = {}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="promql") as pool:
+            futures = {pool.submit(run, q): q for q in unique}
+            for n, fut in enumerate(as_completed(futures), start=1):
+                results[futures[fut]] = fut.result()
+                if on_done:
+                    on_done(n, len(unique))
+        return results
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._client._session.close()
+
+
+def parse_vector(data: Any, promql: str) -> list[Sample]:
+    """Turn ``data.result`` of an instant query into samples; NaN values are dropped."""
+    if not isinstance(data, list):
+        raise BackendProtocolError(
+            BACKEND, f"expected an instant vector, got {type(data).__name__}; the query must "
+            "return a vector (aggregate with sum by (...))", query=promql)
+    out: list[Sample] = []
+    for item in data:
+        try:
+            labels = item["metric"]
+            raw = item["value"][1]
+            value = float(raw)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise BackendProtocolError(
+                BACKEND, f"malformed sample {str(item)[:200]!r} ({exc!r})", query=promql
+            ) from exc
+        if not isinstance(labels, dict):
+            raise BackendProtocolError(BACKEND, "sample labels are not an object", query=promql)
+        if math.isnan(value):
+            continue
+        out.append(Sample({str(k): str(v) for k, v in labels.items()}, value))
+    return out
+
+
+def _query_error(message: str, promql: str) -> BackendError:
+    """Map prometheus-api-client's non-200 exception to a typed error with Prometheus' text."""
+    m = _STATUS.match(message)
+    if not m:
+        return BackendQueryError(BACKEND, message, status=0, query=promql)
+    status = int(m.group(1))
+    body: bytes = ast.literal_eval(m.group(2))
+    error_type = None
+    text = body.decode("utf-8", "replace").strip()[:500]
+    try:
+        doc = json.loads(body)
+        if isinstance(doc, dict) and "error" in doc:
+            error_type = str(doc.get("errorType") or "") or None
+            text = str(doc["error"])
+    except ValueError:
+        text = f"non-JSON error body: {text!r}" if text else "empty error body"
+    hint = {
+        400: "the query is invalid; fix the PromQL in the SLO spec",
+        422: "Prometheus could not execute the query; check the PromQL and its data",
+        503: "Prometheus is overloaded or timed out; retry later or raise the timeout",
+    }.get(status, "")
+    msg = f"HTTP {status}" + (f" {error_type}" if error_type else "") + f": {text}"
+    return BackendQueryError(
+        BACKEND, f"{msg}" + (f" ({hint})" if hint else ""), status=status,
+        error_type=error_type, query=promql,
+    )
+
+
+def _root_cause(exc: BaseException) -> str:
+    while exc.__cause__ or exc.__context__:
+        nxt = exc.__cause__ or exc.__context__
+        assert nxt is not None
+        exc = nxt
+    text = str(exc)
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused"
+    return text[:200]

@@ -1,0 +1,124 @@
+"""Every PromQL query sloctl sends is built here, with label names checked and values escaped.
+
+Queries aggregate ``by (<service label>)`` and never filter on a service: one query per signal and
+window serves every SLO and service that share a metric (sloctl picks its rows client-side).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from sloctl.core.types import window_name
+from sloctl.spec.models import HistogramLatency, Matcher, MetricRatio, QueryRatio
+
+WINDOW_PLACEHOLDER = "{{window}}"
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_OPS = frozenset({"=", "!=", "=~", "!~"})
+
+
+def escape_label_value(value: str) -> str:
+    """Escape a label value for a double-quoted PromQL string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def check_label_name(name: str) -> str:
+    """Return ``name`` if it is a valid Prometheus label name, else raise ValueError."""
+    if not _LABEL_NAME.match(name):
+        raise ValueError(f"invalid Prometheus label name {name!r}: use [a-zA-Z_][a-zA-Z0-9_]*")
+    return name
+
+
+def check_metric_name(name: str) -> str:
+    """Return ``name`` if it is a valid Prometheus metric name, else raise ValueError."""
+    if not _METRIC_NAME.match(name):
+        raise ValueError(f"invalid Prometheus metric name {name!r}: use [a-zA-Z_:][a-zA-Z0-9_:]*")
+    return name
+
+
+def duration(seconds: int) -> str:
+    """PromQL duration literal: 300 -> '5m', 2419200 -> '28d', 1234567 -> '1234567s'."""
+    return window_name(seconds)
+
+
+def selector(metric: str, matchers: Iterable[Matcher] = ()) -> str:
+    """``metric{a="x",b=~"y"}`` with every label value escaped."""
+    parts = []
+    for m in matchers:
+        if m.op not in _OPS:
+            raise ValueError(f"invalid matcher operator {m.op!r}")
+        parts.append(f'{check_label_name(m.label)}{m.op}"{escape_label_value(m.value)}"')
+    body = ",".join(parts)
+    return f"{check_metric_name(metric)}{{{body}}}" if body else check_metric_name(metric)
+
+
+def _by(labels: Sequence[str]) -> str:
+    return ", ".join(check_label_name(label) for label in labels)
+
+
+def increase_by(metric: str, matchers: Iterable[Matcher], by: Sequence[str], window: int) -> str:
+    """``sum by (by) (increase(metric{matchers}[window]))``."""
+    return f"sum by ({_by(by)}) (increase({selector(metric, matchers)}[{duration(window)}]))"
+
+
+def render_template(template: str, window: int) -> str:
+    """Substitute the window into a user PromQL template (``{{window}}`` -> ``5m``)."""
+    if WINDOW_PLACEHOLDER not in template:
+        raise ValueError(f"query template lacks {WINDOW_PLACEHOLDER}: {template!r}")
+    return template.replace(WINDOW_PLACEHOLDER, duration(window))
+
+
+def ratio_total(ind: MetricRatio, service_label: str, window: int) -> str:
+    """Total events per service over ``window``."""
+    return increase_by(ind.metric, ind.selector, [service_label], window)
+
+
+def ratio_bad(ind: MetricRatio, service_label: str, window: int) -> str:
+    """Bad events per service over ``window`` (selector plus the error matchers)."""
+    return increase_by(ind.metric, (*ind.selector, *ind.error_selector), [service_label], window)
+
+
+def query_ratio(ind: QueryRatio, window: int) -> tuple[str | None, str | None, str]:
+    """(bad, good, total) queries of a raw-PromQL ratio indicator for ``window``."""
+    bad = render_template(ind.bad, window) if ind.bad else None
+    good = render_template(ind.good, window) if ind.good else None
+    return bad, good, render_template(ind.total, window)
+
+
+def buckets(metric: str, matchers: Iterable[Matcher], service_label: str, window: int) -> str:
+    """Histogram bucket increases per service and ``le`` over ``window``."""
+    return increase_by(f"{metric}_bucket", matchers, [service_label, "le"], window)
+
+
+def latency_buckets(ind: HistogramLatency, service_label: str, window: int) -> str:
+    """Bucket query of a latency indicator; any threshold is served by the same query."""
+    return buckets(ind.metric, ind.selector, service_label, window)
+
+
+def latency_total_metric(ind: HistogramLatency) -> str:
+    """The ``_count`` series of a latency indicator's histogram."""
+    return f"{ind.metric}_count"
+
+
+def coverage(
+    metric: str, matchers: Iterable[Matcher], service_label: str, windows: Sequence[int]
+) -> str:
+    """Oldest sample timestamp per service and window, for the data coverage of each window.
+
+    One query for all windows: each window's subquery runs at 1/100 of the window's length and
+    is tagged with a ``sloctl_window`` label (seconds), so coverage is accurate to 1 %.
+    """
+    sel = selector(metric, matchers)
+    svc = check_label_name(service_label)
+    parts = []
+    for w in windows:
+        step = max(w // 100, 1)
+        sub = f"min by ({svc}) (min_over_time(timestamp({sel})[{duration(w)}:{duration(step)}]))"
+        parts.append(f'label_replace({sub}, "sloctl_window", "{w}", "", "")')
+    return " or ".join(parts)
+
+
+def rate_template(template: str, window: int) -> str:
+    """A user or preset template such as the saturation query, rendered for ``window``."""
+    return template.replace(WINDOW_PLACEHOLDER, duration(window))
