@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
-from typer.core import TyperGroup
 from rich.console import Console
+from typer._click.core import Context as ClickContext  # typer 0.29 vendors click
+from typer.core import TyperGroup
 
 from sloctl import __version__
 from sloctl.cli import evaluate, status, validate
@@ -24,7 +24,7 @@ err = Console(stderr=True)
 class SloctlGroup(TyperGroup):
     """Maps sloctl's typed errors to clear messages and documented exit codes."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
         except SpecError as exc:

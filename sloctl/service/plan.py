@@ -15,7 +15,6 @@ from sloctl.core.types import ALERT_WINDOWS
 from sloctl.settings import Settings
 from sloctl.sources import promql
 from sloctl.spec.models import HistogramLatency, Matcher, MetricRatio, QueryRatio, SLOSpec
-from sloctl.spec.presets import get_preset
 
 SIGNAL_WINDOW = 300
 
@@ -133,10 +132,10 @@ def plan_slo(spec: SLOSpec, at: datetime, tz: ZoneInfo) -> SloPlan:
 
 def plan_signals(settings: Settings, window: int) -> SignalQueries:
     """Golden-signal queries for all services over ``window``."""
-    preset = get_preset(settings.signals.preset)
-    label = settings.signals.service_label or preset.service_label
+    preset = settings.signals.http_preset
+    label = settings.signals.effective_service_label
     errors = (Matcher(preset.status_label, "=~", preset.error_regex),)
-    sat = settings.signals.saturation_query or preset.saturation_query
+    sat = settings.signals.effective_saturation_query
     if label != preset.service_label and not settings.signals.saturation_query:
         sat = sat.replace(f"by ({preset.service_label})", f"by ({label})")
     return SignalQueries(
@@ -151,7 +150,7 @@ def plan_signals(settings: Settings, window: int) -> SignalQueries:
 
 def plan_cycle(specs: list[SLOSpec], settings: Settings, at: datetime) -> CyclePlan:
     """The full plan of one cycle at instant ``at``."""
-    tz = ZoneInfo(settings.timezone)
+    tz = settings.tzinfo
     plan = CyclePlan(at=at, slos=[plan_slo(s, at, tz) for s in specs])
     signal_windows = {SIGNAL_WINDOW}
     for rule in (settings.default_alerts.error_ratio, settings.default_alerts.latency_p95):

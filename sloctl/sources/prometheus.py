@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -65,13 +66,12 @@ class PrometheusSource:
         adapter = HTTPAdapter(max_retries=retry, pool_connections=pool, pool_maxsize=pool)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        headers = dict(settings.headers)
-        if settings.bearer_token:
-            headers["Authorization"] = f"Bearer {settings.bearer_token}"
-        auth = (settings.username, settings.password or "") if settings.username else None
         self._client = PrometheusConnect(
-            url=self.url, headers=headers or None, auth=auth, session=session,
-            timeout=settings.timeout_seconds,  # type: ignore[arg-type]
+            url=self.url,
+            headers=settings.request_headers or None,
+            auth=settings.basic_auth,
+            session=session,
+            timeout=settings.timeout_seconds,
         )
         self._lock = threading.Lock()
         self.queries_sent = 0

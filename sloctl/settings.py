@@ -1,0 +1,315 @@
+"""Settings: the only place that reads SLOCTL_* environment variables and the settings file.
+
+Precedence: defaults < settings file < environment. The file is ``config_file``, else
+``$SLOCTL_CONFIG``, else ``./sloctl.yaml`` if it exists. Relative ``specs`` paths in the file are
+relative to the file's folder; in ``SLOCTL_SPECS`` to the working directory.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+
+from sloctl.errors import SettingsError
+from sloctl.spec.error_messages import describe_error, loc_path
+from sloctl.spec.fields import DurationOrZero, DurationSeconds, LabelName, PresetName, Threshold
+from sloctl.spec.presets import HttpPreset, get_preset
+from sloctl.spec.yaml_source import YamlSyntaxError, line_of, load_documents
+
+CONFIG_ENV = "SLOCTL_CONFIG"
+DEFAULT_CONFIG_FILE = "sloctl.yaml"
+ENV_PREFIX = "SLOCTL_"
+# Environment variable -> settings field path.
+ENV_FIELDS: dict[str, tuple[str, ...]] = {
+    "SLOCTL_PROMETHEUS_URL": ("prometheus", "url"),
+    "SLOCTL_PROMETHEUS_TIMEOUT": ("prometheus", "timeout_seconds"),
+    "SLOCTL_PROMETHEUS_BEARER_TOKEN": ("prometheus", "bearer_token"),
+    "SLOCTL_PROMETHEUS_USERNAME": ("prometheus", "username"),
+    "SLOCTL_PROMETHEUS_PASSWORD": ("prometheus", "password"),
+    "SLOCTL_STORE_URL": ("store_url",),
+    "SLOCTL_INTERVAL": ("interval_seconds",),
+    "SLOCTL_TIMEZONE": ("timezone",),
+    "SLOCTL_SPECS": ("specs",),
+    "SLOCTL_DASHBOARD_URL": ("dashboard_url",),
+    "SLOCTL_LOG_LEVEL": ("log_level",),
+}
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:9090; got {value!r}")
+    return value.rstrip("/")
+
+
+def _store_url(value: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            f"invalid store URL {value!r}; use an SQLAlchemy URL such as "
+            "sqlite:////var/lib/sloctl/sloctl.db or postgresql+psycopg://user@127.0.0.1/sloctl"
+        ) from None
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as UTC or Europe/Paris"
+        ) from None
+    return value
+
+
+def _at_least_5(value: int) -> int:
+    if value < 5:
+        raise ValueError(f"interval must be at least 5 seconds; got {value}")
+    return value
+
+
+def _error_ratio(value: float) -> float:
+    if not 0 < value < 1:
+        raise ValueError(f"error ratio threshold must be between 0 and 1, e.g. 0.005; got {value}")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+]
+
+
+def default_store_url() -> str:
+    """``sqlite:///<cwd>/.sloctl/sloctl.db`` (the store creates the folder when it opens)."""
+    return f"sqlite:///{Path.cwd() / '.sloctl' / 'sloctl.db'}"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PrometheusSettings(_Frozen):
+    """Where and how to query Prometheus (or Thanos, Mimir, VictoriaMetrics)."""
+
+    url: HttpUrl = "http://127.0.0.1:9090"
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    bearer_token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    max_concurrency: Annotated[int, Field(ge=1)] = 8
+    headers: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> PrometheusSettings:
+        if self.bearer_token is not None and (self.username or self.password):
+            raise ValueError(
+                "set either bearer_token (SLOCTL_PROMETHEUS_BEARER_TOKEN) or username/password "
+                "(SLOCTL_PROMETHEUS_USERNAME/_PASSWORD), not both; remove one of them"
+            )
+        if (self.username is None) != (self.password is None):
+            raise ValueError(
+                "basic auth needs both username and password (SLOCTL_PROMETHEUS_USERNAME and "
+                "SLOCTL_PROMETHEUS_PASSWORD); set the missing one"
+            )
+        return self
+
+    @property
+    def basic_auth(self) -> tuple[str, str] | None:
+        """``(username, password)`` for HTTP basic auth, if configured."""
+        if self.username is None or self.password is None:
+            return None
+        return self.username, self.password.get_secret_value()
+
+    @property
+    def request_headers(self) -> dict[str, str]:
+        """Extra headers plus ``Authorization: Bearer ...`` when a bearer token is set."""
+        headers = dict(self.headers)
+        if self.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {self.bearer_token.get_secret_value()}"
+        return headers
+
+
+class SignalSettings(_Frozen):
+    """How golden signals are queried; ``None`` fields fall back to the preset's."""
+
+    preset: PresetName = "otel-http"
+    service_label: LabelName | None = None
+    saturation_query: str | None = None
+
+    @property
+    def http_preset(self) -> HttpPreset:
+        return get_preset(self.preset)
+
+    @property
+    def effective_service_label(self) -> str:
+        return self.service_label or self.http_preset.service_label
+
+    @property
+    def effective_saturation_query(self) -> str:
+        return self.saturation_query or self.http_preset.saturation_query
+
+
+class ErrorRatioAlert(_Frozen):
+    """Fire when a service's error ratio over ``window_seconds`` stays above ``threshold``."""
+
+    enabled: bool = True
+    threshold: Annotated[float, AfterValidator(_error_ratio)] = 0.005
+    window_seconds: DurationSeconds = 300
+    for_seconds: DurationOrZero = 300
+
+
+class LatencyAlert(_Frozen):
+    """Fire when a service's p95 latency over ``window_seconds`` stays above ``threshold`` s."""
+
+    enabled: bool = True
+    threshold: Threshold = 0.3
+    window_seconds: DurationSeconds = 300
+    for_seconds: DurationOrZero = 300
+
+
+class DefaultAlerts(_Frozen):
+    error_ratio: ErrorRatioAlert = ErrorRatioAlert()
+    latency_p95: LatencyAlert = LatencyAlert()
+
+
+class Settings(_Frozen):
+    """Everything configurable in sloctl. Build it with ``load_settings``."""
+
+    prometheus: PrometheusSettings = PrometheusSettings()
+    store_url: Annotated[str, AfterValidator(_store_url)] = Field(default_factory=default_store_url)
+    interval_seconds: Annotated[DurationSeconds, AfterValidator(_at_least_5)] = 60
+    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    specs: tuple[Path, ...] = ()
+    signals: SignalSettings = SignalSettings()
+    default_alerts: DefaultAlerts = DefaultAlerts()
+    dashboard_url: HttpUrl = "http://127.0.0.1:8501"
+    log_level: LogLevel = "INFO"
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(
+    config_file: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from defaults, the settings file and ``env`` (default ``os.environ``).
+
+    Raises ``SettingsError`` listing every bad value with its file line or variable name.
+    """
+    env = os.environ if env is None else env
+    env = {key: value for key, value in env.items() if key.startswith(ENV_PREFIX) and value}
+    _reject_unknown_variables(env)
+    path, origin = _config_path(config_file, env)
+    data, node = _read_file(path, origin) if path is not None else ({}, None)
+    merged = copy.deepcopy(data)
+    overridden: dict[tuple[str, ...], str] = {}
+    for name, field_path in ENV_FIELDS.items():
+        if name in env:
+            value: object = env[name]
+            if name == "SLOCTL_SPECS":
+                value = [part for part in env[name].split(os.pathsep) if part]
+            if _set_path(merged, field_path, value):
+                overridden[field_path] = name
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        lines = [_describe(error, overridden, path, node) for error in exc.errors()]
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def _reject_unknown_variables(env: Mapping[str, str]) -> None:
+    known = [*ENV_FIELDS, CONFIG_ENV]
+    unknown = sorted(set(env) - set(known))
+    if not unknown:
+        return
+    lines = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        lines.append(f"unknown environment variable {name}; {hint}unset it")
+    lines.append(f"known variables: {', '.join(known)}")
+    raise SettingsError("invalid settings:\n  " + "\n  ".join(lines))
+
+
+def _config_path(config_file: Path | None, env: Mapping[str, str]) -> tuple[Path | None, str]:
+    if config_file is not None:
+        return config_file, "the --config option"
+    if CONFIG_ENV in env:
+        return Path(env[CONFIG_ENV]), CONFIG_ENV
+    default = Path(DEFAULT_CONFIG_FILE)
+    return (default, "the working directory") if default.is_file() else (None, "")
+
+
+def _read_file(path: Path, origin: str) -> tuple[dict[str, Any], Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(
+            f"cannot read settings file {path} (from {origin}): {exc.strerror or exc}; "
+            "check the path"
+        ) from None
+    try:
+        documents = load_documents(text)
+    except YamlSyntaxError as exc:
+        raise SettingsError(f"{path}:{exc.line or '?'}: {exc}") from None
+    if not documents:
+        return {}, None
+    if len(documents) > 1 or not isinstance(documents[0].data, dict):
+        raise SettingsError(
+            f"{path}: a settings file holds one YAML mapping, e.g. 'prometheus: {{url: ...}}'"
+        )
+    data: dict[str, Any] = documents[0].data
+    specs = data.get("specs")
+    if isinstance(specs, list) and all(isinstance(s, str) for s in specs):
+        data["specs"] = [str(path.parent / Path(s).expanduser()) for s in specs]
+    return data, documents[0].node
+
+
+def _set_path(data: dict[str, Any], field_path: tuple[str, ...], value: object) -> bool:
+    """Set ``data[a][b]... = value``; False if a parent in the file is not a mapping."""
+    target = data
+    for key in field_path[:-1]:
+        child = target.setdefault(key, {})
+        if not isinstance(child, dict):
+            return False
+        target = child
+    target[field_path[-1]] = value
+    return True
+
+
+def _describe(
+    error: Any, overridden: dict[tuple[str, ...], str], path: Path | None, node: Any
+) -> str:
+    loc = tuple(error["loc"])
+    message = describe_error(error, Settings)
+    field = loc_path(loc) or "<settings>"
+    for field_path, variable in overridden.items():
+        if loc[: len(field_path)] == field_path:
+            return f"{variable} ({field}): {message}; fix or unset the variable"
+    if path is not None and node is not None:
+        return f"{path}:{line_of(node, loc)}: {field}: {message}"
+    return f"{field}: {message}"

@@ -1,0 +1,126 @@
+"""The ``apiVersion: sloctl/v1`` document schema (kinds ``SLO`` and ``ServiceSLOs``), as written.
+
+Field names are camelCase in YAML. These models only check shape and single fields; rules that
+span fields (exactly one indicator, ...) live in ``v1_resolve``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from sloctl.spec.fields import (
+    Description,
+    IndicatorPresetName,
+    LabelName,
+    MetricName,
+    Objective,
+    PresetName,
+    QueryTemplate,
+    Selector,
+    ServiceName,
+    SloName,
+    Threshold,
+    WindowSpec,
+)
+from sloctl.spec.models import Window
+
+API_VERSION = "sloctl/v1"
+DEFAULT_WINDOW = Window(28 * 86400)
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel)
+
+
+class Metadata(_Schema):
+    name: SloName
+    labels: dict[LabelName, str] = {}
+
+
+class RatioIndicator(_Schema):
+    """Structured (metric + errors) or raw PromQL (totalQuery + errorQuery or goodQuery)."""
+
+    metric: MetricName | None = None
+    selector: Selector | None = None
+    errors: Selector | None = None
+    total_query: QueryTemplate | None = None
+    error_query: QueryTemplate | None = None
+    good_query: QueryTemplate | None = None
+
+
+class LatencyIndicator(_Schema):
+    metric: MetricName
+    threshold: Threshold
+    selector: Selector = {}
+
+
+class Indicator(_Schema):
+    preset: IndicatorPresetName | None = None
+    threshold: Threshold | None = None
+    selector: Selector | None = None
+    ratio: RatioIndicator | None = None
+    latency: LatencyIndicator | None = None
+
+
+class Alerting(_Schema):
+    enabled: bool = True
+
+
+class SLOSpecBody(_Schema):
+    service: ServiceName
+    description: Description = ""
+    objective: Objective
+    window: WindowSpec = DEFAULT_WINDOW
+    service_label: LabelName | None = None
+    indicator: Indicator
+    alerting: Alerting = Alerting()
+
+
+class SLODocument(_Schema):
+    api_version: Literal["sloctl/v1"]
+    kind: Literal["SLO"]
+    metadata: Metadata
+    spec: SLOSpecBody
+
+
+class AvailabilityDefaults(_Schema):
+    enabled: bool = True
+    objective: Objective = 99.5
+    selector: Selector = {}
+
+
+class LatencyDefaults(_Schema):
+    enabled: bool = True
+    objective: Objective = 95.0
+    threshold: Threshold = 0.3
+    selector: Selector = {}
+
+
+class ServiceSLOsMetadata(_Schema):
+    labels: dict[LabelName, str] = {}
+
+
+class ServiceSLOsBody(_Schema):
+    preset: PresetName = "otel-http"
+    services: list[ServiceName]
+    window: WindowSpec = DEFAULT_WINDOW
+    service_label: LabelName | None = None
+    availability: AvailabilityDefaults = AvailabilityDefaults()
+    latency: LatencyDefaults = LatencyDefaults()
+    alerting: Alerting = Alerting()
+
+
+class ServiceSLOsDocument(_Schema):
+    api_version: Literal["sloctl/v1"]
+    kind: Literal["ServiceSLOs"]
+    metadata: ServiceSLOsMetadata = ServiceSLOsMetadata()
+    spec: ServiceSLOsBody
+
+
+KINDS: dict[str, type[SLODocument] | type[ServiceSLOsDocument]] = {
+    "SLO": SLODocument,
+    "ServiceSLOs": ServiceSLOsDocument,
+}
