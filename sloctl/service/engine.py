@@ -261,7 +261,8 @@ def _coverage(plan: SloPlan, results: Mapping[str, QueryResult], at: datetime) -
             w = int(s.labels["sloctl_window"])
         except (KeyError, ValueError):
             continue
-        span = at.timestamp() - s.value
+        # the subquery samples every w/100 s: credit that one step of resolution
+        span = at.timestamp() - s.value + max(w // 100, 1)
         cov = min(max(span / w, 0.0), 1.0)
         out[w] = min(out.get(w, 1.0), cov)
     return out

@@ -110,7 +110,7 @@ def _coverage_query(spec: SLOSpec, windows: tuple[int, ...]) -> str:
     else:  # raw PromQL: coverage of the total query's result over time
         return " or ".join(
             f'label_replace(min_over_time(timestamp({promql.render_template(ind.total, 300)})'
-            f'[{promql.duration(w)}:{promql.duration(max(w // 100, 1))}]), '
+            f'[{promql.duration(w)}:{promql.duration(max(w // 100, 300))}]), '
             f'"sloctl_window", "{w}", "", "")'
             for w in windows
         )

@@ -64,8 +64,6 @@ class PrometheusSource:
         )
         pool = max(settings.max_concurrency, 1)
         adapter = HTTPAdapter(max_retries=retry, pool_connections=pool, pool_maxsize=pool)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
         self._client = PrometheusConnect(
             url=self.url,
             headers=settings.request_headers or None,
@@ -73,6 +71,8 @@ class PrometheusSource:
             session=session,
             timeout=settings.timeout_seconds,
         )
+        # PrometheusConnect mounts its own adapter (3 retries) on the URL: use ours instead
+        session.mount(self.url, adapter)
         self._lock = threading.Lock()
         self.queries_sent = 0
 
@@ -80,7 +80,8 @@ class PrometheusSource:
         """One instant query evaluated at ``at``; raises a ``BackendError`` subclass."""
         with self._lock:
             self.queries_sent += 1
-        params = {"time": f"{at.timestamp():.3f}", "timeout": f"{self.settings.timeout_seconds}s"}
+        timeout_ms = max(int(self.settings.timeout_seconds * 1000), 1)
+        params = {"time": f"{at.timestamp():.3f}", "timeout": f"{timeout_ms}ms"}
         try:
             data: Any = self._client.custom_query(promql, params=params)
         except PrometheusApiClientException as exc:
@@ -90,15 +91,16 @@ class PrometheusSource:
                 BACKEND, f"answered with a body that is not JSON ({exc}); is {self.url} really "
                 "a Prometheus API? Check prometheus.url / SLOCTL_PROMETHEUS_URL", query=promql,
             ) from exc
-        except requests.exceptions.Timeout as exc:
+        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
+            cause = _root_cause(exc)
+            if isinstance(exc, requests.exceptions.ReadTimeout) or cause == "timed out":
+                raise BackendUnreachable(
+                    BACKEND, f"no answer from {self.url} within {self.settings.timeout_seconds} "
+                    "s; raise prometheus.timeout_seconds (SLOCTL_PROMETHEUS_TIMEOUT) or check "
+                    "the server", query=promql,
+                ) from exc
             raise BackendUnreachable(
-                BACKEND, f"no answer from {self.url} within {self.settings.timeout_seconds} s; "
-                "raise prometheus.timeout_seconds (SLOCTL_PROMETHEUS_TIMEOUT) or check the server",
-                query=promql,
-            ) from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise BackendUnreachable(
-                BACKEND, f"cannot connect to {self.url} ({_root_cause(exc)}); is Prometheus "
+                BACKEND, f"cannot connect to {self.url} ({cause}); is Prometheus "
                 "running? Check prometheus.url / SLOCTL_PROMETHEUS_URL", query=promql,
             ) from exc
         except requests.exceptions.RequestException as exc:
@@ -206,4 +208,6 @@ def _root_cause(exc: BaseException) -> str:
     text = str(exc)
     if "Connection refused" in text or "Errno 111" in text:
         return "connection refused"
+    if isinstance(exc, TimeoutError) or "timed out" in text:
+        return "timed out"
     return text[:200]

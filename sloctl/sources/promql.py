@@ -107,14 +107,16 @@ def coverage(
     """Oldest sample timestamp per service and window, for the data coverage of each window.
 
     One query for all windows: each window's subquery runs at 1/100 of the window's length and
-    is tagged with a ``sloctl_window`` label (seconds), so coverage is accurate to 1 %.
+    is tagged with a ``sloctl_window`` label (seconds), so coverage is accurate to 1 %. Each step
+    looks back one full step (``last_over_time``), so sparse samples are not missed.
     """
     sel = selector(metric, matchers)
     svc = check_label_name(service_label)
     parts = []
     for w in windows:
-        step = max(w // 100, 1)
-        sub = f"min by ({svc}) (min_over_time(timestamp({sel})[{duration(w)}:{duration(step)}]))"
+        step = duration(max(w // 100, 1))
+        inner = f"timestamp(last_over_time({sel}[{step}]))"
+        sub = f"min by ({svc}) (min_over_time({inner}[{duration(w)}:{step}]))"
         parts.append(f'label_replace({sub}, "sloctl_window", "{w}", "", "")')
     return " or ".join(parts)
 

@@ -24,30 +24,75 @@ AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 # path -> (status, content type, body, delay seconds)
 ANSWERS: dict[str, tuple[int, str, bytes, float]] = {
-    "bad_data": (400, "application/json", json.dumps({
-        "status": "error", "errorType": "bad_data",
-        "error": 'invalid parameter "query": 1:5: parse error: unexpected end of input'}).encode(),
-        0),
-    "execution": (422, "application/json", json.dumps({
-        "status": "error", "errorType": "execution",
-        "error": "vector cannot contain metrics with the same labelset"}).encode(), 0),
-    "unavailable": (503, "application/json", json.dumps({
-        "status": "error", "errorType": "timeout", "error": "query timed out"}).encode(), 0),
+    "bad_data": (
+        400,
+        "application/json",
+        json.dumps(
+            {
+                "status": "error",
+                "errorType": "bad_data",
+                "error": 'invalid parameter "query": 1:5: parse error: unexpected end of input',
+            }
+        ).encode(),
+        0,
+    ),
+    "execution": (
+        422,
+        "application/json",
+        json.dumps(
+            {
+                "status": "error",
+                "errorType": "execution",
+                "error": "vector cannot contain metrics with the same labelset",
+            }
+        ).encode(),
+        0,
+    ),
+    "unavailable": (
+        503,
+        "application/json",
+        json.dumps(
+            {"status": "error", "errorType": "timeout", "error": "query timed out"}
+        ).encode(),
+        0,
+    ),
     "html": (200, "text/html", b"<html><body>login page</body></html>", 0),
     "plain500": (500, "text/plain", b"upstream connect error", 0),
     "shape": (200, "application/json", json.dumps({"status": "success", "data": {}}).encode(), 0),
-    "matrix": (200, "application/json", json.dumps({"status": "success", "data": {
-        "resultType": "vector", "result": [{"metric": {}, "value": "oops"}]}}).encode(), 0),
+    "matrix": (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                "status": "success",
+                "data": {"resultType": "vector", "result": [{"metric": {}, "value": "oops"}]},
+            }
+        ).encode(),
+        0,
+    ),
     "slow": (200, "application/json", b"{}", 3.0),
-    "ok": (200, "application/json", json.dumps({"status": "success", "data": {
-        "resultType": "vector", "result": [
-            {"metric": {"service": "a"}, "value": [1.0, "2.5"]},
-            {"metric": {"service": "b"}, "value": [1.0, "NaN"]}]}}).encode(), 0),
+    "ok": (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                "status": "success",
+                "data": {
+                    "resultType": "vector",
+                    "result": [
+                        {"metric": {"service": "a"}, "value": [1.0, "2.5"]},
+                        {"metric": {"service": "b"}, "value": [1.0, "NaN"]},
+                    ],
+                },
+            }
+        ).encode(),
+        0,
+    ),
 }
 
 
 class FakePrometheus(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+    def do_GET(self) -> None:
         mode = self.path.split("/")[1]
         status, ctype, body, delay = ANSWERS[mode]
         if delay:
@@ -82,12 +127,18 @@ def source(url: str, timeout: float = 1.0) -> PrometheusSource:
         pytest.param("bad_data", BackendQueryError, 400, "parse error", id="400-bad_data"),
         pytest.param("execution", BackendQueryError, 422, "same labelset", id="422-execution"),
         pytest.param("unavailable", BackendQueryError, 503, "timed out", id="503-timeout"),
-        pytest.param("plain500", BackendQueryError, 500, "upstream connect error",
-                     id="500-non-json-error-body"),
+        pytest.param(
+            "plain500",
+            BackendQueryError,
+            500,
+            "upstream connect error",
+            id="500-non-json-error-body",
+        ),
         pytest.param("html", BackendProtocolError, None, "not JSON", id="200-html-body"),
         pytest.param("shape", BackendProtocolError, None, "data.result", id="200-wrong-shape"),
-        pytest.param("matrix", BackendProtocolError, None, "malformed sample",
-                     id="200-malformed-sample"),
+        pytest.param(
+            "matrix", BackendProtocolError, None, "malformed sample", id="200-malformed-sample"
+        ),
     ],
 )
 def test_error_answers_become_typed_errors(

@@ -277,7 +277,7 @@ def test_demo_shop_specs() -> None:
     assert checkout.objective == 99.0
     assert checkout.indicator == HistogramLatency(
         "http_server_request_duration_seconds",
-        (Matcher("http_request_method", "=", "POST"),),
+        (Matcher("http_request_method", "=", "GET"),),
         1.0,
     )
     assert {s.service_label for s in specs} == {"service_name"}

@@ -1,0 +1,220 @@
+"""Run a real Prometheus process on 127.0.0.1 for tests, the demo and benchmarks.
+
+``PrometheusServer`` writes its config into ``data_dir`` (which is also the TSDB folder, so blocks
+backfilled there are served), keeps old blocks (retention 90d) and always stops the process on
+exit. Scraped series drop the ``job``/``instance`` target labels, so live scrapes of a
+:class:`~sloctl.demo.live.LiveExporter` continue the very series that were backfilled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+import yaml
+
+from sloctl.errors import EXIT_USAGE, BackendUnreachable, SloctlError
+
+INSTALL_HINT = (
+    "install Debian's Prometheus: `sudo apt-get update && sudo apt-get install -y prometheus` "
+    "(`make demo` does it)"
+)
+
+
+class ToolNotInstalled(SloctlError):
+    """A required external program (prometheus, promtool) is not on PATH."""
+
+    exit_code = EXIT_USAGE
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def find_binary(name: str) -> str:
+    """Absolute path of ``prometheus`` or ``promtool``; raises ToolNotInstalled with the fix."""
+    path = shutil.which(name)
+    if path is None:
+        raise ToolNotInstalled(f"`{name}` was not found on PATH: {INSTALL_HINT}")
+    return path
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "<no log>"
+
+
+class PrometheusServer:
+    """A Prometheus process on a loopback port. Use as a context manager."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        scrape_targets: Sequence[str] = (),
+        scrape_interval: str = "15s",
+        rule_files: Sequence[Path] = (),
+        query_log: Path | None = None,
+        evaluation_interval: str = "15s",
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self._fixed_port = port
+        self.port = port or 0
+        self.scrape_targets = tuple(scrape_targets)
+        self.scrape_interval = scrape_interval
+        self.rule_files = tuple(Path(p) for p in rule_files)
+        self.query_log = query_log
+        self.evaluation_interval = evaluation_interval
+        self.extra_args = tuple(extra_args)
+        self.config_path = self.data_dir / "sloctl-prometheus.yml"
+        self.log_path = self.data_dir / "sloctl-prometheus.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def config(self) -> dict[str, object]:
+        """The Prometheus configuration this server runs with."""
+        glob: dict[str, object] = {
+            "scrape_interval": self.scrape_interval,
+            "evaluation_interval": self.evaluation_interval,
+        }
+        if self.query_log is not None:
+            glob["query_log_file"] = str(self.query_log.resolve())
+        cfg: dict[str, object] = {"global": glob}
+        if self.rule_files:
+            cfg["rule_files"] = [str(p.resolve()) for p in self.rule_files]
+        if self.scrape_targets:
+            cfg["scrape_configs"] = [
+                {
+                    "job_name": "sloctl-demo",
+                    "scrape_interval": self.scrape_interval,
+                    "static_configs": [{"targets": list(self.scrape_targets)}],
+                    "metric_relabel_configs": [{"action": "labeldrop", "regex": "job|instance"}],
+                }
+            ]
+        return cfg
+
+    def start(self, timeout: float = 30.0) -> PrometheusServer:
+        """Start Prometheus and wait for ``/-/ready``; raises BackendUnreachable with its log."""
+        if self.running:
+            return self
+        binary = find_binary("prometheus")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        attempts = 1 if self._fixed_port else 3  # a random free port can be taken in between
+        for attempt in range(attempts):
+            self.port = self._fixed_port or free_port()
+            self.config_path.write_text(yaml.safe_dump(self.config(), sort_keys=False))
+            args = [
+                binary,
+                f"--config.file={self.config_path}",
+                f"--storage.tsdb.path={self.data_dir}",
+                "--storage.tsdb.retention.time=90d",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-lifecycle",
+                *self.extra_args,
+            ]
+            with self.log_path.open("wb") as log:
+                self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                self._wait_ready(timeout)
+                return self
+            except BackendUnreachable:
+                self.stop()
+                in_use = "address already in use" in _tail(self.log_path, 50)
+                if not (in_use and attempt + 1 < attempts):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise BackendUnreachable(
+                    "prometheus",
+                    f"exited with code {self._proc.returncode} at start; "
+                    f"last lines of {self.log_path}:\n{_tail(self.log_path)}",
+                )
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/-/ready", timeout=1.0) as resp,
+            ):
+                if resp.status == 200:
+                    return
+            time.sleep(0.05)
+        raise BackendUnreachable(
+            "prometheus",
+            f"not ready after {timeout:.0f}s on {self.url}; "
+            f"last lines of {self.log_path}:\n{_tail(self.log_path)}",
+        )
+
+    def reload(self) -> None:
+        """Re-read config and rule files (``POST /-/reload``)."""
+        self.config_path.write_text(yaml.safe_dump(self.config(), sort_keys=False))
+        req = urllib.request.Request(f"{self.url}/-/reload", method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10.0):
+                pass
+        except urllib.error.URLError as exc:
+            raise BackendUnreachable(
+                "prometheus", f"reload failed ({exc}); check {self.log_path}"
+            ) from exc
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, wait, then SIGKILL. Safe to call twice."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def query_log_count(self) -> int:
+        """Number of HTTP API queries in the query log (rule evaluations are not counted)."""
+        if self.query_log is None:
+            raise ValueError("query_log_count() needs PrometheusServer(..., query_log=PATH)")
+        if not self.query_log.exists():
+            return 0
+        count = 0
+        for line in self.query_log.read_text().splitlines():
+            with contextlib.suppress(ValueError):
+                if "httpRequest" in json.loads(line):
+                    count += 1
+        return count
+
+    def __enter__(self) -> PrometheusServer:
+        return self.start() if not self.running else self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

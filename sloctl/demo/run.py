@@ -1,0 +1,160 @@
+"""`make demo`: a shop with known trouble, in a real Prometheus, evaluated by a running sloctl.
+
+Steps: generate 30 days of the shop's history, backfill it with promtool, keep live traffic
+going (an exporter Prometheus scrapes), backfill sloctl's own store with evaluations at past
+instants (``sloctl eval --at``), then run ``sloctl serve`` and the Streamlit scorecard until
+Ctrl-C. Everything listens on 127.0.0.1; files live in ``.demo/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rich.console import Console
+from rich.progress import Progress
+
+from sloctl.demo.backfill import load_history
+from sloctl.demo.live import LiveExporter
+from sloctl.demo.prometheus_server import PrometheusServer
+from sloctl.demo.scenario import shop_scenario
+from sloctl.service.engine import Engine
+from sloctl.settings import load_settings
+from sloctl.sources.prometheus import PrometheusSource
+from sloctl.spec.loader import load_specs
+from sloctl.store import Store
+
+console = Console(stderr=True)
+SPECS = Path(__file__).parent / "specs"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _history_instants(end: datetime, days: int) -> list[datetime]:
+    """Past evaluation instants: every 2 h over ``days``, then every 15 min for the last 12 h."""
+    coarse = [end - timedelta(hours=h) for h in range(days * 24, 12, -2)]
+    fine = [end - timedelta(minutes=m) for m in range(12 * 60, -1, -15)]
+    return coarse + fine
+
+
+def backfill_store(engine: Engine, instants: list[datetime]) -> None:
+    """Evaluate at each past instant (what ``sloctl eval --at`` does), with a progress bar."""
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("backfilling sloctl's store", total=len(instants))
+        for at in instants:
+            engine.run_cycle(at)
+            bar.advance(task)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sloctl.demo", description=__doc__)
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".demo")
+    parser.add_argument("--days", type=int, default=30, help="days of history (default 30)")
+    parser.add_argument("--store-days", type=int, default=7,
+                        help="days of past evaluations to backfill into sloctl's store")
+    parser.add_argument("--dashboard-port", type=int, default=8501)
+    parser.add_argument("--interval", type=int, default=30, help="sloctl serve interval (s)")
+    parser.add_argument("--exit-after", type=float, default=0,
+                        help="stop by itself after this many seconds (smoke tests)")
+    args = parser.parse_args(argv)
+
+    work: Path = args.workdir
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    scenario = shop_scenario(end, history=timedelta(days=args.days))
+
+    t0 = time.monotonic()
+    console.print(f"[bold]1/4[/] generating {args.days} days of shop history and backfilling "
+                  "it with promtool ...")
+    stats = load_history(scenario, work / "prometheus", tmp_dir=work)
+    console.print(f"    done in {time.monotonic() - t0:.0f} s ({stats})")
+
+    procs: list[subprocess.Popen[bytes]] = []
+    live = LiveExporter(scenario).start()
+    prom = PrometheusServer(work / "prometheus",
+                            scrape_targets=[urlparse(live.url).netloc], scrape_interval="15s")
+    try:
+        console.print("[bold]2/4[/] starting Prometheus and the live traffic exporter ...")
+        prom.start()
+        env = {
+            **os.environ,
+            "SLOCTL_PROMETHEUS_URL": prom.url,
+            "SLOCTL_STORE_URL": f"sqlite:///{(work / 'sloctl.db').resolve()}",
+            "SLOCTL_SPECS": str(SPECS),
+            "SLOCTL_INTERVAL": str(args.interval),
+            "SLOCTL_DASHBOARD_URL": f"http://127.0.0.1:{args.dashboard_port}",
+        }
+        settings = load_settings(None, env)
+        specs = load_specs([SPECS])
+        store = Store(settings.store_url)
+        source = PrometheusSource(settings.prometheus)
+        console.print(f"[bold]3/4[/] backfilling sloctl's store: evaluations over the last "
+                      f"{args.store_days} days ({len(specs)} SLOs) ...")
+        engine = Engine(settings, specs, source, store)
+        backfill_store(engine, _history_instants(end, args.store_days))
+        source.close()
+        store.close()
+
+        console.print("[bold]4/4[/] starting sloctl serve and the scorecard ...")
+        log = (work / "serve.log").open("wb")
+        procs.append(subprocess.Popen([sys.executable, "-m", "sloctl.cli.main", "serve"],
+                                      env=env, stdout=log, stderr=subprocess.STDOUT))
+        dash_log = (work / "dashboard.log").open("wb")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+             "--server.address", "127.0.0.1", "--server.port", str(args.dashboard_port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            env=env, stdout=dash_log, stderr=subprocess.STDOUT))
+        console.print(f"""
+[bold green]sloctl demo is running[/] (ready in {time.monotonic() - t0:.0f} s)
+  scorecard   http://127.0.0.1:{args.dashboard_port}
+  Prometheus  {prom.url}
+  exporter    {live.url}/metrics
+  store       {env['SLOCTL_STORE_URL']}   (logs in {work})
+
+Try, in another shell:
+  export SLOCTL_PROMETHEUS_URL={prom.url} SLOCTL_STORE_URL={env['SLOCTL_STORE_URL']} \\
+         SLOCTL_SPECS={SPECS}
+  .venv/bin/sloctl status
+  .venv/bin/sloctl slo show payment/availability
+  .venv/bin/sloctl signals
+
+Ctrl-C stops everything.""")
+        deadline = time.monotonic() + args.exit_after if args.exit_after else None
+        while deadline is None or time.monotonic() < deadline:
+            for p in procs:
+                if p.poll() is not None:
+                    console.print(f"[red]{' '.join(map(str, p.args))} exited with "  # type: ignore[arg-type]
+                                  f"{p.returncode}; see the logs in {work}[/]")
+                    return 1
+            time.sleep(0.5)
+        return 0
+    except KeyboardInterrupt:
+        console.print("\nstopping ...")
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        prom.stop()
+        live.stop()
+        console.print("demo stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
