@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -36,20 +37,30 @@ def _alert_state(ev: Evaluation, slo_id: str) -> AlertState:
     return AlertState.INACTIVE
 
 
+def period_name(s: SLOStatus) -> str:
+    """'28d' for a rolling window; 'month' for a calendar month (its elapsed part is queried)."""
+    return window_name(s.period) if s.period_elapsed == s.period else "month"
+
+
 def slo_table(ev: Evaluation) -> Table:
     """The status table: one row per SLO."""
-    t = Table(title=f"SLOs at {fmt.when(ev.at)}", header_style="bold")
-    for col in ("SLO", "objective", "window", "SLI", "budget left", "minutes left"):
-        t.add_column(col, justify="right" if col != "SLO" else "left")
+    t = Table(title=f"SLOs at {fmt.when(ev.at)}", header_style="bold", box=box.SIMPLE_HEAD,
+              padding=(0, 1), collapse_padding=True, pad_edge=False,
+              caption="budget: share of the error budget left; 1h..3d: burn rates "
+              "(1 = spending exactly the budget)", caption_justify="left")
+    t.add_column("SLO", no_wrap=True)
+    t.add_column("target", justify="right", no_wrap=True)
+    t.add_column("SLI", justify="right", no_wrap=True)
+    t.add_column("budget", justify="right", no_wrap=True)
+    t.add_column("left", justify="right", no_wrap=True)
     for w in STATUS_WINDOWS:
-        t.add_column(f"burn {window_name(w)}", justify="right")
-    t.add_column("alert")
+        t.add_column(window_name(w), justify="right", no_wrap=True)
+    t.add_column("alert", no_wrap=True)
     for s in ev.slos:
         sli_style = "dim" if s.sli is None else ("red" if s.breaching else "green")
         cells = [
             s.slo_id,
-            fmt.pct(s.objective, 2),
-            window_name(s.period),
+            f"{s.objective * 100:g}% {period_name(s)}",
             f"[{sli_style}]{fmt.pct(s.sli)}[/]",
             f"[{fmt.budget_style(s.budget_remaining)}]{fmt.pct(s.budget_remaining, 1)}[/]",
             fmt.minutes(s.budget_remaining_minutes),
@@ -137,11 +148,16 @@ def slo_show_command(
         out.print_json(fmt.to_json(s))
         return
     out.print(f"[bold]{s.slo_id}[/]  objective {fmt.pct(s.objective, 2)} over "
-              f"{window_name(s.period)}  at {fmt.when(s.at)}")
+              f"{period_name(s)}  at {fmt.when(s.at)}")
+    if s.budget_remaining is not None and s.budget_remaining <= 0:
+        exhaustion = "[bold red]budget exhausted[/]"
+    elif s.exhaustion_at:
+        exhaustion = f"exhaustion projected {fmt.when(s.exhaustion_at)} at the 1h burn rate"
+    else:
+        exhaustion = "no exhaustion projected"
     out.print(f"SLI {fmt.pct(s.sli)}   budget left {fmt.pct(s.budget_remaining, 1)} "
               f"({fmt.minutes(s.budget_remaining_minutes)} of "
-              f"{fmt.minutes(s.budget_total_minutes)})   exhaustion "
-              f"{fmt.when(s.exhaustion_at) if s.exhaustion_at else 'not projected'}")
+              f"{fmt.minutes(s.budget_total_minutes)})   {exhaustion}")
     t = Table(header_style="bold")
     for col in ("window", "SLI", "error ratio", "burn rate", "events", "bad", "coverage", "note"):
         t.add_column(col, justify="right" if col not in ("window", "note") else "left")

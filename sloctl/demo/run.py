@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"[bold]1/4[/] generating {args.days} days of shop history and backfilling "
                   "it with promtool ...")
     stats = load_history(scenario, work / "prometheus", tmp_dir=work)
-    console.print(f"    done in {time.monotonic() - t0:.0f} s ({stats})")
+    b = stats.backfilled
+    console.print(f"    {b.samples:,} samples in {b.series} series, {b.blocks} TSDB block(s), "
+                  f"in {time.monotonic() - t0:.0f} s")
 
     procs: list[subprocess.Popen[bytes]] = []
     live = LiveExporter(scenario).start()

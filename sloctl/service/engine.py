@@ -77,8 +77,8 @@ class Engine:
 
     def run_cycle(self, at: datetime | None = None, progress: Progress | None = None) -> Evaluation:
         """Evaluate at ``at`` (default now), persist when a store is set, and return the result."""
-        started = utcnow()
-        at = (at or started).astimezone(UTC)
+        started = datetime.now(UTC)
+        at = (at or started.replace(microsecond=0)).astimezone(UTC)
         plan = plan_cycle(self.specs, self.settings, at)
         queries = plan.queries()
         if progress:
@@ -95,7 +95,7 @@ class Engine:
         ev = Evaluation(
             at=at,
             started_at=started,
-            finished_at=utcnow(),
+            finished_at=datetime.now(UTC),
             slos=slos,
             signals=signals.get(SIGNAL_WINDOW, ()),
             alerts=alerts,
