@@ -19,7 +19,7 @@ from sloctl.service.engine import Engine
 from sloctl.settings import load_settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.loader import load_specs
-from sloctl.spec.models import HistogramLatency, MetricRatio, SLOSpec, Window
+from sloctl.spec.models import HistogramLatency, SLOSpec, Window
 from sloctl.store import Store
 
 pytestmark = pytest.mark.integration
