@@ -1,0 +1,16 @@
+"""The example settings file in the repository loads and means what its comments say."""
+
+from pathlib import Path
+
+from sloctl.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_example_settings_load() -> None:
+    s = load_settings(ROOT / "sloctl.example.yaml", env={})
+    assert s.timezone == "Europe/Berlin"
+    assert s.default_alerts.error_ratio.threshold == 0.005
+    assert s.default_alerts.latency_p95.threshold == 0.3
+    assert s.default_alerts.latency_p95.for_seconds == 300
+    assert s.specs == (ROOT / "rules" / "slos",)
