@@ -88,8 +88,9 @@ class Engine:
         )
         problems = _problems(results)
         self.last_unreachable = any(isinstance(r, BackendUnreachable) for r in results.values())
-        slos = tuple(_evaluate_slo(p, results, at) for p in plan.slos)
-        signals = _signals(plan, results, self.specs)
+        indexed = _Results(results)
+        slos = tuple(_evaluate_slo(p, indexed, at) for p in plan.slos)
+        signals = _signals(plan, indexed, self.specs)
         prev = self.store.alert_states() if self.store else {}
         alerts = self._alerts(plan, signals, slos, prev, at)
         ev = Evaluation(
@@ -137,8 +138,9 @@ class Engine:
                     for_seconds=rule.for_seconds, now=at, reason=sv.reason,
                     labels={"window": window_name(rule.window_seconds)},
                 )
+        specs = {p.spec.slo_id: p.spec for p in plan.slos}
         for st in slos:
-            spec = next(p.spec for p in plan.slos if p.spec.slo_id == st.slo_id)
+            spec = specs[st.slo_id]
             if not spec.alerting:
                 continue
             for severity in sorted({d.rule.severity for d in st.decisions}):
@@ -184,13 +186,38 @@ def _problems(results: Mapping[str, QueryResult]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _rows(result: QueryResult | None, label: str, service: str) -> list[Sample] | str:
-    """Samples of one service, or the reason they are unknown."""
-    if result is None:
-        return "query was not run"
-    if isinstance(result, BackendError):
-        return str(result)
-    return [s for s in result if s.labels.get(label) == service]
+class _Results:
+    """Query results indexed by (query, service label) -> service, built once per cycle.
+
+    Picking one service's rows is then a dict lookup, so a cycle stays linear in the number of
+    series even with thousands of SLOs sharing the same queries.
+    """
+
+    def __init__(self, results: Mapping[str, QueryResult]) -> None:
+        self.raw = results
+        self._index: dict[tuple[str, str], dict[str, list[Sample]]] = {}
+
+    def rows(self, query: str | None, label: str, service: str) -> list[Sample] | str:
+        """Samples of one service, or the reason they are unknown."""
+        result = self.raw.get(query or "")
+        if result is None:
+            return "query was not run"
+        if isinstance(result, BackendError):
+            return str(result)
+        key = (query or "", label)
+        index = self._index.get(key)
+        if index is None:
+            index = {}
+            for sample in result:
+                index.setdefault(sample.labels.get(label, ""), []).append(sample)
+            self._index[key] = index
+        return index.get(service, [])
+
+    def services(self, query: str, label: str) -> set[str]:
+        result = self.raw.get(query)
+        if not isinstance(result, list):
+            return set()
+        return {s.labels[label] for s in result if label in s.labels}
 
 
 def _scalar(rows: list[Sample]) -> float | None:
@@ -199,13 +226,12 @@ def _scalar(rows: list[Sample]) -> float | None:
 
 def _window_counts(
     spec: SLOSpec, wq_total: str | None, wq_bad: str | None, wq_good: str | None,
-    wq_buckets: str | None, window: int, results: Mapping[str, QueryResult],
-    coverage: float | None,
+    wq_buckets: str | None, window: int, results: _Results, coverage: float | None,
 ) -> WindowCounts:
     label, service, wname = spec.service_label, spec.service, window_name(window)
     no_series = f'no data for {label}="{service}" over {wname}'
     if isinstance(spec.indicator, HistogramLatency):
-        rows = _rows(results.get(wq_buckets or ""), label, service)
+        rows = results.rows(wq_buckets, label, service)
         if isinstance(rows, str):
             return WindowCounts(window, None, None, coverage, reason=rows)
         buckets = _buckets(rows)
@@ -214,19 +240,19 @@ def _window_counts(
         if total is None or good is None:
             return WindowCounts(window, None, None, coverage, reason=no_series + " (buckets)")
         return WindowCounts(window, max(total - good, 0.0), total, coverage, interpolated=not exact)
-    total_rows = _rows(results.get(wq_total or ""), label, service)
+    total_rows = results.rows(wq_total, label, service)
     if isinstance(total_rows, str):
         return WindowCounts(window, None, None, coverage, reason=total_rows)
     total = _scalar(total_rows)
     if total is None:
         return WindowCounts(window, None, None, coverage, reason=no_series)
     if wq_bad:
-        bad_rows = _rows(results.get(wq_bad), label, service)
+        bad_rows = results.rows(wq_bad, label, service)
         if isinstance(bad_rows, str):
             return WindowCounts(window, None, total, coverage, reason=bad_rows)
         bad = _scalar(bad_rows) or 0.0  # no error series at all means no errors
         return WindowCounts(window, bad, total, coverage)
-    good_rows = _rows(results.get(wq_good or ""), label, service)
+    good_rows = results.rows(wq_good, label, service)
     if isinstance(good_rows, str):
         return WindowCounts(window, None, total, coverage, reason=good_rows)
     good = _scalar(good_rows)
@@ -248,33 +274,29 @@ def _buckets(rows: list[Sample]) -> list[tuple[float, float]]:
     return sorted(by_le.items())
 
 
-def _coverage(plan: SloPlan, results: Mapping[str, QueryResult], at: datetime) -> dict[int, float]:
-    res = results.get(plan.coverage)
-    if not isinstance(res, list):
-        return {}
-    label, service = plan.spec.service_label, plan.spec.service
+def _coverage(plan: SloPlan, results: _Results, at: datetime) -> dict[int, float] | None:
+    """Share of each window that has data; None when the coverage query failed."""
+    rows = results.rows(plan.coverage, plan.spec.service_label, plan.spec.service)
+    if isinstance(rows, str):
+        return None
     out: dict[int, float] = {}
-    for s in res:
-        if label in s.labels and s.labels.get(label) != service:
-            continue
+    for s in rows:
         try:
             w = int(s.labels["sloctl_window"])
         except (KeyError, ValueError):
             continue
         # the subquery samples every w/100 s: credit that one step of resolution
         span = at.timestamp() - s.value + max(w // 100, 1)
-        cov = min(max(span / w, 0.0), 1.0)
-        out[w] = min(out.get(w, 1.0), cov)
+        out[w] = min(out.get(w, 1.0), min(max(span / w, 0.0), 1.0))
     return out
 
 
-def _evaluate_slo(plan: SloPlan, results: Mapping[str, QueryResult], at: datetime) -> SLOStatus:
+def _evaluate_slo(plan: SloPlan, results: _Results, at: datetime) -> SLOStatus:
     spec = plan.spec
-    cov_ok = isinstance(results.get(plan.coverage), list)
     cov = _coverage(plan, results, at)
     counts = [
         _window_counts(spec, w.total, w.bad, w.good, w.buckets, w.window, results,
-                       cov.get(w.window, 0.0) if cov_ok else None)
+                       None if cov is None else cov.get(w.window, 0.0))
         for w in plan.windows
     ]
     return evaluate_slo(
@@ -285,30 +307,23 @@ def _evaluate_slo(plan: SloPlan, results: Mapping[str, QueryResult], at: datetim
 
 
 def _signals(
-    plan: CyclePlan, results: Mapping[str, QueryResult], specs: list[SLOSpec]
+    plan: CyclePlan, results: _Results, specs: list[SLOSpec]
 ) -> dict[int, tuple[SignalValue, ...]]:
-    out: dict[int, tuple[SignalValue, ...]] = {}
-    for window, sq in plan.signals.items():
-        out[window] = _signals_for(sq, results, {s.service for s in specs})
-    return out
+    known = {s.service for s in specs if s.service_label in
+             {q.service_label for q in plan.signals.values()}}
+    return {w: _signals_for(sq, results, known) for w, sq in plan.signals.items()}
 
 
-def _signals_for(
-    sq: SignalQueries, results: Mapping[str, QueryResult], known: set[str]
-) -> tuple[SignalValue, ...]:
+def _signals_for(sq: SignalQueries, results: _Results, known: set[str]) -> tuple[SignalValue, ...]:
     label = sq.service_label
-    services = set(known)
-    for q in (sq.total, sq.buckets):
-        r = results.get(q)
-        if isinstance(r, list):
-            services |= {s.labels[label] for s in r if label in s.labels}
+    services = known | results.services(sq.total, label) | results.services(sq.buckets, label)
     values: list[SignalValue] = []
     for service in sorted(services):
         reasons: dict[Signal, str] = {}
-        total_rows = _rows(results.get(sq.total), label, service)
-        bad_rows = _rows(results.get(sq.bad), label, service)
-        bucket_rows = _rows(results.get(sq.buckets), label, service)
-        sat_rows = _rows(results.get(sq.saturation), label, service)
+        total_rows = results.rows(sq.total, label, service)
+        bad_rows = results.rows(sq.bad, label, service)
+        bucket_rows = results.rows(sq.buckets, label, service)
+        sat_rows = results.rows(sq.saturation, label, service)
         total = None
         if isinstance(total_rows, str):
             reasons[Signal.TRAFFIC] = reasons[Signal.ERROR_RATIO] = total_rows
