@@ -1,0 +1,49 @@
+"""The dashboard's only access to data: the store named by the settings, cached.
+
+Queries are cached for ``CACHE_TTL`` seconds; history is downsampled in SQL to ``HISTORY_POINTS``
+points per series (``None``: every stored point, used by the benchmark's baseline).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from sloctl.core.types import Evaluation
+from sloctl.settings import Settings, load_settings
+from sloctl.store import Store
+
+CACHE_TTL = 30  # seconds; the scheduler evaluates every 60 s by default
+HISTORY_POINTS: int | None = 500
+
+
+def settings() -> Settings:
+    """Settings from SLOCTL_* variables and sloctl.yaml (cheap; read on every rerun)."""
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def store(url: str) -> Store:
+    """One Store (engine and connection pool) per URL, shared by every session."""
+    return Store(url)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def latest_evaluation(url: str) -> Evaluation | None:
+    return store(url).latest_evaluation()
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def slo_history(
+    url: str, slo_id: str, since: datetime, until: datetime, max_points: int | None
+) -> pd.DataFrame:
+    return store(url).slo_history(slo_id, since, until, max_points=max_points)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def signal_history(
+    url: str, service: str, since: datetime, until: datetime, max_points: int | None
+) -> pd.DataFrame:
+    return store(url).signal_history(service, since, until, max_points=max_points)

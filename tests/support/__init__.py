@@ -1,0 +1,1 @@
+"""Helpers shared by tests: known evaluations, a Chromium DevTools driver."""

@@ -1,0 +1,354 @@
+"""The SQLAlchemy store against SQLite files in tmp_path, with hand-made evaluations."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from sloctl.core.types import AlertState, Evaluation, Signal, WindowResult
+from sloctl.errors import StoreError
+from sloctl.store import Store, codec
+from sloctl.store.tables import metadata
+from tests.support.evaluations import T0, alert, evaluation, signals, slo, unknown_slo
+
+DOWN = "prometheus: connection refused at 127.0.0.1:9090"
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store' / 'sloctl.db'}"
+
+
+@pytest.fixture
+def store(url: str) -> Iterator[Store]:
+    with Store(url) as s:
+        yield s
+
+
+def full_evaluation(at: datetime) -> Evaluation:
+    """Every kind of value: known and unknown SLOs and signals, alerts, problems."""
+    return evaluation(
+        at,
+        [
+            slo("checkout", "availability", at, bad=400.0),
+            unknown_slo("search", "latency", at, DOWN),
+        ],
+        [
+            *signals(
+                "checkout",
+                {
+                    Signal.TRAFFIC: 12.5,
+                    Signal.ERROR_RATIO: 0.0004,
+                    Signal.LATENCY_P50: 0.08,
+                    Signal.LATENCY_P95: 0.21,
+                    Signal.LATENCY_P99: 0.43,
+                    Signal.SATURATION: 0.7,
+                },
+            ),
+            *signals("search", {Signal.TRAFFIC: None, Signal.LATENCY_P99: None}, DOWN),
+        ],
+        [
+            alert("burn_rate:page/checkout/availability", AlertState.FIRING, at, since=at - MINUTE),
+            alert("error_ratio/search", AlertState.INACTIVE, at, value=None, reason=DOWN),
+        ],
+        problems=(DOWN,),
+    )
+
+
+def row_counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        counts = {
+            t.name: conn.scalar(select(func.count()).select_from(t)) or 0
+            for t in metadata.sorted_tables
+        }
+    engine.dispose()
+    return counts
+
+
+def test_full_evaluation_round_trips(store: Store) -> None:
+    ev = full_evaluation(T0)
+    ev_id = store.save_evaluation(ev)
+    back = store.latest_evaluation()
+    assert ev_id == 1
+    assert back == ev
+    assert back is not None and not back.complete
+    unknown = back.slos[1]
+    assert (unknown.sli, unknown.budget_remaining, unknown.reason) == (None, None, DOWN)
+    assert unknown.decisions[0].firing is None and unknown.decisions[0].reason == DOWN
+    assert back.signals[-1].value is None and back.signals[-1].reason == DOWN
+    times = [back.at, back.started_at, back.slos[0].at, back.slos[0].exhaustion_at]
+    times += [back.alerts[0].active_since, back.alerts[0].updated_at]
+    assert all(t is not None and t.utcoffset() == timedelta(0) for t in times)
+
+
+def test_other_timezones_come_back_as_the_same_instant_in_utc(store: Store) -> None:
+    at = datetime(2025, 3, 1, 14, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    store.save_evaluation(evaluation(at, [slo("checkout", "availability", at)]))
+    back = store.latest_evaluation()
+    assert back is not None
+    assert back.at == datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    assert back.at.tzinfo is UTC
+
+
+def test_naive_datetime_is_refused_and_nothing_is_written(store: Store, url: str) -> None:
+    naive = datetime(2025, 3, 1, 12, 0)
+    with pytest.raises(StoreError, match="naive datetime"):
+        store.save_evaluation(evaluation(naive, []))
+    assert set(row_counts(url).values()) == {0}
+
+
+def test_non_finite_burn_rates_survive_json(store: Store) -> None:
+    status = slo("checkout", "availability", T0)
+    windows = (dataclasses.replace(status.windows[0], burn_rate=math.inf), *status.windows[1:])
+    ev = evaluation(T0, [dataclasses.replace(status, windows=windows)])
+    store.save_evaluation(ev)
+    back = store.latest_evaluation()
+    assert back is not None and back.slos[0].windows[0].burn_rate == math.inf
+
+
+@pytest.mark.parametrize(
+    ("interpolated", "reason"),
+    [
+        pytest.param(False, None, id="plain"),
+        pytest.param(True, None, id="interpolated"),
+        pytest.param(False, DOWN, id="with-reason"),
+        pytest.param(True, "partial data", id="interpolated-with-reason"),
+    ],
+)
+def test_window_encoding_keeps_optional_fields(interpolated: bool, reason: str | None) -> None:
+    w = WindowResult(3600, 0.99, 0.01, 2.0, 1000.0, 10.0, 0.5, interpolated, reason)
+    doc = codec.encode_window(w)
+    assert doc[:7] == [3600, 0.99, 0.01, 2.0, 1000.0, 10.0, 0.5]
+    assert codec.decode_window(doc) == w
+
+
+def test_evaluation_at_returns_the_latest_at_or_before(store: Store) -> None:
+    for i in range(3):
+        store.save_evaluation(evaluation(T0 + i * MINUTE, [slo("checkout", "availability", T0)]))
+    assert store.evaluation_at(T0 - MINUTE) is None
+    found = store.evaluation_at(T0 + 90 * timedelta(seconds=1))
+    assert found is not None and found.at == T0 + MINUTE
+    latest = store.latest_evaluation()
+    assert latest is not None and latest.at == T0 + 2 * MINUTE
+
+
+def test_empty_store_reads_nothing(store: Store) -> None:
+    assert store.latest_evaluation() is None
+    assert store.alert_states() == {}
+    assert store.alert_history() == []
+    assert (store.slo_ids(), store.services()) == ([], [])
+    frame = store.slo_history("checkout/availability", T0)
+    assert frame.empty and list(frame.columns)[:3] == ["at", "sli", "budget_remaining"]
+
+
+def test_catalogs_list_slos_and_services(store: Store) -> None:
+    store.save_evaluation(full_evaluation(T0))
+    assert store.slo_ids() == ["checkout/availability", "search/latency"]
+    assert store.services() == ["checkout", "search"]
+
+
+PAGE, TICKET = "burn_rate:page/checkout/availability", "burn_rate:ticket/checkout/availability"
+
+
+def test_alert_states_upsert_and_transitions_are_recorded(store: Store, url: str) -> None:
+    steps = [
+        {PAGE: AlertState.PENDING, TICKET: AlertState.INACTIVE},
+        {PAGE: AlertState.FIRING, TICKET: AlertState.INACTIVE},
+        {PAGE: AlertState.FIRING, TICKET: AlertState.PENDING},
+        {PAGE: AlertState.RESOLVED, TICKET: AlertState.PENDING},
+    ]
+    for i, states in enumerate(steps):
+        at = T0 + i * MINUTE
+        alerts = [alert(key, state, at, since=T0) for key, state in states.items()]
+        store.save_evaluation(evaluation(at, [], alerts=alerts))
+
+    current = store.alert_states()
+    assert {k: (a.state, a.updated_at) for k, a in current.items()} == {
+        PAGE: (AlertState.RESOLVED, T0 + 3 * MINUTE),
+        TICKET: (AlertState.PENDING, T0 + 3 * MINUTE),
+    }
+    assert current[PAGE].fired_at is None and current[PAGE].resolved_at == T0 + 3 * MINUTE
+    assert current[PAGE].labels == {"team": "payments"}
+
+    expected = [
+        (PAGE, AlertState.PENDING, T0),
+        (PAGE, AlertState.FIRING, T0 + MINUTE),
+        (TICKET, AlertState.PENDING, T0 + 2 * MINUTE),
+        (PAGE, AlertState.RESOLVED, T0 + 3 * MINUTE),
+    ]
+    assert [(a.key, a.state, a.updated_at) for a in store.alert_history()] == expected
+    since = store.alert_history(since=T0 + 2 * MINUTE)
+    assert [(a.key, a.state) for a in since] == [(TICKET, AlertState.PENDING), (PAGE, "resolved")]
+    assert row_counts(url)["alert_states"] == 2
+
+    store.close()  # a restart finds the same states
+    with Store(url) as reopened:
+        assert reopened.alert_states() == current
+
+
+def test_transitions_inside_one_bulk_batch_are_all_recorded(store: Store) -> None:
+    evs = [
+        evaluation(T0 + i * MINUTE, [], alerts=[alert(PAGE, state, T0 + i * MINUTE)])
+        for i, state in enumerate([AlertState.PENDING, AlertState.FIRING, AlertState.RESOLVED])
+    ]
+    assert store.save_evaluations(evs, batch_size=2) == [1, 2, 3]
+    assert [a.state for a in store.alert_history()] == ["pending", "firing", "resolved"]
+    assert store.alert_states()[PAGE].state is AlertState.RESOLVED
+
+
+def test_a_backfilled_older_evaluation_does_not_rewind_alert_states(store: Store) -> None:
+    store.save_evaluation(evaluation(T0, [], alerts=[alert(PAGE, AlertState.FIRING, T0)]))
+    old = T0 - 10 * MINUTE
+    store.save_evaluation(evaluation(old, [], alerts=[alert(PAGE, AlertState.INACTIVE, old)]))
+    assert store.alert_states()[PAGE].state is AlertState.FIRING
+    assert [a.state for a in store.alert_history()] == ["firing"]
+    latest = store.latest_evaluation()
+    assert latest is not None and latest.at == T0  # latest by time, not by insertion
+
+
+def hundred_minutes(store: Store) -> None:
+    """100 evaluations, one a minute from T0; point i has budget_remaining i/100 and
+    traffic i; point 50 has an unknown SLO and unknown traffic."""
+    evs = []
+    for i in range(100):
+        at = T0 + i * MINUTE
+        status = slo("checkout", "availability", at)
+        status = dataclasses.replace(status, budget_remaining=i / 100)
+        traffic: float | None = float(i)
+        if i == 50:
+            status, traffic = unknown_slo("checkout", "availability", at, DOWN), None
+        sig = signals("checkout", {Signal.TRAFFIC: traffic, Signal.ERROR_RATIO: 0.01}, DOWN)
+        evs.append(evaluation(at, [status], sig))
+    store.save_evaluations(evs)
+
+
+# (max_points, until offset in seconds or None, expected point indexes)
+DOWNSAMPLING = [
+    pytest.param(10, 5999, list(range(9, 100, 10)), id="10-buckets-of-10-keep-the-last"),
+    pytest.param(1, 5999, [99], id="one-bucket-keeps-the-latest"),
+    pytest.param(10, None, list(range(9, 100, 10)), id="until-defaults-to-the-last-row"),
+    pytest.param(500, 5999, list(range(100)), id="more-points-than-rows-returns-all"),
+    pytest.param(None, None, list(range(100)), id="no-downsampling"),
+    pytest.param(7, 20 * 60 - 1, [2, 5, 8, 11, 14, 17, 19], id="partial-range-7-points"),
+]
+
+
+@pytest.mark.parametrize(("max_points", "until_s", "indexes"), DOWNSAMPLING)
+def test_slo_history_downsamples_to_the_last_point_per_bucket(
+    store: Store, max_points: int | None, until_s: int | None, indexes: list[int]
+) -> None:
+    hundred_minutes(store)
+    until = None if until_s is None else T0 + timedelta(seconds=until_s)
+    frame = store.slo_history("checkout/availability", T0, until, max_points=max_points)
+    assert max_points is None or len(frame) <= max_points
+    assert list(frame["at"]) == [T0 + i * MINUTE for i in indexes]
+    expected = [math.nan if i == 50 else i / 100 for i in indexes]
+    assert frame["budget_remaining"].tolist() == pytest.approx(expected, nan_ok=True)
+    assert str(frame["at"].dt.tz) == "UTC"
+
+
+def test_slo_history_columns_hold_the_window_burn_rates(store: Store) -> None:
+    store.save_evaluation(evaluation(T0, [slo("checkout", "availability", T0, bad=500.0)]))
+    row = store.slo_history("checkout/availability", T0).iloc[0]
+    # 500 bad of 1e6 against a 0.1 % budget: burn rate 0.5 on every window, half the budget left
+    assert row["burn_rate_1h"] == pytest.approx(0.5)
+    assert row["burn_rate_3d"] == pytest.approx(0.5)
+    assert row["burn_rate_period"] == pytest.approx(0.5)
+    assert row["budget_remaining"] == pytest.approx(0.5)
+    assert row["budget_remaining_minutes"] == pytest.approx(0.001 * 30 * 1440 * 0.5)
+    assert row["sli"] == pytest.approx(0.9995)
+
+
+def test_signal_history_has_one_column_per_signal(store: Store) -> None:
+    hundred_minutes(store)
+    frame = store.signal_history("checkout", T0, T0 + timedelta(seconds=5999), max_points=10)
+    assert list(frame.columns) == ["at", *(s.value for s in Signal)]
+    assert frame["traffic"].tolist() == [float(i) for i in range(9, 100, 10)]
+    assert frame["error_ratio"].tolist() == [0.01] * 10
+    assert frame["latency_p99"].isna().all()  # never measured: NaN, not 0
+    full = store.signal_history("checkout", T0, max_points=None)
+    assert len(full) == 100 and math.isnan(full["traffic"][50])
+
+
+def test_signal_history_of_another_service_is_empty(store: Store) -> None:
+    hundred_minutes(store)
+    assert store.signal_history("search", T0).empty
+
+
+def test_a_failing_save_leaves_nothing_behind(
+    store: Store, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.save_evaluation(full_evaluation(T0))
+    before = row_counts(url)
+    states_before = store.alert_states()
+
+    def explode(*_args: object) -> None:
+        raise RuntimeError("simulated crash after the SLO and signal rows were inserted")
+
+    monkeypatch.setattr(codec, "alert_row", explode)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        store.save_evaluation(full_evaluation(T0 + MINUTE))
+    assert row_counts(url) == before
+    assert store.alert_states() == states_before
+    latest = store.latest_evaluation()
+    assert latest is not None and latest.at == T0
+
+
+def test_sqlite_runs_in_wal_mode_with_synchronous_normal(store: Store, url: str) -> None:
+    store.save_evaluation(full_evaluation(T0))
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+
+
+def test_missing_sqlite_folders_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "sloctl.db"
+    with Store(f"sqlite:///{path}") as s:
+        s.save_evaluation(full_evaluation(T0))
+    assert path.is_file()
+
+
+@pytest.mark.parametrize(
+    ("bad_url", "says"),
+    [
+        pytest.param("not a url", "not a valid SQLAlchemy URL", id="unparseable"),
+        pytest.param("nosuchdb://127.0.0.1/x", "nosuchdb://127.0.0.1/x", id="unknown-dialect"),
+        pytest.param("sqlite:///{file}/sloctl.db", "cannot create the folder", id="folder-is-file"),
+        pytest.param(
+            "postgresql+psycopg://sloctl:s3cret@127.0.0.1:1/sloctl", "sloctl:***@", id="no-server"
+        ),
+    ],
+)
+def test_bad_url_gives_store_error_with_the_fix(tmp_path: Path, bad_url: str, says: str) -> None:
+    a_file = tmp_path / "plain-file"
+    a_file.write_text("not a folder")
+    with pytest.raises(StoreError) as caught:
+        Store(bad_url.format(file=a_file))
+    message = str(caught.value)
+    assert says in message
+    assert "SLOCTL_STORE_URL" in message
+    assert "s3cret" not in message
+
+
+def test_windows_without_the_slo_window_store_no_period_burn_rate(store: Store) -> None:
+    status = slo("checkout", "availability", T0)
+    alert_only = tuple(w for w in status.windows if w.window != status.period)
+    ev = evaluation(T0, [dataclasses.replace(status, windows=alert_only)])
+    store.save_evaluation(ev)
+    row = store.slo_history("checkout/availability", T0).iloc[0]
+    assert math.isnan(row["burn_rate_period"]) and row["burn_rate_3d"] == pytest.approx(0.5)
+    back = store.latest_evaluation()
+    assert back is not None and back.slos[0].windows == alert_only
+    assert isinstance(back.slos[0].windows[0], WindowResult)
