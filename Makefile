@@ -44,8 +44,9 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	@echo "installing Python dependencies into $(VENV)"
-	@$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
-	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@( $(BIN)/pip install -q --disable-pip-version-check --upgrade pip && \
+	   $(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' ) > $(VENV)/pip.log 2>&1 \
+	  || { cat $(VENV)/pip.log; echo "pip install failed (log: $(VENV)/pip.log)" >&2; exit 1; }
 	@touch $@
 
 bench: deps
