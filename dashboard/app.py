@@ -67,6 +67,8 @@ def burn_down(url: str, ev: Evaluation, span: timedelta, settings: Settings) -> 
     st.plotly_chart(charts.burn_down(history, slo.slo_id), key="burn_down")
     if slo.budget_remaining is None:
         st.caption(f"budget remaining now: **unknown** ({'; '.join(view.slo_notes(slo))})")
+    elif slo.budget_remaining <= 0:
+        st.caption("the error budget is **exhausted** for this window")
     elif slo.exhaustion_at is not None:
         exhausted = view.when(slo.exhaustion_at, settings.tzinfo)
         st.caption(f"at the current burn rate the budget runs out at {exhausted}")
