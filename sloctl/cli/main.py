@@ -15,7 +15,7 @@ from typer._click.core import Context as ClickContext  # typer 0.29 vendors clic
 from typer.core import TyperGroup
 
 from sloctl import __version__
-from sloctl.cli import evaluate, status, validate
+from sloctl.cli import evaluate, rules, status, validate
 from sloctl.cli.context import Context
 from sloctl.errors import SloctlError, SpecError
 
@@ -72,6 +72,7 @@ def root(
 evaluate.register(app)
 status.register(app)
 validate.register(app)
+rules.register(app)
 
 
 def main() -> None:

@@ -124,3 +124,110 @@ def coverage(
 def rate_template(template: str, window: int) -> str:
     """A user or preset template such as the saturation query, rendered for ``window``."""
     return template.replace(WINDOW_PLACEHOLDER, duration(window))
+
+
+# --- Rule generation (sloctl rules generate): per-service rule expressions. ---
+
+_YEAR = 365 * 86400
+_WEEK = 7 * 86400
+
+
+def prom_duration(seconds: int) -> str:
+    """Prometheus' own duration spelling (Go ``model.Duration.String``), as Sloth names windows.
+
+    Years and weeks only when exact: 2419200 -> '4w', 604800 -> '1w', 2592000 -> '30d',
+    90000 -> '1d1h', 300 -> '5m'.
+    """
+    if seconds <= 0:
+        return "0s"
+    out = ""
+    for unit, size, exact in (
+        ("y", _YEAR, True),
+        ("w", _WEEK, True),
+        ("d", 86400, False),
+        ("h", 3600, False),
+        ("m", 60, False),
+        ("s", 1, False),
+    ):
+        if exact and seconds % size:
+            continue
+        count, seconds = divmod(seconds, size)
+        if count:
+            out += f"{count}{unit}"
+    return out
+
+
+def number(value: float) -> str:
+    """Shortest exact PromQL literal of a float: 0.005 -> '0.005', 6.0 -> '6', 14.4 -> '14.4'."""
+    text = repr(float(value))
+    return text.removesuffix(".0")
+
+
+def le_value(bound: float) -> str:
+    """A bucket bound as client libraries write the ``le`` label: 0.3 -> '0.3', 1.0 -> '1'."""
+    return "+Inf" if bound == float("inf") else number(bound)
+
+
+def sum_rate(metric: str, matchers: Iterable[Matcher], window: int, by: Sequence[str] = ()) -> str:
+    """``sum(rate(metric{matchers}[window]))``, or ``sum by (...)`` when ``by`` is given."""
+    grouping = f" by ({_by(by)}) " if by else ""
+    return f"sum{grouping}(rate({selector(metric, matchers)}[{prom_duration(window)}]))"
+
+
+def only_service(expr: str, service_label: str, service: str) -> str:
+    """Keep the series of ``expr`` whose ``service_label`` equals ``service`` (escaped).
+
+    For raw PromQL templates grouped by the service label, which cannot take an extra matcher.
+    """
+    label = check_label_name(service_label)
+    value = escape_label_value(service).replace("$", "$$")  # label_replace expands $1
+    return f'({expr}) and on ({label}) label_replace(vector(1), "{label}", "{value}", "", "")'
+
+
+def service_matcher(service_label: str, service: str) -> Matcher:
+    """``service_label="service"``, the per-service filter of generated rules."""
+    return Matcher(check_label_name(service_label), "=", service)
+
+
+def ratio_sli_error(ind: MetricRatio, service_label: str, service: str, window: int) -> str:
+    """Error ratio of one service over ``window``: bad rate / total rate, other labels summed."""
+    svc = (service_matcher(service_label, service), *ind.selector)
+    bad = sum_rate(ind.metric, (*svc, *ind.error_selector), window)
+    total = sum_rate(ind.metric, svc, window)
+    return f"({bad})\n/\n({total})"
+
+
+def query_sli_error(ind: QueryRatio, service_label: str, service: str, window: int) -> str:
+    """Error ratio of one service from raw templates: bad/total, or 1 - good/total."""
+    bad, good, total = query_ratio(ind, window)
+
+    def one(expr: str) -> str:
+        return f"sum({only_service(expr, service_label, service)})"
+
+    if bad is not None:
+        return f"({one(bad)})\n/\n({one(total)})"
+    assert good is not None
+    return f"1 - (({one(good)})\n/\n({one(total)}))"
+
+
+def latency_sli_error(ind: HistogramLatency, service_label: str, service: str, window: int) -> str:
+    """Share of one service's requests slower than the threshold: (count - bucket) / count.
+
+    The threshold must be a bucket bound of the histogram (``le`` spelled as by ``le_value``);
+    Prometheus rules cannot interpolate between buckets as sloctl's engine does.
+    """
+    svc = (service_matcher(service_label, service), *ind.selector)
+    total = sum_rate(latency_total_metric(ind), svc, window)
+    le = Matcher("le", "=", le_value(ind.threshold))
+    fast = sum_rate(f"{ind.metric}_bucket", (*svc, le), window)
+    return f"(\n  {total}\n  -\n  {fast}\n)\n/\n({total})"
+
+
+def histogram_quantile_of(
+    quantile: float, metric: str, matchers: Iterable[Matcher], by: Sequence[str], window: int
+) -> str:
+    """``histogram_quantile(q, sum by (le, ...) (rate(metric_bucket{...}[window])))``."""
+    return (
+        f"histogram_quantile({number(quantile)}, "
+        f"{sum_rate(f'{metric}_bucket', matchers, window, by=('le', *by))})"
+    )

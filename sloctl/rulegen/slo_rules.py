@@ -1,0 +1,203 @@
+"""Sloth-compatible rules of one SLO: SLI recordings, meta recordings and MWMB alerts.
+
+Names and labels follow Sloth (``slo:sli_error:ratio_rate<W>``, ``sloth_id``, ...), so Sloth's
+Grafana dashboards keep working. The period SLI is Sloth's optimised form: the mean of the 5m
+recording over the period, which reads one recorded series instead of weeks of raw counters.
+"""
+
+from __future__ import annotations
+
+from sloctl.core.types import ALERT_WINDOWS, DEFAULT_BURN_RATE_RULES, BurnRateRule, Severity
+from sloctl.rulegen.model import Group, Rule
+from sloctl.rulegen.names import (
+    CALENDAR_PERIOD,
+    burn_alert_name,
+    runbook_url,
+    sli_metric,
+    sloth_id,
+)
+from sloctl.settings import Settings
+from sloctl.sources import promql
+from sloctl.spec.models import HistogramLatency, Matcher, MetricRatio, SLOSpec
+
+
+def period_seconds(spec: SLOSpec) -> int:
+    """The SLO window in seconds; calendar months become a rolling 30 days (see names)."""
+    return spec.window.seconds if spec.window.seconds is not None else CALENDAR_PERIOD
+
+
+def base_labels(spec: SLOSpec) -> dict[str, str]:
+    """The spec labels plus ``sloth_id``, ``sloth_service`` and ``sloth_slo`` (these win)."""
+    labels = {promql.check_label_name(k): v for k, v in spec.labels}
+    labels.update(sloth_id=sloth_id(spec), sloth_service=spec.service, sloth_slo=spec.name)
+    return labels
+
+
+def id_selector(spec: SLOSpec, metric: str) -> str:
+    """``metric{sloth_id="...", sloth_service="...", sloth_slo="..."}``."""
+    matchers = [
+        Matcher("sloth_id", "=", sloth_id(spec)),
+        Matcher("sloth_service", "=", spec.service),
+        Matcher("sloth_slo", "=", spec.name),
+    ]
+    return promql.selector(metric, matchers)
+
+
+def sli_expr(spec: SLOSpec, window: int) -> str:
+    """The raw error-ratio expression of ``spec`` over ``window``, for its service only."""
+    ind = spec.indicator
+    if isinstance(ind, MetricRatio):
+        return promql.ratio_sli_error(ind, spec.service_label, spec.service, window)
+    if isinstance(ind, HistogramLatency):
+        return promql.latency_sli_error(ind, spec.service_label, spec.service, window)
+    return promql.query_sli_error(ind, spec.service_label, spec.service, window)
+
+
+def optimized_period_expr(spec: SLOSpec) -> str:
+    """Sloth's optimised period SLI: time-average of the 5m error ratio over the period."""
+    five = id_selector(spec, sli_metric(ALERT_WINDOWS[0]))
+    period = promql.prom_duration(period_seconds(spec))
+    return (
+        f"sum_over_time({five}[{period}])\n"
+        f"/ ignoring (sloth_window)\n"
+        f"count_over_time({five}[{period}])"
+    )
+
+
+def sli_group(spec: SLOSpec) -> Group:
+    """``slo:sli_error:ratio_rate<W>`` for every alert window and the period."""
+    labels = base_labels(spec)
+    rules = [
+        Rule(
+            "record",
+            sli_metric(w),
+            sli_expr(spec, w),
+            {**labels, "sloth_window": promql.prom_duration(w)},
+        )
+        for w in ALERT_WINDOWS
+    ]
+    period = period_seconds(spec)
+    if period not in ALERT_WINDOWS:
+        name = promql.prom_duration(period)
+        rules.append(
+            Rule(
+                "record",
+                sli_metric(period),
+                optimized_period_expr(spec),
+                {**labels, "sloth_window": name},
+            )
+        )
+    return Group(f"sloth-slo-sli-recordings-{sloth_id(spec)}", tuple(rules))
+
+
+def meta_group(spec: SLOSpec) -> Group:
+    """Objective, budget, period, burn rates, budget remaining and ``sloth_slo_info``."""
+    labels = base_labels(spec)
+    period = period_seconds(spec)
+    budget = id_selector(spec, "slo:error_budget:ratio")
+    on = "on (sloth_id, sloth_slo, sloth_service) group_left"
+    info = {
+        **labels,
+        "sloth_mode": "cli-gen-prom",
+        "sloth_objective": promql.number(spec.objective),
+        "sloth_spec": "sloctl/v1",
+        "sloctl_window": spec.window.name,
+    }
+    rules = [
+        Rule(
+            "record",
+            "slo:objective:ratio",
+            f"vector({promql.number(spec.objective_ratio)})",
+            labels,
+        ),
+        Rule(
+            "record",
+            "slo:error_budget:ratio",
+            f"vector({promql.number(spec.error_budget)})",
+            labels,
+        ),
+        Rule("record", "slo:time_period:days", f"vector({promql.number(period / 86400)})", labels),
+        Rule(
+            "record",
+            "slo:current_burn_rate:ratio",
+            f"{id_selector(spec, sli_metric(ALERT_WINDOWS[0]))}\n/ {on}\n{budget}",
+            labels,
+        ),
+        Rule(
+            "record",
+            "slo:period_burn_rate:ratio",
+            f"{id_selector(spec, sli_metric(period))}\n/ {on}\n{budget}",
+            labels,
+        ),
+        Rule(
+            "record",
+            "slo:period_error_budget_remaining:ratio",
+            f"1 - {id_selector(spec, 'slo:period_burn_rate:ratio')}",
+            labels,
+        ),
+        Rule("record", "sloth_slo_info", "vector(1)", info),
+    ]
+    return Group(f"sloth-slo-meta-recordings-{sloth_id(spec)}", tuple(rules))
+
+
+def _percent(ratio: float) -> str:
+    return f"{round(ratio * 100, 6):g}"
+
+
+def _over(spec: SLOSpec, rule: BurnRateRule, window: int) -> str:
+    threshold = f"({promql.number(rule.factor)} * {promql.number(spec.error_budget)})"
+    return f"max({id_selector(spec, sli_metric(window))} > {threshold}) without (sloth_window)"
+
+
+def burn_alert(spec: SLOSpec, severity: Severity, settings: Settings) -> Rule:
+    """One MWMB alert: OR over this severity's (short AND long) window pairs."""
+    tiers = [r for r in DEFAULT_BURN_RATE_RULES if r.severity == severity]
+    expr = "\nor\n".join(
+        f"(\n  {_over(spec, r, r.short_window)}\n  and\n  {_over(spec, r, r.long_window)}\n)"
+        for r in tiers
+    )
+    pairs = "; ".join(
+        f"{promql.number(r.factor)}x ({_percent(r.factor * spec.error_budget)} % "
+        f"errors) over {promql.prom_duration(r.long_window)} and "
+        f"{promql.prom_duration(r.short_window)}"
+        for r in tiers
+    )
+    name = burn_alert_name(severity)
+    return Rule(
+        "alert",
+        name,
+        expr,
+        labels={
+            "severity": str(severity),
+            "sloth_severity": str(severity),
+            "service": spec.service,
+            "slo": spec.name,
+        },
+        annotations={
+            "summary": f"{spec.slo_id} is burning its error budget too fast ({severity})",
+            "description": (
+                f"{spec.slo_id} (objective {promql.number(spec.objective)} % over "
+                f"{spec.window.name}): error ratio {{{{ $value | humanizePercentage }}}} over the "
+                f"short window. Fires when the error budget burns faster than {pairs}."
+            ),
+            "runbook_url": runbook_url(name),
+            "dashboard": settings.dashboard_url,
+        },
+    )
+
+
+def alert_group(spec: SLOSpec, settings: Settings) -> Group:
+    """The page and ticket burn-rate alerts of one SLO."""
+    severities = sorted({r.severity for r in DEFAULT_BURN_RATE_RULES})
+    return Group(
+        f"sloth-slo-alerts-{sloth_id(spec)}",
+        tuple(burn_alert(spec, s, settings) for s in severities),
+    )
+
+
+def slo_groups(spec: SLOSpec, settings: Settings) -> list[Group]:
+    """Every group of one SLO; no alert group when its alerting is disabled."""
+    groups = [sli_group(spec), meta_group(spec)]
+    if spec.alerting:
+        groups.append(alert_group(spec, settings))
+    return groups
