@@ -49,6 +49,10 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_SPECS": ("specs",),
     "SLOCTL_DASHBOARD_URL": ("dashboard_url",),
     "SLOCTL_LOG_LEVEL": ("log_level",),
+    "SLOCTL_RECEIVER_HOST": ("receiver", "host"),
+    "SLOCTL_RECEIVER_PORT": ("receiver", "port"),
+    "SLOCTL_RECEIVER_TOKEN": ("receiver", "token"),
+    "SLOCTL_ALERTMANAGER_URL": ("alertmanager", "url"),
 }
 
 
@@ -195,6 +199,35 @@ class DefaultAlerts(_Frozen):
     latency_p95: LatencyAlert = LatencyAlert()
 
 
+class ReceiverSettings(_Frozen):
+    """The HTTP listener of ``sloctl serve``: Alertmanager webhooks, /metrics, deploy events.
+
+    Webhook and event endpoints require ``token`` as a bearer token (Alertmanager's
+    ``http_config.authorization.credentials``); without a token they are disabled.
+    """
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 9464
+    token: SecretStr | None = None
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
+
+
+class AlertmanagerSettings(_Frozen):
+    """Where ``sloctl serve`` sends its own alerts (API v2); no ``url`` means not sent."""
+
+    url: Annotated[str, AfterValidator(_http_url)] | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
+    runbook_url: str = "https://github.com/sloctl/sloctl/blob/main/docs/runbooks.md"
+
+
+class IncidentSettings(_Frozen):
+    """How Alertmanager notifications become incidents."""
+
+    merge_gap_seconds: DurationOrZero = 300
+    severities: tuple[str, ...] = ("critical", "page", "error", "warning", "ticket")
+
+
 class Settings(_Frozen):
     """Everything configurable in sloctl. Build it with ``load_settings``."""
 
@@ -207,6 +240,9 @@ class Settings(_Frozen):
     default_alerts: DefaultAlerts = DefaultAlerts()
     dashboard_url: HttpUrl = "http://127.0.0.1:8501"
     log_level: LogLevel = "INFO"
+    receiver: ReceiverSettings = ReceiverSettings()
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    incidents: IncidentSettings = IncidentSettings()
 
     @property
     def tzinfo(self) -> ZoneInfo:
