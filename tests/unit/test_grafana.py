@@ -1,0 +1,262 @@
+"""Grafana dashboards and provisioning: generated files up to date, the fields Grafana requires,
+provisioned datasource uids, links between dashboards, variables and metric names that exist."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import pytest
+import yaml
+
+from sloctl.grafana import model
+from sloctl.grafana.__main__ import main
+from sloctl.grafana.dashboards import all_dashboards
+from sloctl.grafana.files import DASHBOARD_DIR, REPO_ROOT, render, stale_files
+from sloctl.service.metrics import render_metrics
+from tests.unit.test_metrics import known_evaluation
+
+GRAFANA = REPO_ROOT / "grafana"
+DATASOURCES = GRAFANA / "provisioning" / "datasources" / "sloctl.yaml"
+PROVIDERS = GRAFANA / "provisioning" / "dashboards" / "sloctl.yaml"
+ENV_FILE = GRAFANA / "sloctl.env"
+BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range", "__url_time_range"}
+
+BOARDS: dict[str, dict[str, Any]] = {
+    p.name: json.loads(p.read_text()) for p in sorted(DASHBOARD_DIR.glob("*.json"))
+}
+
+
+def panels_of(board: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in board["panels"] if p["type"] != "row"]
+
+
+def datasource_refs(board: dict[str, Any]) -> list[dict[str, str]]:
+    refs = [v["datasource"] for v in board["templating"]["list"] if "datasource" in v]
+    for p in board["panels"]:
+        refs += [p["datasource"]] if "datasource" in p else []
+        refs += [t["datasource"] for t in p.get("targets", [])]
+    return refs
+
+
+def link_urls(board: dict[str, Any]) -> list[str]:
+    urls = [link["url"] for link in board["links"] if link["type"] == "link"]
+    for p in board["panels"]:
+        urls += [
+            link["url"] for link in p.get("fieldConfig", {}).get("defaults", {}).get("links", [])
+        ]
+        urls += re.findall(r"\]\(([^)]+)\)", p.get("options", {}).get("content", ""))
+    return urls
+
+
+def env_defaults() -> dict[str, str]:
+    lines = [ln for ln in ENV_FILE.read_text().splitlines() if ln and not ln.startswith("#")]
+    return dict(ln.split("=", 1) for ln in lines)
+
+
+def provisioned(path: Path) -> Any:
+    """The provisioning file as Grafana reads it: $VAR expanded from the defaults, $$ -> $."""
+    lines = [ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith("#")]
+    text = "\n".join(lines)
+    assert not re.search(r"(?<!\$)\$\{\w+:-", text), f"{path}: Grafana has no ${{VAR:-default}}"
+    return yaml.safe_load(Template(text).substitute(env_defaults()))
+
+
+def prom_exprs(board: dict[str, Any]) -> list[str]:
+    return [
+        t["expr"]
+        for p in board["panels"]
+        for t in p.get("targets", [])
+        if t["datasource"]["type"] == "prometheus"
+    ]
+
+
+def test_generated_dashboards_are_up_to_date() -> None:
+    assert stale_files() == [], "regenerate with: python -m sloctl.grafana"
+    assert sorted(BOARDS) == sorted(all_dashboards())
+    for name, board in all_dashboards().items():
+        assert render(board) == (DASHBOARD_DIR / name).read_text()
+
+
+def test_dashboards_are_the_four_of_the_issue() -> None:
+    titles = {b["uid"]: b["title"] for b in BOARDS.values()}
+    assert titles == {
+        "sloctl-golden-signals": "sloctl / Golden signals",
+        "sloctl-slo-overview": "sloctl / SLO overview",
+        "sloctl-slo": "sloctl / SLO error budget",
+        "sloctl-alerts": "sloctl / Alerts and incidents",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_dashboard_has_the_fields_grafana_requires(name: str) -> None:
+    board = BOARDS[name]
+    assert name == f"{board['uid']}.json"
+    assert re.fullmatch(r"[a-z0-9-]{1,40}", board["uid"])
+    assert board["title"].startswith("sloctl / ")
+    assert board["schemaVersion"] == 39
+    assert isinstance(board["templating"]["list"], list)
+    ids = [p["id"] for p in board["panels"]]
+    assert len(ids) == len(set(ids)) and all(isinstance(i, int) and i > 0 for i in ids)
+    assert len(panels_of(board)) >= 6
+    cells: set[tuple[int, int]] = set()
+    for p in board["panels"]:
+        pos = p["gridPos"]
+        assert set(pos) == {"h", "w", "x", "y"} and all(isinstance(v, int) for v in pos.values())
+        assert pos["x"] >= 0 and pos["w"] > 0 and pos["x"] + pos["w"] <= 24 and pos["h"] > 0
+        area = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"])
+                for y in range(pos["y"], pos["y"] + pos["h"])}  # fmt: skip
+        assert not cells & area, f"panel {p['id']} {p['title']!r} overlaps another"
+        cells |= area
+        assert p["title"]
+        assert all(t["refId"] for t in p.get("targets", []))
+
+
+def test_every_datasource_uid_used_is_provisioned() -> None:
+    sources = provisioned(DATASOURCES)["datasources"]
+    by_uid = {ds["uid"]: ds["type"] for ds in sources}
+    assert by_uid == {
+        "sloctl-prometheus": "prometheus",
+        "sloctl-alertmanager": "alertmanager",
+        "sloctl-jaeger": "jaeger",
+        "sloctl-loki": "loki",
+    }
+    used = {(r["uid"], r["type"]) for b in BOARDS.values() for r in datasource_refs(b)}
+    assert used <= set(by_uid.items())
+    assert {uid for uid, _ in used} >= {"sloctl-prometheus", "sloctl-loki", "sloctl-jaeger"}
+
+
+def test_datasource_urls_come_from_environment_variables() -> None:
+    raw = yaml.safe_load(DATASOURCES.read_text())["datasources"]
+    assert {ds["uid"]: ds["url"] for ds in raw} == {
+        "sloctl-prometheus": "$PROMETHEUS_URL",
+        "sloctl-alertmanager": "$ALERTMANAGER_URL",
+        "sloctl-jaeger": "$JAEGER_URL",
+        "sloctl-loki": "$LOKI_URL",
+    }
+    expanded = {ds["uid"]: ds["url"] for ds in provisioned(DATASOURCES)["datasources"]}
+    assert expanded == {
+        "sloctl-prometheus": "http://127.0.0.1:9090",
+        "sloctl-alertmanager": "http://127.0.0.1:9093",
+        "sloctl-jaeger": "http://127.0.0.1:16686",
+        "sloctl-loki": "http://127.0.0.1:3100",
+    }
+    loki = next(d for d in provisioned(DATASOURCES)["datasources"] if d["type"] == "loki")
+    assert loki["jsonData"]["derivedFields"][0]["url"] == "${__value.raw}"  # $$ kept literal
+
+
+def test_dashboard_provider_points_at_the_dashboards_folder() -> None:
+    (provider,) = provisioned(PROVIDERS)["providers"]
+    assert provider["type"] == "file"
+    assert provider["folder"] == "sloctl"
+    assert provider["options"]["path"] == env_defaults()["GRAFANA_DASHBOARDS_DIR"]
+    assert yaml.safe_load(PROVIDERS.read_text())["providers"][0]["options"]["path"] == (
+        "$GRAFANA_DASHBOARDS_DIR"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_links_reach_other_dashboards_and_the_scorecard(name: str) -> None:
+    board = BOARDS[name]
+    uids = {b["uid"] for b in BOARDS.values()}
+    (tag_link,) = [lk for lk in board["links"] if lk["type"] == "dashboards"]
+    assert tag_link["tags"] == ["sloctl"] and all(b["tags"] == ["sloctl"] for b in BOARDS.values())
+    targets = set()
+    for url in link_urls(board):
+        if url.startswith("/d/"):
+            uid = url[3:].split("?")[0]
+            assert uid in uids, f"{url} links to an unknown dashboard"
+            targets.add(uid)
+    assert targets - {board["uid"]}, "link at least one other dashboard from a panel"
+    assert "${scorecard}" in link_urls(board)
+    (scorecard,) = [v for v in board["templating"]["list"] if v["name"] == "scorecard"]
+    assert scorecard["query"] == "http://127.0.0.1:8501"
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_queries_use_only_defined_variables(name: str) -> None:
+    board = BOARDS[name]
+    defined = {v["name"] for v in board["templating"]["list"]} | BUILTIN_VARIABLES
+    text = json.dumps(board["panels"]) + json.dumps(board["templating"])
+    used = set(re.findall(r"\$\{?(\w+)", text)) - {"__field", "__data", "__value"}
+    assert used <= defined, f"undefined variables: {used - defined}"
+
+
+def test_sloctl_series_in_dashboards_are_exported_by_metrics() -> None:
+    exported = set(re.findall(r"^(sloctl_\w+)", render_metrics(known_evaluation()).decode(), re.M))
+    used = {m for b in BOARDS.values() for e in prom_exprs(b) for m in re.findall(r"sloctl_\w+", e)}
+    assert used and used <= exported
+
+
+def test_recording_rules_in_dashboards_are_generated() -> None:
+    """Names follow reference/slo.md 4.1 and exist in rules/generated when it is there."""
+    sloth = {
+        "slo:objective:ratio",
+        "slo:error_budget:ratio",
+        "slo:current_burn_rate:ratio",
+        "slo:period_error_budget_remaining:ratio",
+    }
+    used = {
+        m for b in BOARDS.values() for e in prom_exprs(b) for m in re.findall(r"slo:\w+:\w+", e)
+    }
+    assert used == sloth | {"slo:sli_error:ratio_rate"}  # the window suffix is a regex
+    generated = sorted((REPO_ROOT / "rules" / "generated").glob("*.yml"))
+    records = {
+        r["record"]
+        for f in generated
+        for g in yaml.safe_load(f.read_text())["groups"]
+        for r in g["rules"]
+        if "record" in r
+    }
+    if generated:
+        assert sloth <= records
+        assert {f"slo:sli_error:ratio_rate{w}" for w in ("5m", "1h", "6h", "3d")} <= records
+
+
+LAYOUT_CASES = [
+    pytest.param([(12, 8), (12, 8), (24, 4)], [(0, 0), (12, 0), (0, 8)], id="two-halves-then-full"),
+    pytest.param(
+        [(6, 4), (6, 4), (6, 4), (6, 4), (8, 8)],
+        [(0, 0), (6, 0), (12, 0), (18, 0), (0, 4)],
+        id="four-stats-then-wrap",
+    ),
+    pytest.param([(8, 6), (8, 10), (12, 4)], [(0, 0), (8, 0), (0, 10)], id="wrap-below-tallest"),
+]
+
+
+@pytest.mark.parametrize(("sizes", "expected"), LAYOUT_CASES)
+def test_layout_fills_rows_of_24_columns(
+    sizes: list[tuple[int, int]], expected: list[tuple[int, int]]
+) -> None:
+    layout = model.Layout()
+    for w, h in sizes:
+        layout.add(model.panel("stat", "x"), w, h)
+    assert [(p["gridPos"]["x"], p["gridPos"]["y"]) for p in layout.panels] == expected
+    assert [p["id"] for p in layout.panels] == list(range(1, len(sizes) + 1))
+
+
+def test_layout_rows_take_a_full_line() -> None:
+    layout = model.Layout().add(model.panel("stat", "a"), 6, 4).add(model.row("r"))
+    layout.add(model.panel("stat", "b"), 6, 4)
+    assert [p["gridPos"] for p in layout.panels] == [
+        {"h": 4, "w": 6, "x": 0, "y": 0},
+        {"h": 1, "w": 24, "x": 0, "y": 4},
+        {"h": 4, "w": 6, "x": 0, "y": 5},
+    ]
+
+
+def test_generator_cli_writes_and_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(BOARDS)
+    assert main(["--check", str(tmp_path)]) == 0
+    (tmp_path / "sloctl-alerts.json").write_text("{}")
+    capsys.readouterr()
+    assert main(["--check", str(tmp_path)]) == 1
+    assert capsys.readouterr().out == (
+        f"{tmp_path / 'sloctl-alerts.json'} is stale: run `python -m sloctl.grafana`\n"
+    )
