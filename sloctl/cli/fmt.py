@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -83,3 +84,9 @@ def _default(o: Any) -> Any:
 def to_json(obj: Any) -> str:
     """JSON of dataclasses, datetimes and enums (NaN-free: unknown values are null)."""
     return json.dumps(obj, default=_default, indent=2, allow_nan=False)
+
+
+def write_json(obj: Any) -> None:
+    """Print JSON to stdout as plain text: no colouring or wrapping (fast for large outputs)."""
+    sys.stdout.write(to_json(obj) + "\n")
+    sys.stdout.flush()

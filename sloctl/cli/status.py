@@ -96,7 +96,7 @@ def alerts_table(ev: Evaluation) -> Table | None:
 def show_evaluation(ev: Evaluation, output: OutputFormat) -> None:
     """Print an evaluation as tables or JSON."""
     if output == OutputFormat.json:
-        out.print_json(fmt.to_json(ev))
+        fmt.write_json(ev)
         return
     out.print(slo_table(ev))
     at = alerts_table(ev)
@@ -145,7 +145,7 @@ def slo_show_command(
     ev = _latest(ctx)
     s = _find(ev, name)
     if output == OutputFormat.json:
-        out.print_json(fmt.to_json(s))
+        fmt.write_json(s)
         return
     out.print(f"[bold]{s.slo_id}[/]  objective {fmt.pct(s.objective, 2)} over "
               f"{period_name(s)}  at {fmt.when(s.at)}")
@@ -191,7 +191,7 @@ def signals_command(
         err.print(f"[red]No signals for service {service!r}.[/] Known: {', '.join(known)}")
         raise typer.Exit(EXIT_USAGE)
     if output == OutputFormat.json:
-        out.print_json(fmt.to_json(values))
+        fmt.write_json(values)
         return
     t = Table(title=f"Golden signals at {fmt.when(ev.at)} (5m)", header_style="bold")
     for col in ("service", "traffic", "errors", "p50", "p95", "p99", "saturation"):

@@ -25,7 +25,14 @@ from sloctl.core.types import (
     window_name,
 )
 from sloctl.errors import BackendError, BackendUnreachable
-from sloctl.service.plan import SIGNAL_WINDOW, CyclePlan, SignalQueries, SloPlan, plan_cycle
+from sloctl.service.plan import (
+    SIGNAL_WINDOW,
+    CyclePlan,
+    SignalQueries,
+    SloPlan,
+    WindowQueries,
+    plan_cycle,
+)
 from sloctl.settings import Settings
 from sloctl.sources.prometheus import QueryResult, Sample
 from sloctl.spec.models import HistogramLatency, SLOSpec
@@ -83,12 +90,16 @@ class Engine:
         queries = plan.queries()
         if progress:
             progress("query", 0, len(queries))
-        results = self.source.query_many(
-            queries, at, on_done=(lambda d, t: progress("query", d, t)) if progress else None
-        )
+        on_done = (lambda d, t: progress("query", d, t)) if progress else None
+        results = self.source.query_many(queries, at, on_done=on_done)
+        indexed = _Results(results)
+        extra = _all_bucket_queries(plan, indexed)  # thresholds that are not bucket bounds
+        if extra:
+            results = {**results, **self.source.query_many(extra, at, on_done=on_done)}
+            indexed = _Results(results)
+            queries = [*queries, *extra]
         problems = _problems(results)
         self.last_unreachable = any(isinstance(r, BackendUnreachable) for r in results.values())
-        indexed = _Results(results)
         slos = tuple(_evaluate_slo(p, indexed, at) for p in plan.slos)
         signals = _signals(plan, indexed, self.specs)
         prev = self.store.alert_states() if self.store else {}
@@ -224,14 +235,36 @@ def _scalar(rows: list[Sample]) -> float | None:
     return sum(s.value for s in rows) if rows else None
 
 
+def _all_bucket_queries(plan: CyclePlan, results: _Results) -> list[str]:
+    """Full-histogram queries for latency windows whose threshold is not a bucket bound.
+
+    The first round asks only for the threshold buckets; interpolation needs the neighbours.
+    """
+    out: dict[str, None] = {}
+    for p in plan.slos:
+        ind = p.spec.indicator
+        if not isinstance(ind, HistogramLatency):
+            continue
+        for w in p.windows:
+            rows = results.rows(w.buckets, p.spec.service_label, p.spec.service)
+            if isinstance(rows, str) or not rows or not w.all_buckets:
+                continue
+            _, exact = histogram.good_below(_buckets(rows), ind.threshold)
+            if not exact:
+                out[w.all_buckets] = None
+    return list(out)
+
+
 def _window_counts(
-    spec: SLOSpec, wq_total: str | None, wq_bad: str | None, wq_good: str | None,
-    wq_buckets: str | None, window: int, results: _Results, coverage: float | None,
+    spec: SLOSpec, wq: WindowQueries, results: _Results, coverage: float | None
 ) -> WindowCounts:
+    window = wq.window
+    wq_total, wq_bad, wq_good = wq.total, wq.bad, wq.good
     label, service, wname = spec.service_label, spec.service, window_name(window)
     no_series = f'no data for {label}="{service}" over {wname}'
     if isinstance(spec.indicator, HistogramLatency):
-        rows = results.rows(wq_buckets, label, service)
+        use_all = wq.all_buckets is not None and wq.all_buckets in results.raw
+        rows = results.rows(wq.all_buckets if use_all else wq.buckets, label, service)
         if isinstance(rows, str):
             return WindowCounts(window, None, None, coverage, reason=rows)
         buckets = _buckets(rows)
@@ -295,8 +328,7 @@ def _evaluate_slo(plan: SloPlan, results: _Results, at: datetime) -> SLOStatus:
     spec = plan.spec
     cov = _coverage(plan, results, at)
     counts = [
-        _window_counts(spec, w.total, w.bad, w.good, w.buckets, w.window, results,
-                       None if cov is None else cov.get(w.window, 0.0))
+        _window_counts(spec, w, results, None if cov is None else cov.get(w.window, 0.0))
         for w in plan.windows
     ]
     return evaluate_slo(

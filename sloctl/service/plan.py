@@ -7,6 +7,7 @@ number of queries grows with distinct (metric, selector, window), never with the
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -27,7 +28,8 @@ class WindowQueries:
     total: str | None = None  # ratio indicators
     bad: str | None = None
     good: str | None = None
-    buckets: str | None = None  # latency indicators (bad and total derived from buckets)
+    buckets: str | None = None  # latency: only the threshold buckets and +Inf
+    all_buckets: str | None = None  # latency fallback when a threshold is not a bucket bound
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ def period_of(spec: SLOSpec, at: datetime, tz: ZoneInfo) -> tuple[int, int]:
     return days * 86400, max(elapsed, 60)
 
 
-def _window_queries(spec: SLOSpec, window: int) -> WindowQueries:
+def _window_queries(
+    spec: SLOSpec, window: int, thresholds: Mapping[tuple[object, ...], set[float]]
+) -> WindowQueries:
     ind = spec.indicator
     label = spec.service_label
     if isinstance(ind, MetricRatio):
@@ -97,7 +101,12 @@ def _window_queries(spec: SLOSpec, window: int) -> WindowQueries:
         bad, good, total = promql.query_ratio(ind, window)
         return WindowQueries(window, total=total, bad=bad, good=good)
     if isinstance(ind, HistogramLatency):
-        return WindowQueries(window, buckets=promql.latency_buckets(ind, label, window))
+        shared = thresholds.get(_latency_key(spec), {ind.threshold})
+        return WindowQueries(
+            window,
+            buckets=promql.threshold_buckets(ind.metric, ind.selector, label, window, shared),
+            all_buckets=promql.latency_buckets(ind, label, window),
+        )
     raise TypeError(f"unknown indicator {type(ind).__name__}")
 
 
@@ -117,15 +126,34 @@ def _coverage_query(spec: SLOSpec, windows: tuple[int, ...]) -> str:
     return promql.coverage(metric, matchers, spec.service_label, windows)
 
 
-def plan_slo(spec: SLOSpec, at: datetime, tz: ZoneInfo) -> SloPlan:
+def _latency_key(spec: SLOSpec) -> tuple[object, ...]:
+    ind = spec.indicator
+    assert isinstance(ind, HistogramLatency)
+    return (ind.metric, ind.selector, spec.service_label)
+
+
+def shared_thresholds(specs: Sequence[SLOSpec]) -> dict[tuple[object, ...], set[float]]:
+    """Thresholds of all latency SLOs on the same histogram: one bucket query serves them all."""
+    out: dict[tuple[object, ...], set[float]] = {}
+    for spec in specs:
+        if isinstance(spec.indicator, HistogramLatency):
+            out.setdefault(_latency_key(spec), set()).add(spec.indicator.threshold)
+    return out
+
+
+def plan_slo(
+    spec: SLOSpec, at: datetime, tz: ZoneInfo,
+    thresholds: Mapping[tuple[object, ...], set[float]] | None = None,
+) -> SloPlan:
     """Queries for one SLO: every alert window plus its period window."""
     period, slo_window = period_of(spec, at, tz)
     windows = tuple(dict.fromkeys((*ALERT_WINDOWS, slo_window)))
+    shared = thresholds if thresholds is not None else shared_thresholds([spec])
     return SloPlan(
         spec=spec,
         period=period,
         slo_window=slo_window,
-        windows=tuple(_window_queries(spec, w) for w in windows),
+        windows=tuple(_window_queries(spec, w, shared) for w in windows),
         coverage=_coverage_query(spec, windows),
     )
 
@@ -151,7 +179,8 @@ def plan_signals(settings: Settings, window: int) -> SignalQueries:
 def plan_cycle(specs: list[SLOSpec], settings: Settings, at: datetime) -> CyclePlan:
     """The full plan of one cycle at instant ``at``."""
     tz = settings.tzinfo
-    plan = CyclePlan(at=at, slos=[plan_slo(s, at, tz) for s in specs])
+    thresholds = shared_thresholds(specs)
+    plan = CyclePlan(at=at, slos=[plan_slo(s, at, tz, thresholds) for s in specs])
     signal_windows = {SIGNAL_WINDOW}
     for rule in (settings.default_alerts.error_ratio, settings.default_alerts.latency_p95):
         if rule.enabled:

@@ -96,6 +96,22 @@ def latency_buckets(ind: HistogramLatency, service_label: str, window: int) -> s
     return buckets(ind.metric, ind.selector, service_label, window)
 
 
+def le_regex(thresholds: Iterable[float]) -> str:
+    """Regex matching the ``le`` labels of ``thresholds`` and ``+Inf`` (unescaped for PromQL)."""
+    values = sorted({le_value(t) for t in thresholds if t != float("inf")}, key=float)
+    return "|".join([*(re.escape(v) for v in values), re.escape("+Inf")])
+
+
+def threshold_buckets(
+    metric: str, matchers: Iterable[Matcher], service_label: str, window: int,
+    thresholds: Iterable[float],
+) -> str:
+    """Only the buckets at ``thresholds`` and +Inf: all a latency SLI needs when the
+    thresholds are bucket bounds (a fraction of the series of the full histogram)."""
+    le = Matcher("le", "=~", le_regex(thresholds))
+    return increase_by(f"{metric}_bucket", (*matchers, le), [service_label, "le"], window)
+
+
 def latency_total_metric(ind: HistogramLatency) -> str:
     """The ``_count`` series of a latency indicator's histogram."""
     return f"{ind.metric}_count"

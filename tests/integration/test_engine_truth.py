@@ -166,8 +166,9 @@ def test_queries_do_not_grow_with_slos_sharing_a_metric(
     count_many = make_engine(prometheus_shop.url, tmp_path / "b.db", many).run_cycle(
         shop_end).query_count
     assert count_one == count_many
-    # 8 windows x (total, bad, buckets) + 1 coverage (both SLOs count on _count) + saturation
-    assert count_many == 8 * 3 + 1 + 1
+    # 8 windows x (total, bad, threshold buckets) + the full 5m histogram for p50/p95/p99
+    # + 1 coverage (both SLOs count on _count) + saturation
+    assert count_many == 8 * 3 + 1 + 1 + 1
 
 
 def test_evaluation_at_a_past_instant_is_reproducible(
