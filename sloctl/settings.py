@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from sloctl.core.dora_model import DoraConfig, HouseGoals
 from sloctl.errors import SettingsError
 from sloctl.spec.error_messages import describe_error, loc_path
 from sloctl.spec.fields import DurationOrZero, DurationSeconds, LabelName, PresetName, Threshold
@@ -53,6 +54,10 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_RECEIVER_PORT": ("receiver", "port"),
     "SLOCTL_RECEIVER_TOKEN": ("receiver", "token"),
     "SLOCTL_ALERTMANAGER_URL": ("alertmanager", "url"),
+    "SLOCTL_JAEGER_URL": ("jaeger", "url"),
+    "SLOCTL_LOKI_URL": ("loki", "url"),
+    "SLOCTL_LOKI_TENANT": ("loki", "tenant"),
+    "SLOCTL_OTLP_ENDPOINT": ("telemetry", "otlp_endpoint"),
 }
 
 
@@ -221,11 +226,95 @@ class AlertmanagerSettings(_Frozen):
     runbook_url: str = "https://github.com/sloctl/sloctl/blob/main/docs/runbooks.md"
 
 
+class JaegerSettings(_Frozen):
+    """The Jaeger query service (api_v3 and v1 HTTP, port 16686); ``ui_url`` defaults to ``url``."""
+
+    url: HttpUrl = "http://127.0.0.1:16686"
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    ui_url: HttpUrl | None = None
+
+    @property
+    def effective_ui_url(self) -> str:
+        """Base URL of the Jaeger UI for trace links (``<ui>/trace/<id>``)."""
+        return self.ui_url or self.url
+
+
+class TelemetrySettings(_Frozen):
+    """sloctl's own traces, sent over OTLP/HTTP; no ``otlp_endpoint`` means off.
+
+    ``otlp_endpoint`` is the receiver's base URL (``http://127.0.0.1:4318``); ``/v1/traces`` is
+    appended unless already there. OTEL_EXPORTER_OTLP_ENDPOINT is deliberately not read: it is
+    often set for the observed services and would switch sloctl's export on by accident.
+    """
+
+    otlp_endpoint: Annotated[str, AfterValidator(_http_url)] | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=10)] = 1.0
+    service_name: Annotated[str, Field(min_length=1)] = "sloctl"
+
+
+def _tenant(value: str) -> str:
+    if not value or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(
+            f"invalid Loki tenant {value!r}; use the X-Scope-OrgID value, e.g. team-a "
+            "(several tenants joined by '|'), without spaces"
+        )
+    return value
+
+
+class LokiSettings(_Frozen):
+    """Where and how to query Loki; ``tenant`` is sent as ``X-Scope-OrgID`` when set."""
+
+    url: HttpUrl = "http://127.0.0.1:3100"
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    tenant: Annotated[str, AfterValidator(_tenant)] | None = None
+    service_label: LabelName = "service_name"
+
+
 class IncidentSettings(_Frozen):
     """How Alertmanager notifications become incidents."""
 
     merge_gap_seconds: DurationOrZero = 300
     severities: tuple[str, ...] = ("critical", "page", "error", "warning", "ticket")
+
+
+class DoraSettings(_Frozen):
+    """DORA metrics: production environments, qualifying incidents, attribution, goals, teams.
+
+    ``teams`` maps a team to its services; goals are the house targets shown beside the levels.
+    """
+
+    production_environments: tuple[str, ...] = ("production", "prod")
+    severities: tuple[str, ...] = ("critical", "page")
+    attribution_window_seconds: DurationSeconds = 86400
+    duplicate_window_seconds: DurationOrZero = 600
+    settle_seconds: DurationOrZero = 900
+    rework_patterns: tuple[str, ...] = ("hotfix", "revert")
+    report_year: Literal[2021, 2023, 2024] = 2023
+    teams: dict[str, tuple[str, ...]] = {}
+    goal_deploys_per_day_per_service: Annotated[float, Field(gt=0)] = 3.0
+    goal_lead_time_seconds: DurationSeconds = 3600
+    goal_change_failure_rate: Annotated[float, Field(gt=0, lt=1)] = 0.03
+    goal_restore_seconds: DurationSeconds = 900
+
+    def config(self) -> DoraConfig:
+        """The pure computation's settings."""
+        from datetime import timedelta
+
+        return DoraConfig(
+            production_environments=frozenset(self.production_environments),
+            severities=frozenset(self.severities),
+            attribution_window=timedelta(seconds=self.attribution_window_seconds),
+            duplicate_window=timedelta(seconds=self.duplicate_window_seconds),
+            settle_period=timedelta(seconds=self.settle_seconds),
+            rework_patterns=self.rework_patterns,
+            report_year=self.report_year,
+            goals=HouseGoals(
+                deploys_per_day_per_service=self.goal_deploys_per_day_per_service,
+                lead_time_seconds=self.goal_lead_time_seconds,
+                change_failure_rate=self.goal_change_failure_rate,
+                restore_seconds=self.goal_restore_seconds,
+            ),
+        )
 
 
 class Settings(_Frozen):
@@ -242,7 +331,11 @@ class Settings(_Frozen):
     log_level: LogLevel = "INFO"
     receiver: ReceiverSettings = ReceiverSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    jaeger: JaegerSettings = JaegerSettings()
     incidents: IncidentSettings = IncidentSettings()
+    loki: LokiSettings = LokiSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    dora: DoraSettings = DoraSettings()
 
     @property
     def tzinfo(self) -> ZoneInfo:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sloctl.core import alerts as alert_sm
 from sloctl.core import histogram
@@ -37,6 +37,9 @@ from sloctl.settings import Settings
 from sloctl.sources.prometheus import QueryResult, Sample
 from sloctl.spec.models import HistogramLatency, SLOSpec
 
+if TYPE_CHECKING:
+    from sloctl.telemetry import Telemetry
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
@@ -50,6 +53,7 @@ class QuerySource(Protocol):
         queries: Sequence[str],
         at: datetime,
         on_done: Callable[[int, int], None] | None = None,
+        parent: Any = None,
     ) -> dict[str, QueryResult]: ...
 
 
@@ -75,15 +79,26 @@ class Engine:
         specs: list[SLOSpec],
         source: QuerySource,
         store: AlertStateStore | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.settings = settings
         self.specs = specs
         self.source = source
         self.store = store
+        self.telemetry = telemetry
         self.last_unreachable = False  # True when the last cycle could not reach the backend
 
     def run_cycle(self, at: datetime | None = None, progress: Progress | None = None) -> Evaluation:
-        """Evaluate at ``at`` (default now), persist when a store is set, and return the result."""
+        """Evaluate at ``at`` (default now), persist when a store is set, and return the result.
+
+        With telemetry on, the cycle is one span with a child span per backend query.
+        """
+        if self.telemetry is None or not self.telemetry.enabled:
+            return self._run_cycle(at, progress, None)
+        with self.telemetry.cycle(slo_count=len(self.specs)) as span:
+            return self._run_cycle(at, progress, span)
+
+    def _run_cycle(self, at: datetime | None, progress: Progress | None, span: Any) -> Evaluation:
         started = datetime.now(UTC)
         at = (at or started.replace(microsecond=0)).astimezone(UTC)
         plan = plan_cycle(self.specs, self.settings, at)
@@ -91,11 +106,12 @@ class Engine:
         if progress:
             progress("query", 0, len(queries))
         on_done = (lambda d, t: progress("query", d, t)) if progress else None
-        results = self.source.query_many(queries, at, on_done=on_done)
+        results = self.source.query_many(queries, at, on_done=on_done, parent=span)
         indexed = _Results(results)
         extra = _all_bucket_queries(plan, indexed)  # thresholds that are not bucket bounds
         if extra:
-            results = {**results, **self.source.query_many(extra, at, on_done=on_done)}
+            more = self.source.query_many(extra, at, on_done=on_done, parent=span)
+            results = {**results, **more}
             indexed = _Results(results)
             queries = [*queries, *extra]
         problems = _problems(results)

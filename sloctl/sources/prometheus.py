@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from prometheus_api_client import PrometheusConnect
@@ -30,6 +30,9 @@ from sloctl.errors import (
     BackendUnreachable,
 )
 from sloctl.settings import PrometheusSettings
+
+if TYPE_CHECKING:
+    from sloctl.telemetry import Telemetry
 
 BACKEND = "prometheus"
 _STATUS = re.compile(r"^HTTP Status Code (\d+) \((b(['\"]).*\3)\)$", re.DOTALL)
@@ -49,8 +52,9 @@ QueryResult = list[Sample] | BackendError
 class PrometheusSource:
     """Runs PromQL instant queries against one Prometheus-compatible HTTP API."""
 
-    def __init__(self, settings: PrometheusSettings) -> None:
+    def __init__(self, settings: PrometheusSettings, telemetry: Telemetry | None = None) -> None:
         self.settings = settings
+        self.telemetry = telemetry
         self.url = settings.url.rstrip("/")
         session = requests.Session()
         retry = Retry(
@@ -76,8 +80,17 @@ class PrometheusSource:
         self._lock = threading.Lock()
         self.queries_sent = 0
 
-    def query(self, promql: str, at: datetime) -> list[Sample]:
-        """One instant query evaluated at ``at``; raises a ``BackendError`` subclass."""
+    def query(self, promql: str, at: datetime, parent: Any = None) -> list[Sample]:
+        """One instant query evaluated at ``at``; raises a ``BackendError`` subclass.
+
+        With telemetry on, the request is a client span (child of ``parent``, if given).
+        """
+        if self.telemetry is not None and self.telemetry.enabled:
+            with self.telemetry.query(BACKEND, self.url, query=promql, parent=parent):
+                return self._query(promql, at)
+        return self._query(promql, at)
+
+    def _query(self, promql: str, at: datetime) -> list[Sample]:
         with self._lock:
             self.queries_sent += 1
         timeout_ms = max(int(self.settings.timeout_seconds * 1000), 1)
@@ -118,10 +131,12 @@ class PrometheusSource:
         queries: Sequence[str],
         at: datetime,
         on_done: Callable[[int, int], None] | None = None,
+        parent: Any = None,
     ) -> dict[str, QueryResult]:
         """Run distinct queries concurrently, all at the same timestamp ``at``.
 
-        ``on_done(done, total)`` is called after each query finishes (for progress bars).
+        ``on_done(done, total)`` is called after each query finishes (for progress bars);
+        ``parent`` is the telemetry span the query spans belong to.
         """
         unique = list(dict.fromkeys(queries))
         if not unique:
@@ -130,7 +145,7 @@ class PrometheusSource:
 
         def run(q: str) -> QueryResult:
             try:
-                return self.query(q, at)
+                return self.query(q, at, parent)
             except BackendError as exc:
                 return exc
 

@@ -1,8 +1,9 @@
 """HTTP metric presets: which metric and label names a service's instrumentation uses.
 
 ``otel-http`` follows the OpenTelemetry semantic conventions as exported to Prometheus;
-``prometheus-http`` the classic Prometheus client library names. Indicator presets are named
-``<preset>-availability`` and ``<preset>-latency``.
+``prometheus-http`` the classic Prometheus client library names; ``spanmetrics`` the RED metrics
+the collector's spanmetrics connector derives from server spans (collector_config/otelcol.yaml).
+Indicator presets are named ``<preset>-availability`` and ``<preset>-latency``.
 """
 
 from __future__ import annotations
@@ -27,17 +28,18 @@ class HttpPreset:
     status_label: str
     error_regex: str  # status codes that count as errors
     saturation_query: str  # PromQL grouped by service_label; "{{window}}" allowed
+    base_selector: tuple[Matcher, ...] = ()  # matchers every query of this preset needs
 
     def availability(self, selector: tuple[Matcher, ...] = ()) -> MetricRatio:
         """Share of requests answered with a status matching ``error_regex``."""
         errors = (Matcher(self.status_label, "=~", self.error_regex),)
-        return MetricRatio(self.counter, selector, errors)
+        return MetricRatio(self.counter, (*self.base_selector, *selector), errors)
 
     def latency(
         self, threshold: float = DEFAULT_LATENCY_THRESHOLD, selector: tuple[Matcher, ...] = ()
     ) -> HistogramLatency:
         """Share of requests slower than ``threshold`` seconds."""
-        return HistogramLatency(self.histogram, selector, threshold)
+        return HistogramLatency(self.histogram, (*self.base_selector, *selector), threshold)
 
 
 PRESETS: dict[str, HttpPreset] = {
@@ -58,6 +60,18 @@ PRESETS: dict[str, HttpPreset] = {
         "code",
         "5..",
         "sum by (job) (rate(process_cpu_seconds_total[{{window}}]))",
+    ),
+    # Names as produced by collector_config/otelcol.yaml (namespace traces.span.metrics, unit s,
+    # remote write with suffixes); only server spans are requests of the service itself.
+    "spanmetrics": HttpPreset(
+        "spanmetrics",
+        "service_name",
+        "traces_span_metrics_duration_seconds",
+        "traces_span_metrics_calls_total",
+        "status_code",
+        "STATUS_CODE_ERROR",
+        "sum by (service_name) (rate(process_cpu_seconds_total[{{window}}]))",
+        base_selector=(Matcher("span_kind", "=", "SPAN_KIND_SERVER"),),
     ),
 }
 

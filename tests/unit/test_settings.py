@@ -314,7 +314,7 @@ def test_file_errors_name_file_line_and_field(tmp_path: Path) -> None:
         "'timeout_seconds'?); valid fields here: url, timeout_seconds, bearer_token, username, "
         "password, max_concurrency, headers",
         f"  {config}:5: signals.preset: unknown preset 'otel'; valid presets: otel-http, "
-        "prometheus-http",
+        "prometheus-http, spanmetrics",
         f"  {config}:7: default_alerts.error_ratio.threshold: error ratio threshold must be "
         "between 0 and 1, e.g. 0.005; got 5.0",
     ]

@@ -43,7 +43,9 @@ def test_get_preset_unknown_lists_valid_names() -> None:
     with pytest.raises(KeyError) as excinfo:
         get_preset("otel")
     assert isinstance(excinfo.value, UnknownPresetError)
-    assert str(excinfo.value) == "unknown preset 'otel'; valid presets: otel-http, prometheus-http"
+    assert str(excinfo.value) == (
+        "unknown preset 'otel'; valid presets: otel-http, prometheus-http, spanmetrics"
+    )
 
 
 ROUTE = (Matcher("http_route", "=", "/api/orders"),)
