@@ -40,9 +40,12 @@ def make_engine(url: str, store_path: Path, specs: list[SLOSpec] | None = None) 
 def evaluation(
     prometheus_shop: PrometheusServer, shop_end: datetime, tmp_path_factory: pytest.TempPathFactory
 ) -> Evaluation:
-    engine = make_engine(prometheus_shop.url, tmp_path_factory.mktemp("store") / "s.db")
-    engine.run_cycle(shop_end - timedelta(minutes=5))  # so `for: 5m` alerts can fire at the end
-    return engine.run_cycle(shop_end)
+    store = tmp_path_factory.mktemp("store") / "s.db"
+    first = make_engine(prometheus_shop.url, store).run_cycle(shop_end - timedelta(minutes=5))
+    pending = {a.key for a in first.alerts if a.state == AlertState.PENDING}
+    assert pending == {"default:error_ratio/payment", "default:latency_p95/inventory"}
+    # a new engine on the same store, as after a restart: `for: 5m` completes and they fire
+    return make_engine(prometheus_shop.url, store).run_cycle(shop_end)
 
 
 WINDOWS = [*ALERT_WINDOWS, 28 * 86400]
