@@ -13,7 +13,7 @@ from rich.table import Table
 
 from sloctl.errors import EXIT_USAGE, SpecProblem
 from sloctl.spec.loader import validate_paths
-from sloctl.spec.models import HistogramLatency, MetricRatio, SLOSpec
+from sloctl.spec.models import HistogramLatency, LogRatio, MetricRatio, SLOSpec
 
 HELP = (
     "Check SLO spec files offline, without querying any backend.\n\n"
@@ -71,6 +71,8 @@ def describe_indicator(spec: SLOSpec) -> str:
         seconds = indicator.threshold
         limit = f"{round(seconds * 1000, 6):g}ms" if seconds < 1 else f"{seconds:g}s"
         return f"latency <= {limit}"
+    if isinstance(indicator, LogRatio):
+        return "logs (Loki)"
     return "ratio" if isinstance(indicator, MetricRatio) else "ratio (PromQL)"
 
 

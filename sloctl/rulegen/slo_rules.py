@@ -18,7 +18,7 @@ from sloctl.rulegen.names import (
 )
 from sloctl.settings import Settings
 from sloctl.sources import promql
-from sloctl.spec.models import HistogramLatency, Matcher, MetricRatio, SLOSpec
+from sloctl.spec.models import HistogramLatency, LogRatio, Matcher, MetricRatio, SLOSpec
 
 
 def period_seconds(spec: SLOSpec) -> int:
@@ -50,6 +50,10 @@ def sli_expr(spec: SLOSpec, window: int) -> str:
         return promql.ratio_sli_error(ind, spec.service_label, spec.service, window)
     if isinstance(ind, HistogramLatency):
         return promql.latency_sli_error(ind, spec.service_label, spec.service, window)
+    if isinstance(ind, LogRatio):
+        raise ValueError(
+            f"{spec.slo_id} is a log-based SLI (Loki); it has no Prometheus recording rules"
+        )
     return promql.query_sli_error(ind, spec.service_label, spec.service, window)
 
 

@@ -16,6 +16,7 @@ from sloctl.core import histogram
 from sloctl.core.signals import golden_signals
 from sloctl.core.slo import evaluate_slo
 from sloctl.core.types import (
+    ALERT_WINDOWS,
     AlertStatus,
     Evaluation,
     Signal,
@@ -31,11 +32,12 @@ from sloctl.service.plan import (
     SignalQueries,
     SloPlan,
     WindowQueries,
+    period_of,
     plan_cycle,
 )
 from sloctl.settings import Settings
 from sloctl.sources.prometheus import QueryResult, Sample
-from sloctl.spec.models import HistogramLatency, SLOSpec
+from sloctl.spec.models import HistogramLatency, LogRatio, SLOSpec
 
 if TYPE_CHECKING:
     from sloctl.telemetry import Telemetry
@@ -86,6 +88,7 @@ class Engine:
         self.source = source
         self.store = store
         self.telemetry = telemetry
+        self.log_source: Any = None  # LokiSource, created when a log-based SLO exists
         self.last_unreachable = False  # True when the last cycle could not reach the backend
 
     def run_cycle(self, at: datetime | None = None, progress: Progress | None = None) -> Evaluation:
@@ -114,9 +117,13 @@ class Engine:
             results = {**results, **more}
             indexed = _Results(results)
             queries = [*queries, *extra]
-        problems = _problems(results)
+        log_counts, log_problems, log_queries = self._log_slis(at)
+        problems = _problems(results) + log_problems
         self.last_unreachable = any(isinstance(r, BackendUnreachable) for r in results.values())
-        slos = tuple(_evaluate_slo(p, indexed, at) for p in plan.slos)
+        slos = tuple(_evaluate_slo(p, indexed, at) for p in plan.slos) + tuple(
+            _evaluate_log_slo(spec, counts, at, self.settings)
+            for spec, counts in log_counts
+        )
         signals = _signals(plan, indexed, self.specs)
         prev = self.store.alert_states() if self.store else {}
         alerts = self._alerts(plan, signals, slos, prev, at)
@@ -128,7 +135,7 @@ class Engine:
             signals=signals.get(SIGNAL_WINDOW, ()),
             alerts=alerts,
             problems=problems,
-            query_count=len(queries),
+            query_count=len(queries) + log_queries,
         )
         if self.store:
             if progress:
@@ -137,6 +144,36 @@ class Engine:
         log.info("cycle at %s: %d queries, %d SLOs, %d problems",
                  at.isoformat(), len(queries), len(slos), len(problems))
         return ev
+
+    def _log_slis(
+        self, at: datetime
+    ) -> tuple[list[tuple[SLOSpec, list[WindowCounts]]], tuple[str, ...], int]:
+        """Log-based SLOs from Loki, grouped by SLO window: (spec, counts), problems, queries."""
+        specs = [s for s in self.specs if isinstance(s.indicator, LogRatio)]
+        if not specs:
+            return [], (), 0
+        from sloctl.service.log_slis import log_window_counts, plan_log_slis
+        from sloctl.sources.loki import LokiSource
+
+        client = self.log_source or LokiSource(self.settings.loki)
+        self.log_source = client
+        tz = self.settings.tzinfo
+        by_window: dict[int, list[SLOSpec]] = {}
+        for spec in specs:
+            by_window.setdefault(period_of(spec, at, tz)[1], []).append(spec)
+        out: list[tuple[SLOSpec, list[WindowCounts]]] = []
+        problems: dict[str, None] = {}
+        queries = 0
+        for slo_window, group in by_window.items():
+            windows = tuple(dict.fromkeys((*ALERT_WINDOWS, slo_window)))
+            queries += len(plan_log_slis(group, windows).queries())
+            counts = log_window_counts(group, client, at, windows)
+            for spec in group:
+                out.append((spec, counts[spec.slo_id]))
+                for c in counts[spec.slo_id]:
+                    if c.reason and c.reason.startswith("loki"):
+                        problems[c.reason] = None
+        return out, tuple(problems), queries
 
     def _alerts(
         self,
@@ -165,7 +202,7 @@ class Engine:
                     for_seconds=rule.for_seconds, now=at, reason=sv.reason,
                     labels={"window": window_name(rule.window_seconds)},
                 )
-        specs = {p.spec.slo_id: p.spec for p in plan.slos}
+        specs = {spec.slo_id: spec for spec in self.specs}
         for st in slos:
             spec = specs[st.slo_id]
             if not spec.alerting:
@@ -351,6 +388,17 @@ def _evaluate_slo(plan: SloPlan, results: _Results, at: datetime) -> SLOStatus:
         slo_id=spec.slo_id, service=spec.service, name=spec.name,
         objective=spec.objective_ratio, period=plan.period, period_elapsed=plan.slo_window,
         at=at, counts=counts, slo_window=plan.slo_window,
+    )
+
+
+def _evaluate_log_slo(
+    spec: SLOSpec, counts: list[WindowCounts], at: datetime, settings: Settings
+) -> SLOStatus:
+    period, slo_window = period_of(spec, at, settings.tzinfo)
+    return evaluate_slo(
+        slo_id=spec.slo_id, service=spec.service, name=spec.name,
+        objective=spec.objective_ratio, period=period, period_elapsed=slo_window,
+        at=at, counts=counts, slo_window=slo_window,
     )
 
 

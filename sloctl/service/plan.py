@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo
 from sloctl.core.types import ALERT_WINDOWS
 from sloctl.settings import Settings
 from sloctl.sources import promql
-from sloctl.spec.models import HistogramLatency, Matcher, MetricRatio, QueryRatio, SLOSpec
+from sloctl.spec.models import (
+    HistogramLatency,
+    LogRatio,
+    Matcher,
+    MetricRatio,
+    QueryRatio,
+    SLOSpec,
+)
 
 SIGNAL_WINDOW = 300
 
@@ -116,6 +123,8 @@ def _coverage_query(spec: SLOSpec, windows: tuple[int, ...]) -> str:
         metric, matchers = ind.metric, ind.selector
     elif isinstance(ind, HistogramLatency):
         metric, matchers = promql.latency_total_metric(ind), ind.selector
+    elif isinstance(ind, LogRatio):
+        raise TypeError("log SLIs are measured from Loki by sloctl.service.log_slis")
     else:  # raw PromQL: coverage of the total query's result over time
         return " or ".join(
             f'label_replace(min_over_time(timestamp({promql.render_template(ind.total, 300)})'
@@ -179,8 +188,9 @@ def plan_signals(settings: Settings, window: int) -> SignalQueries:
 def plan_cycle(specs: list[SLOSpec], settings: Settings, at: datetime) -> CyclePlan:
     """The full plan of one cycle at instant ``at``."""
     tz = settings.tzinfo
-    thresholds = shared_thresholds(specs)
-    plan = CyclePlan(at=at, slos=[plan_slo(s, at, tz, thresholds) for s in specs])
+    prom_specs = [s for s in specs if not isinstance(s.indicator, LogRatio)]  # Loki: log_slis
+    thresholds = shared_thresholds(prom_specs)
+    plan = CyclePlan(at=at, slos=[plan_slo(s, at, tz, thresholds) for s in prom_specs])
     signal_windows = {SIGNAL_WINDOW}
     for rule in (settings.default_alerts.error_ratio, settings.default_alerts.latency_p95):
         if rule.enabled:

@@ -4,6 +4,7 @@ from sloctl.spec.loader import load_specs, validate_paths
 from sloctl.spec.models import (
     HistogramLatency,
     Indicator,
+    LogRatio,
     Matcher,
     MetricRatio,
     QueryRatio,
@@ -17,6 +18,7 @@ __all__ = [
     "HistogramLatency",
     "HttpPreset",
     "Indicator",
+    "LogRatio",
     "Matcher",
     "MetricRatio",
     "QueryRatio",

@@ -103,6 +103,29 @@ def check_indicator_preset(value: str) -> str:
     return value
 
 
+def check_line_filter(value: str) -> str:
+    if not value:
+        raise ValueError(
+            "a line filter cannot be empty (it would match every line); use the text that marks "
+            "an error line, e.g. level=error"
+        )
+    return value
+
+
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\\[1-9]")
+
+
+def check_line_regex(value: str) -> str:
+    check_line_filter(value)
+    _check_regex(value)
+    if _NOT_RE2.search(value):
+        raise ValueError(
+            f"regular expression {value!r} uses lookaround or a backreference, which Loki's RE2 "
+            "engine does not support; rewrite it without (?=, (?!, (?<=, (?<! and \\1"
+        )
+    return value
+
+
 def parse_window(value: object) -> Window:
     """``"28d"``/``"4w"``/seconds -> rolling window; ``"calendar-month"`` -> calendar month."""
     if value == "calendar-month":
@@ -153,6 +176,8 @@ ServiceName = Annotated[str, AfterValidator(check_service_name)]
 Objective = Annotated[float, AfterValidator(check_objective)]
 QueryTemplate = Annotated[str, AfterValidator(check_template)]
 Description = Annotated[str, AfterValidator(check_description)]
+LineFilterText = Annotated[str, AfterValidator(check_line_filter)]
+LineFilterRegex = Annotated[str, AfterValidator(check_line_regex)]
 PresetName = Annotated[str, AfterValidator(check_preset)]
 IndicatorPresetName = Annotated[str, AfterValidator(check_indicator_preset)]
 WindowSpec = Annotated[Window, PlainValidator(parse_window)]

@@ -61,7 +61,21 @@ class HistogramLatency:
     threshold: float
 
 
-Indicator = MetricRatio | QueryRatio | HistogramLatency
+@dataclass(frozen=True)
+class LogRatio:
+    """Share of error log lines in Loki: total = every line of ``selector``, bad = the lines that
+    also match ``error_filter`` (substring, LogQL ``|=``) or ``error_regex`` (RE2, ``|~``).
+
+    Exactly one of ``error_filter``/``error_regex`` is set. ``selector`` excludes the service
+    matcher: log SLIs are counted per service with ``sum by (<service label>)``.
+    """
+
+    selector: tuple[Matcher, ...]
+    error_filter: str | None = None
+    error_regex: str | None = None
+
+
+Indicator = MetricRatio | QueryRatio | HistogramLatency | LogRatio
 
 
 @dataclass(frozen=True)
@@ -121,10 +135,12 @@ class SLOSpec:
         return dict(self.labels)
 
     @property
-    def indicator_kind(self) -> Literal["ratio", "query", "latency"]:
-        """``"ratio"`` (MetricRatio), ``"query"`` (QueryRatio) or ``"latency"``."""
+    def indicator_kind(self) -> Literal["ratio", "query", "latency", "logs"]:
+        """``"ratio"`` (MetricRatio), ``"query"`` (QueryRatio), ``"latency"`` or ``"logs"``."""
         if isinstance(self.indicator, MetricRatio):
             return "ratio"
         if isinstance(self.indicator, QueryRatio):
             return "query"
+        if isinstance(self.indicator, LogRatio):
+            return "logs"
         return "latency"

@@ -6,11 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sloctl.spec.fields import matchers
-from sloctl.spec.models import HistogramLatency, Indicator, MetricRatio, QueryRatio, SLOSpec
+from sloctl.spec.models import (
+    HistogramLatency,
+    Indicator,
+    LogRatio,
+    MetricRatio,
+    QueryRatio,
+    SLOSpec,
+)
 from sloctl.spec.presets import get_preset, split_indicator_preset
 from sloctl.spec.v1_schema import Indicator as IndicatorSchema
 from sloctl.spec.v1_schema import (
     LatencyIndicator,
+    LogsIndicator,
     RatioIndicator,
     ServiceSLOsDocument,
     SLODocument,
@@ -19,6 +27,7 @@ from sloctl.spec.v1_schema import (
 Loc = tuple[str | int, ...]
 LineOf = Callable[[Loc], int]
 DEFAULT_SERVICE_LABEL = "service"
+DEFAULT_LOG_SERVICE_LABEL = "service_name"  # Loki's label for OTLP service.name
 _HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 
 
@@ -58,6 +67,8 @@ def _resolve_slo(
     preset_label = None
     if spec.indicator.preset is not None:
         preset_label = split_indicator_preset(spec.indicator.preset)[0].service_label
+    elif spec.indicator.logs is not None:
+        preset_label = DEFAULT_LOG_SERVICE_LABEL
     loc: Loc = ("metadata", "name")
     slo = SLOSpec(
         service=spec.service,
@@ -76,10 +87,17 @@ def _resolve_slo(
 
 
 def _indicator(ind: IndicatorSchema, loc: Loc, issues: list[Issue]) -> Indicator | None:
-    chosen = [name for name in ("preset", "ratio", "latency") if getattr(ind, name) is not None]
+    kinds = ("preset", "ratio", "latency", "logs")
+    chosen = [name for name in kinds if getattr(ind, name) is not None]
     if len(chosen) != 1:
         got = "none" if not chosen else " and ".join(chosen)
-        issues.append(Issue(loc, f"set exactly one of preset, ratio or latency; got {got}"))
+        issues.append(
+            Issue(
+                loc,
+                f"set exactly one of preset, ratio or latency; got {got} (for a log-based SLI "
+                "from Loki, set logs alone)",
+            )
+        )
         return None
     if ind.preset is None:
         for extra in ("threshold", "selector"):
@@ -94,6 +112,8 @@ def _indicator(ind: IndicatorSchema, loc: Loc, issues: list[Issue]) -> Indicator
         return _ratio(ind.ratio, (*loc, "ratio"), issues)
     if ind.latency is not None:
         return _latency(ind.latency, (*loc, "latency"), issues)
+    if ind.logs is not None:
+        return _logs(ind.logs, (*loc, "logs"), issues)
     assert ind.preset is not None
     preset, kind = split_indicator_preset(ind.preset)
     selector = matchers(ind.selector)
@@ -176,6 +196,20 @@ def _latency(latency: LatencyIndicator, loc: Loc, issues: list[Issue]) -> Indica
             )
             return None
     return HistogramLatency(latency.metric, matchers(latency.selector), latency.threshold)
+
+
+def _logs(logs: LogsIndicator, loc: Loc, issues: list[Issue]) -> Indicator | None:
+    if (logs.error_filter is None) == (logs.error_regex is None):
+        where = (*loc, "errorRegex") if logs.error_regex is not None else loc
+        issues.append(
+            Issue(
+                where,
+                "set exactly one of errorFilter (text an error line contains, e.g. level=error) "
+                'or errorRegex (e.g. "level=(error|fatal)")',
+            )
+        )
+        return None
+    return LogRatio(matchers(logs.selector), logs.error_filter, logs.error_regex)
 
 
 def _resolve_service_slos(

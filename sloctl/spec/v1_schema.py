@@ -15,6 +15,8 @@ from sloctl.spec.fields import (
     Description,
     IndicatorPresetName,
     LabelName,
+    LineFilterRegex,
+    LineFilterText,
     MetricName,
     Objective,
     PresetName,
@@ -57,12 +59,21 @@ class LatencyIndicator(_Schema):
     selector: Selector = {}
 
 
+class LogsIndicator(_Schema):
+    """Log-based SLI from Loki: lines of ``selector``; bad lines match errorFilter or errorRegex."""
+
+    selector: Selector = {}
+    error_filter: LineFilterText | None = None
+    error_regex: LineFilterRegex | None = None
+
+
 class Indicator(_Schema):
     preset: IndicatorPresetName | None = None
     threshold: Threshold | None = None
     selector: Selector | None = None
     ratio: RatioIndicator | None = None
     latency: LatencyIndicator | None = None
+    logs: LogsIndicator | None = None
 
 
 class Alerting(_Schema):
