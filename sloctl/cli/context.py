@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sloctl.service.engine import Engine
 from sloctl.settings import Settings, load_settings
@@ -11,6 +12,9 @@ from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.loader import load_specs
 from sloctl.spec.models import SLOSpec
 from sloctl.store import Store
+
+if TYPE_CHECKING:
+    from sloctl.telemetry import Telemetry
 
 
 @dataclass
@@ -39,9 +43,9 @@ class Context:
         paths = self.spec_paths or list(self.settings.specs)
         return load_specs(paths) if paths else []
 
-    def engine(self) -> tuple[Engine, PrometheusSource]:
-        source = PrometheusSource(self.settings.prometheus)
-        return Engine(self.settings, self.specs(), source, self.store), source
+    def engine(self, telemetry: Telemetry | None = None) -> tuple[Engine, PrometheusSource]:
+        source = PrometheusSource(self.settings.prometheus, telemetry)
+        return Engine(self.settings, self.specs(), source, self.store, telemetry), source
 
     def close(self) -> None:
         if self._store is not None:

@@ -116,19 +116,32 @@ def serve_command(
     """Evaluate every interval until Ctrl-C or SIGTERM, storing every result.
 
     One cycle runs at a time; missed cycles are coalesced; a failing backend makes values
-    unknown for that cycle and the next cycle recovers. Stop with Ctrl-C: the running cycle
+    unknown for that cycle and the next cycle recovers. Also serves HTTP on the receiver
+    address (default 127.0.0.1:9464): /metrics for Prometheus and Grafana, /healthz, and the
+    Alertmanager webhook (bearer token SLOCTL_RECEIVER_TOKEN); sends its own alerts to
+    Alertmanager when SLOCTL_ALERTMANAGER_URL is set. Stop with Ctrl-C: the running cycle
     completes first.
     """
     c = get_ctx(ctx.obj)
     if spec:
         c.spec_paths = spec
-    logging.basicConfig(level=c.settings.log_level,
+    settings = c.settings
+    logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    engine, source = c.engine()
-    every = interval or c.settings.interval_seconds
+    from sloctl.service.alertmanager import notifier_from_settings
+    from sloctl.service.http import HttpServer
+    from sloctl.telemetry import setup_telemetry
+
+    telemetry = setup_telemetry(settings)
+    engine, source = c.engine(telemetry)
+    notifier = notifier_from_settings(settings)
+    http = HttpServer(settings, c.store) if settings.receiver.enabled else None
+    every = interval or settings.interval_seconds
 
     def cycle() -> None:
         ev = engine.run_cycle()
+        if notifier is not None:
+            notifier.submit(ev)  # never blocks the next cycle
         firing = sum(1 for a in ev.alerts if a.state.value == "firing")
         log.info("evaluated %d SLOs, %d signals, %d alerts firing, %d problems in %.2f s",
                  len(ev.slos), len(ev.signals), firing, len(ev.problems),
@@ -136,9 +149,28 @@ def serve_command(
         for p in ev.problems:
             log.warning("problem: %s", p)
 
+    def stop_all() -> None:
+        if http is not None:
+            http.stop()
+        if notifier is not None:
+            notifier.close()
+        source.close()
+        telemetry.shutdown()
+
+    if http is not None:
+        http.start()
     err.print(f"sloctl serve: {len(engine.specs)} SLOs every {every} s against "
-              f"{c.settings.prometheus.url}; store {c.settings.store_url}. Ctrl-C stops.")
-    CycleScheduler(cycle, every).run_forever(extra_stop=source.close)
+              f"{settings.prometheus.url}; store {settings.store_url}")
+    if http is not None:
+        hook = "on" if settings.receiver.token else "off (set SLOCTL_RECEIVER_TOKEN)"
+        err.print(f"  HTTP {http.url}: /metrics, /healthz, Alertmanager webhook "
+                  f"/api/v1/alertmanager ({hook})")
+    if notifier is not None:
+        err.print(f"  sending alerts to Alertmanager {settings.alertmanager.url}")
+    if telemetry.enabled:
+        err.print(f"  traces to {settings.telemetry.otlp_endpoint}")
+    err.print("Ctrl-C or SIGTERM stops.")
+    CycleScheduler(cycle, every).run_forever(extra_stop=stop_all)
     err.print("sloctl serve: stopped")
 
 

@@ -166,7 +166,9 @@ class AlertmanagerServer:
                 pass
         except urllib.error.HTTPError as exc:
             body = exc.read().decode(errors="replace")
-            raise BackendUnreachable("alertmanager", f"rejected alerts ({exc.code}): {body}") from exc
+            raise BackendUnreachable(
+                "alertmanager", f"rejected alerts ({exc.code}): {body}"
+            ) from exc
         except urllib.error.URLError as exc:
             raise BackendUnreachable("alertmanager", f"POST /api/v2/alerts failed: {exc}") from exc
 

@@ -73,6 +73,7 @@ class PrometheusServer:
         query_log: Path | None = None,
         evaluation_interval: str = "15s",
         extra_args: Sequence[str] = (),
+        alertmanagers: Sequence[str] = (),
     ) -> None:
         self.data_dir = Path(data_dir)
         self._fixed_port = port
@@ -83,6 +84,7 @@ class PrometheusServer:
         self.query_log = query_log
         self.evaluation_interval = evaluation_interval
         self.extra_args = tuple(extra_args)
+        self.alertmanagers = tuple(alertmanagers)  # host:port of Alertmanagers to alert
         self.config_path = self.data_dir / "sloctl-prometheus.yml"
         self.log_path = self.data_dir / "sloctl-prometheus.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -102,6 +104,12 @@ class PrometheusServer:
         cfg: dict[str, object] = {"global": glob}
         if self.rule_files:
             cfg["rule_files"] = [str(p.resolve()) for p in self.rule_files]
+        if self.alertmanagers:
+            cfg["alerting"] = {
+                "alertmanagers": [
+                    {"api_version": "v2", "static_configs": [{"targets": list(self.alertmanagers)}]}
+                ]
+            }
         if self.scrape_targets:
             cfg["scrape_configs"] = [
                 {

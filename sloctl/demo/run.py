@@ -1,15 +1,17 @@
 """`make demo`: a shop with known trouble, in a real Prometheus, evaluated by a running sloctl.
 
 Steps: generate 30 days of the shop's history, backfill it with promtool, keep live traffic
-going (an exporter Prometheus scrapes), backfill sloctl's own store with evaluations at past
-instants (``sloctl eval --at``), then run ``sloctl serve`` and the Streamlit scorecard until
-Ctrl-C. Everything listens on 127.0.0.1; files live in ``.demo/``.
+going (an exporter Prometheus scrapes), load the generated rules into Prometheus and alert to a
+real Alertmanager whose webhook points back at sloctl, backfill sloctl's own store with
+evaluations at past instants (``sloctl eval --at``), then run ``sloctl serve`` and the Streamlit
+scorecard until Ctrl-C. Everything listens on 127.0.0.1; files live in ``.demo/``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -22,9 +24,10 @@ from urllib.parse import urlparse
 from rich.console import Console
 from rich.progress import Progress
 
+from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.backfill import load_history
 from sloctl.demo.live import LiveExporter
-from sloctl.demo.prometheus_server import PrometheusServer
+from sloctl.demo.prometheus_server import PrometheusServer, free_port
 from sloctl.demo.scenario import shop_scenario
 from sloctl.service.engine import Engine
 from sloctl.settings import load_settings
@@ -81,11 +84,20 @@ def main(argv: list[str] | None = None) -> int:
                   f"in {time.monotonic() - t0:.0f} s")
 
     procs: list[subprocess.Popen[bytes]] = []
+    receiver_port = free_port()
+    token = secrets.token_hex(16)
     live = LiveExporter(scenario).start()
+    alertmanager = AlertmanagerServer(
+        work / "alertmanager", token=token,
+        webhook_url=f"http://127.0.0.1:{receiver_port}/api/v1/alertmanager")
     prom = PrometheusServer(work / "prometheus",
-                            scrape_targets=[urlparse(live.url).netloc], scrape_interval="15s")
+                            scrape_targets=[urlparse(live.url).netloc], scrape_interval="15s",
+                            rule_files=sorted((ROOT / "rules" / "generated").glob("*.yml")),
+                            alertmanagers=[alertmanager.target])
     try:
-        console.print("[bold]2/4[/] starting Prometheus and the live traffic exporter ...")
+        console.print("[bold]2/4[/] starting Alertmanager, Prometheus (with the generated "
+                      "rules) and the live traffic exporter ...")
+        alertmanager.start()
         prom.start()
         env = {
             **os.environ,
@@ -94,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
             "SLOCTL_SPECS": str(SPECS),
             "SLOCTL_INTERVAL": str(args.interval),
             "SLOCTL_DASHBOARD_URL": f"http://127.0.0.1:{args.dashboard_port}",
+            "SLOCTL_RECEIVER_PORT": str(receiver_port),
+            "SLOCTL_RECEIVER_TOKEN": token,
+            "SLOCTL_ALERTMANAGER_URL": alertmanager.url,
         }
         settings = load_settings(None, env)
         specs = load_specs([SPECS])
@@ -118,9 +133,11 @@ def main(argv: list[str] | None = None) -> int:
             env=env, stdout=dash_log, stderr=subprocess.STDOUT))
         console.print(f"""
 [bold green]sloctl demo is running[/] (ready in {time.monotonic() - t0:.0f} s)
-  scorecard   http://127.0.0.1:{args.dashboard_port}
-  Prometheus  {prom.url}
-  exporter    {live.url}/metrics
+  scorecard     http://127.0.0.1:{args.dashboard_port}
+  sloctl HTTP   http://127.0.0.1:{receiver_port}/metrics  (and the Alertmanager webhook)
+  Prometheus    {prom.url}/alerts  (rules from rules/generated)
+  Alertmanager  {alertmanager.url}  (sloctl's alerts; webhooks back to sloctl)
+  exporter      {live.url}/metrics
   store       {env['SLOCTL_STORE_URL']}   (logs in {work})
 
 Try, in another shell:
@@ -129,6 +146,8 @@ Try, in another shell:
   .venv/bin/sloctl status
   .venv/bin/sloctl slo show payment/availability
   .venv/bin/sloctl signals
+  .venv/bin/sloctl alerts        # after a minute: alerts Alertmanager sent back to sloctl
+  .venv/bin/sloctl incidents
 
 Ctrl-C stops everything.""")
         deadline = time.monotonic() + args.exit_after if args.exit_after else None
@@ -153,6 +172,7 @@ Ctrl-C stops everything.""")
             except subprocess.TimeoutExpired:
                 p.kill()
         prom.stop()
+        alertmanager.stop()
         live.stop()
         console.print("demo stopped")
 

@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -113,7 +114,9 @@ def test_serve_evaluates_and_stops_cleanly_on_sigterm(
     prometheus_shop: PrometheusServer, tmp_path: Path
 ) -> None:
     store = tmp_path / "serve.db"
-    env = {**os.environ, **env_for(prometheus_shop.url, store)}
+    port = free_port()
+    env = {**os.environ, **env_for(prometheus_shop.url, store),
+           "SLOCTL_RECEIVER_PORT": str(port), "SLOCTL_RECEIVER_TOKEN": "t0ken"}
     proc = subprocess.Popen([sys.executable, "-m", "sloctl.cli.main", "serve", "--interval", "1"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -125,6 +128,10 @@ def test_serve_evaluates_and_stops_cleanly_on_sigterm(
                 with sqlite3.connect(store) as db:
                     count = db.execute("select count(*) from evaluations").fetchone()[0]
         assert count >= 2, "serve did not store two evaluations"
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert metrics.status_code == 200
+        assert "sloctl_evaluation_timestamp_seconds" in metrics.text
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
     finally:
