@@ -15,7 +15,7 @@ from typer._click.core import Context as ClickContext  # typer 0.29 vendors clic
 from typer.core import TyperGroup
 
 from sloctl import __version__
-from sloctl.cli import evaluate, rules, status, validate
+from sloctl.cli import dora, evaluate, incidents, logs, rules, status, traces, validate
 from sloctl.cli.context import Context
 from sloctl.errors import SloctlError, SpecError
 
@@ -73,6 +73,10 @@ evaluate.register(app)
 status.register(app)
 validate.register(app)
 rules.register(app)
+incidents.register(app)
+dora.register(app)
+logs.register(app)
+traces.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,356 @@
+"""Span statistics: per (service, operation) rate, latency quantiles, error ratio; service graph.
+
+Spans arrive as ``SpanColumns`` (parallel lists, filled by the Jaeger adapter in one pass), so
+the aggregation is a few tight loops over plain lists: no object per span.
+
+Error rules (reference backends.md 3.5): a span is in error when its ``error`` tag is true (or
+the string ``"true"``), its ``otel.status_code`` tag is ``ERROR``, its OTLP ``status.code`` is 2,
+a SERVER span's HTTP status is 5xx, or a CLIENT span's HTTP status is 4xx or 5xx.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# OTLP SpanKind numbers (api_v3 sends them as integers).
+KIND_UNSPECIFIED = 0
+KIND_INTERNAL = 1
+KIND_SERVER = 2
+KIND_CLIENT = 3
+KIND_PRODUCER = 4
+KIND_CONSUMER = 5
+KIND_NAMES = {
+    0: "unspecified",
+    1: "internal",
+    2: "server",
+    3: "client",
+    4: "producer",
+    5: "consumer",
+}
+KIND_BY_NAME = {name: number for number, name in KIND_NAMES.items()}
+STATUS_CODE_ERROR = 2
+_ENTRY_KINDS = frozenset({KIND_SERVER, KIND_CONSUMER})
+
+
+def is_error_span(
+    kind: int,
+    status_code: int = 0,
+    error_tag: object = None,
+    otel_status_code: object = None,
+    http_status: object = None,
+) -> bool:
+    """Whether one span counts as failed under the rules in the module docstring.
+
+    ``http_status`` is ``http.response.status_code`` (or the older ``http.status_code``) as an
+    int or a numeric string; anything else is ignored.
+    """
+    if status_code == STATUS_CODE_ERROR or otel_status_code == "ERROR":
+        return True
+    if error_tag is True or (isinstance(error_tag, str) and error_tag.lower() == "true"):
+        return True
+    if http_status is None or kind not in (KIND_SERVER, KIND_CLIENT):
+        return False
+    if isinstance(http_status, int):
+        code = http_status
+    elif isinstance(http_status, str) and http_status.strip().isdigit():
+        code = int(http_status)
+    else:
+        return False
+    return code >= 500 if kind == KIND_SERVER else code >= 400
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def normalize_trace_id(text: str) -> str:
+    """32 lower-case hex characters: v1's 16-character ids are left-padded with zeros.
+
+    Raises ``ValueError`` (with the fix) for an empty, too long or non-hex id.
+    """
+    trace_id = text.strip().lower()
+    if not trace_id or len(trace_id) > 32 or not _HEX.issuperset(trace_id):
+        raise ValueError(
+            f"invalid trace id {text!r}: use 16 or 32 hexadecimal characters, "
+            "e.g. 4bf92f3577b34da6a3ce929d0e0e4736"
+        )
+    return trace_id.rjust(32, "0")
+
+
+@dataclass(slots=True)
+class SpanColumns:
+    """Spans as parallel lists, one entry per span (ids are lower-case hex, times in ns)."""
+
+    trace_id: list[str] = field(default_factory=list)
+    span_id: list[str] = field(default_factory=list)
+    parent_span_id: list[str] = field(default_factory=list)  # "" for a root span
+    service: list[str] = field(default_factory=list)
+    operation: list[str] = field(default_factory=list)
+    kind: list[int] = field(default_factory=list)
+    start_ns: list[int] = field(default_factory=list)
+    duration_ns: list[int] = field(default_factory=list)
+    error: list[bool] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.span_id)
+
+    def append(
+        self,
+        *,
+        trace_id: str,
+        span_id: str,
+        service: str,
+        operation: str,
+        duration_ns: int,
+        parent_span_id: str = "",
+        kind: int = KIND_UNSPECIFIED,
+        start_ns: int = 0,
+        error: bool = False,
+    ) -> None:
+        """Add one span (the convenient, slower path; the adapter fills the lists directly)."""
+        self.trace_id.append(trace_id)
+        self.span_id.append(span_id)
+        self.parent_span_id.append(parent_span_id)
+        self.service.append(service)
+        self.operation.append(operation)
+        self.kind.append(kind)
+        self.start_ns.append(start_ns)
+        self.duration_ns.append(duration_ns)
+        self.error.append(error)
+
+    def extend(self, other: SpanColumns) -> None:
+        """Append every span of ``other``."""
+        self.trace_id += other.trace_id
+        self.span_id += other.span_id
+        self.parent_span_id += other.parent_span_id
+        self.service += other.service
+        self.operation += other.operation
+        self.kind += other.kind
+        self.start_ns += other.start_ns
+        self.duration_ns += other.duration_ns
+        self.error += other.error
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Request count, rate, error ratio and exact latency quantiles of a set of spans."""
+
+    requests: int
+    errors: int
+    rate_per_second: float
+    error_ratio: float
+    p50_seconds: float
+    p95_seconds: float
+    p99_seconds: float
+
+
+@dataclass(frozen=True)
+class OperationStats:
+    """Statistics of every span of one operation (span name and kind) of one service."""
+
+    service: str
+    operation: str
+    kind: str  # "server", "client", ... (KIND_NAMES)
+    stats: LatencyStats
+
+
+@dataclass(frozen=True)
+class ServiceStats:
+    """Statistics of a service's entry spans: SERVER and CONSUMER spans, and root spans."""
+
+    service: str
+    stats: LatencyStats
+    operations: int  # distinct operations seen for the service (any kind)
+
+
+@dataclass(frozen=True)
+class DependencyEdge:
+    """``calls`` child spans in ``child`` whose parent span is in ``parent``."""
+
+    parent: str
+    child: str
+    calls: int
+
+
+@dataclass(frozen=True)
+class SpanStats:
+    """Everything ``span_stats`` computes for one window."""
+
+    window_seconds: float
+    span_count: int
+    services: tuple[ServiceStats, ...]
+    operations: tuple[OperationStats, ...]
+    dependencies: tuple[DependencyEdge, ...]
+
+    def service(self, name: str) -> ServiceStats | None:
+        """The stats of one service, if it had entry spans."""
+        return next((s for s in self.services if s.service == name), None)
+
+
+def quantile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-quantile (0..1) of ascending values by linear interpolation (numpy's default).
+
+    ``quantile([1, 2, 3, 4], 0.5) == 2.5``. Raises ``ValueError`` on an empty sequence.
+    """
+    if not sorted_values:
+        raise ValueError("quantile of no values")
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"quantile must be within 0..1; got {q}")
+    position = (len(sorted_values) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    fraction = position - low
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
+
+
+def latency_stats(durations_ns: list[int], errors: int, window_seconds: float) -> LatencyStats:
+    """Stats of one group of spans; sorts ``durations_ns`` in place. Needs >= 1 duration."""
+    durations_ns.sort()
+    n = len(durations_ns)
+    return LatencyStats(
+        requests=n,
+        errors=errors,
+        rate_per_second=n / window_seconds,
+        error_ratio=errors / n,
+        p50_seconds=quantile(durations_ns, 0.50) / 1e9,
+        p95_seconds=quantile(durations_ns, 0.95) / 1e9,
+        p99_seconds=quantile(durations_ns, 0.99) / 1e9,
+    )
+
+
+def span_stats(spans: SpanColumns, window_seconds: float) -> SpanStats:
+    """Per-operation and per-service stats and the dependency graph of ``spans``.
+
+    ``window_seconds`` is the length of the queried window; rates are counts divided by it.
+    """
+    if window_seconds <= 0:
+        raise ValueError(f"window_seconds must be positive; got {window_seconds}")
+    op_durations: dict[tuple[str, str, int], list[int]] = {}
+    op_errors: dict[tuple[str, str, int], int] = {}
+    svc_durations: dict[str, list[int]] = {}
+    svc_errors: dict[str, int] = {}
+    entry_kinds = _ENTRY_KINDS
+    for service, operation, kind, duration, error, parent in zip(
+        spans.service,
+        spans.operation,
+        spans.kind,
+        spans.duration_ns,
+        spans.error,
+        spans.parent_span_id,
+        strict=True,
+    ):
+        key = (service, operation, kind)
+        group = op_durations.get(key)
+        if group is None:
+            op_durations[key] = [duration]
+            op_errors[key] = 1 if error else 0
+        else:
+            group.append(duration)
+            if error:
+                op_errors[key] += 1
+        if kind in entry_kinds or not parent:
+            entry = svc_durations.get(service)
+            if entry is None:
+                svc_durations[service] = [duration]
+                svc_errors[service] = 1 if error else 0
+            else:
+                entry.append(duration)
+                if error:
+                    svc_errors[service] += 1
+    op_count: dict[str, int] = {}
+    operations = []
+    for key in sorted(op_durations, key=lambda k: (k[0], k[1], k[2])):
+        service, operation, kind = key
+        op_count[service] = op_count.get(service, 0) + 1
+        stats = latency_stats(op_durations[key], op_errors[key], window_seconds)
+        operations.append(OperationStats(service, operation, KIND_NAMES.get(kind, "?"), stats))
+    services = tuple(
+        ServiceStats(
+            service=name,
+            stats=latency_stats(svc_durations[name], svc_errors[name], window_seconds),
+            operations=op_count.get(name, 0),
+        )
+        for name in sorted(svc_durations)
+    )
+    return SpanStats(
+        window_seconds=window_seconds,
+        span_count=len(spans),
+        services=services,
+        operations=tuple(operations),
+        dependencies=dependency_graph(spans),
+    )
+
+
+def dependency_graph(spans: SpanColumns) -> tuple[DependencyEdge, ...]:
+    """Calls between services: one per span whose parent span (same trace) is elsewhere.
+
+    Parents missing from ``spans`` (partial traces) add no edge. Sorted by calls, then names.
+    """
+    owner = {
+        trace + span: service
+        for trace, span, service in zip(spans.trace_id, spans.span_id, spans.service, strict=True)
+    }
+    calls: dict[tuple[str, str], int] = {}
+    for trace, parent, service in zip(
+        spans.trace_id, spans.parent_span_id, spans.service, strict=True
+    ):
+        if not parent:
+            continue
+        parent_service = owner.get(trace + parent)
+        if parent_service is None or parent_service == service:
+            continue
+        edge = (parent_service, service)
+        calls[edge] = calls.get(edge, 0) + 1
+    ordered = sorted(calls.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(DependencyEdge(parent, child, n) for (parent, child), n in ordered)
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    """One trace in a search result: its root span, extent, size and failures."""
+
+    trace_id: str
+    root_service: str
+    root_operation: str
+    start_ns: int  # earliest span start
+    duration_ns: int  # latest span end minus earliest start
+    span_count: int
+    error_count: int  # error spans (of the service asked for, when one was)
+    services: tuple[str, ...]
+
+
+def trace_summaries(spans: SpanColumns, service: str | None = None) -> list[TraceSummary]:
+    """One summary per trace, in first-seen order.
+
+    The root is the earliest span without a parent in the trace (a span whose parent is
+    missing counts as a root). With ``service``, ``error_count`` counts that service's spans.
+    """
+    by_trace: dict[str, list[int]] = {}
+    for index, trace in enumerate(spans.trace_id):
+        by_trace.setdefault(trace, []).append(index)
+    summaries = []
+    for trace, indexes in by_trace.items():
+        ids = {spans.span_id[i] for i in indexes}
+        roots = [i for i in indexes if spans.parent_span_id[i] not in ids] or indexes
+        root = min(roots, key=lambda i: spans.start_ns[i])
+        start = min(spans.start_ns[i] for i in indexes)
+        end = max(spans.start_ns[i] + spans.duration_ns[i] for i in indexes)
+        errors = sum(
+            1
+            for i in indexes
+            if spans.error[i] and (service is None or spans.service[i] == service)
+        )
+        summaries.append(
+            TraceSummary(
+                trace_id=trace,
+                root_service=spans.service[root],
+                root_operation=spans.operation[root],
+                start_ns=start,
+                duration_ns=end - start,
+                span_count=len(indexes),
+                error_count=errors,
+                services=tuple(sorted({spans.service[i] for i in indexes})),
+            )
+        )
+    return summaries
