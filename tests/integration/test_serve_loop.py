@@ -1,0 +1,76 @@
+"""The whole alerting loop with real processes: live traffic -> Prometheus -> `sloctl serve`
+-> Alertmanager (API v2) -> webhook -> `sloctl serve` again, recorded as an incident.
+
+The shop scenario runs live (payment breaches the 0.5 % error ratio); `for: 0s` makes the
+default alert fire on the first cycle that sees 5 minutes of traffic.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sloctl.demo.alertmanager_server import AlertmanagerServer
+from sloctl.demo.live import LiveExporter
+from sloctl.demo.prometheus_server import PrometheusServer, free_port
+from sloctl.demo.scenario import shop_scenario
+from sloctl.settings import load_settings
+from sloctl.store import Store
+from sloctl.store.incidents import AlertLog
+
+pytestmark = pytest.mark.integration
+SPECS = Path(__file__).resolve().parents[2] / "sloctl" / "demo" / "specs"
+
+
+def test_serve_alerts_alertmanager_and_records_the_round_trip(tmp_path: Path) -> None:
+    token = "loop-token"
+    port = free_port()
+    config = tmp_path / "sloctl.yaml"
+    config.write_text("default_alerts:\n"
+                      "  error_ratio: {for_seconds: 0}\n"
+                      "  latency_p95: {for_seconds: 0}\n")
+    scenario = shop_scenario(datetime.now(UTC))
+    store_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    with LiveExporter(scenario) as live, AlertmanagerServer(
+        tmp_path / "am", webhook_url=f"http://127.0.0.1:{port}/api/v1/alertmanager", token=token
+    ) as am, PrometheusServer(tmp_path / "prom", scrape_targets=[live.target],
+                              scrape_interval="1s") as prom:
+        env = {**os.environ, "SLOCTL_CONFIG": str(config), "SLOCTL_PROMETHEUS_URL": prom.url,
+               "SLOCTL_STORE_URL": store_url, "SLOCTL_SPECS": str(SPECS),
+               "SLOCTL_RECEIVER_PORT": str(port), "SLOCTL_RECEIVER_TOKEN": token,
+               "SLOCTL_ALERTMANAGER_URL": am.url}
+        time.sleep(3)  # a few scrapes, so 5m rates exist
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sloctl.cli.main", "serve", "--interval", "2"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            names: set[tuple[str, str]] = set()
+            while time.monotonic() < deadline and ("SloctlErrorRatioHigh", "payment") not in names:
+                time.sleep(1)
+                alerts = httpx.get(f"{am.url}/api/v2/alerts", timeout=5).json()
+                names = {(a["labels"]["alertname"], a["labels"].get("service", ""))
+                         for a in alerts}
+            assert ("SloctlErrorRatioHigh", "payment") in names, names
+            assert ("SloctlErrorRatioHigh", "order") not in names  # healthy now
+
+            log = AlertLog(Store(store_url))
+            settings = load_settings(config, env={})
+            while time.monotonic() < deadline:
+                incidents = log.incidents(settings.incidents, now=datetime.now(UTC))
+                if any(i.service == "payment" and i.open for i in incidents):
+                    break
+                time.sleep(1)
+            assert any(i.service == "payment" and i.open for i in incidents), incidents
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out.decode()[-2000:]
