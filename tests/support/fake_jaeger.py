@@ -1,6 +1,6 @@
 """A small local Jaeger query service for tests: real routes, real payloads, real errors.
 
-Serves the upstream fixtures under ../shared/fixtures/jaeger (see SOURCES.md) on the routes of
+Serves the upstream fixtures under tests/fixtures/jaeger (see SOURCES.md) on the routes of
 Jaeger v2.20 (reference backends.md section 3), with its status codes and content types:
 errors are JSON sent as ``text/plain; charset=utf-8``, an api_v3 search without a match is a
 404 "No traces found", v1 trace ids are 16 hex characters when the upper half is zero.
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"  # copies of ../shared/fixtures
 JAEGER = FIXTURES / "jaeger"
 OTLP = FIXTURES / "otlp"
 

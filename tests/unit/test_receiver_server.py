@@ -13,7 +13,7 @@ from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog
 
-FIRING = Path("/work/shared/fixtures/alertmanager/am025_firing.json")
+FIRING = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager" / "am025_firing.json"
 
 
 def settings(tmp_path: Path, port: int = 0) -> Settings:

@@ -17,7 +17,7 @@ from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog
 
-FIXTURES = Path("/work/shared/fixtures/alertmanager")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager"
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 RECEIVED = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
