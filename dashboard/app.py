@@ -13,7 +13,7 @@ if ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import charts, data, table, view  # noqa: E402
+from dashboard import charts, data, dora_view, table, view  # noqa: E402
 from sloctl.core.types import Evaluation  # noqa: E402
 from sloctl.errors import SloctlError  # noqa: E402
 from sloctl.settings import Settings  # noqa: E402
@@ -93,6 +93,33 @@ def golden_signals(url: str, ev: Evaluation, span: timedelta, default_service: s
         st.caption("**unknown** now: " + " · ".join(notes))
 
 
+def dora_section(url: str, settings: Settings) -> None:
+    """The DORA tiles of one scope (organisation by default), from the stored scorecards."""
+    st.subheader("DORA")
+    cards = data.dora_scorecards(url)
+    if not cards:
+        st.caption(
+            "No DORA scorecard stored yet: `sloctl serve` computes one every 5 minutes from "
+            "the recorded deployments (`sloctl deploy record` or POST /api/v1/deployments)."
+        )
+        return
+    scope = st.selectbox("DORA scope", dora_view.scopes(cards), key="dora_scope")
+    card = next(c for c in cards if c.scope == scope)
+    tiles = dora_view.tiles(card)
+    for start in range(0, len(tiles), 3):
+        for column, tile in zip(st.columns(3), tiles[start : start + 3], strict=True):
+            column.metric(
+                tile.label,
+                tile.value,
+                delta=tile.delta,
+                delta_color=tile.color,  # type: ignore[arg-type]
+                delta_arrow="off",
+                help=tile.help,
+                border=True,
+            )
+    st.caption(dora_view.period_caption(card, view.when(card.computed_at, settings.tzinfo)))
+
+
 def page() -> None:
     settings = data.settings()
     url = settings.store_url
@@ -110,6 +137,7 @@ def page() -> None:
     span = RANGES[label]
     service = burn_down(url, ev, span, settings) if ev.slos else ""
     golden_signals(url, ev, span, service)
+    dora_section(url, settings)
 
 
 def main() -> None:

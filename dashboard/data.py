@@ -14,6 +14,7 @@ import streamlit as st
 from sloctl.core.types import Evaluation
 from sloctl.settings import Settings, load_settings
 from sloctl.store import Store
+from sloctl.store.dora_results import DoraResults, StoredScorecard
 
 CACHE_TTL = 30  # seconds; the scheduler evaluates every 60 s by default
 HISTORY_POINTS: int | None = 500
@@ -47,3 +48,9 @@ def signal_history(
     url: str, service: str, since: datetime, until: datetime, max_points: int | None
 ) -> pd.DataFrame:
     return store(url).signal_history(service, since, until, max_points=max_points)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def dora_scorecards(url: str) -> list[StoredScorecard]:
+    """Every scope of the latest stored DORA computation (``sloctl serve`` every 5 min)."""
+    return DoraResults(store(url).engine).latest()

@@ -55,6 +55,7 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_RECEIVER_TOKEN": ("receiver", "token"),
     "SLOCTL_ALERTMANAGER_URL": ("alertmanager", "url"),
     "SLOCTL_JAEGER_URL": ("jaeger", "url"),
+    "SLOCTL_JAEGER_ENABLED": ("jaeger", "enabled"),
     "SLOCTL_LOKI_URL": ("loki", "url"),
     "SLOCTL_LOKI_TENANT": ("loki", "tenant"),
     "SLOCTL_OTLP_ENDPOINT": ("telemetry", "otlp_endpoint"),
@@ -229,6 +230,8 @@ class AlertmanagerSettings(_Frozen):
 class JaegerSettings(_Frozen):
     """The Jaeger query service (api_v3 and v1 HTTP, port 16686); ``ui_url`` defaults to ``url``."""
 
+    # After each cycle: exemplar traces and the Prometheus/Jaeger comparison (trace_step).
+    enabled: bool = False
     url: HttpUrl = "http://127.0.0.1:16686"
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     ui_url: HttpUrl | None = None

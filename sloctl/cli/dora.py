@@ -10,17 +10,18 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
-from sloctl.cli.context import Context
-from sloctl.core.dora import Figure, Scorecard, rollups, scorecard_with_trend
-from sloctl.core.dora_history import ServiceHistory, build_histories
+from sloctl.core.dora import Figure, Scorecard
 from sloctl.core.dora_levels import Metric, report_table
-from sloctl.core.dora_model import DoraConfig, Incident
+from sloctl.core.dora_model import Incident
 from sloctl.errors import EXIT_USAGE
+from sloctl.service import dora_job
 from sloctl.service.deploy_events import DeployEventError, parse_deployment_event
+from sloctl.service.dora_incidents import load_dora_incidents
 from sloctl.spec.durations import DURATION_HELP, parse_duration
 from sloctl.store.deployments import DeploymentStore
 
@@ -115,8 +116,9 @@ def _since(value: str) -> timedelta:
 
 
 def _incidents(ctx: typer.Context) -> list[Incident]:
-    """Incidents recorded from Alertmanager. Not connected yet: none."""
-    return []
+    """Qualifying production incidents recorded from Alertmanager (service.dora_incidents)."""
+    c = get_ctx(ctx.obj)
+    return load_dora_incidents(c.store, c.settings, datetime.now(UTC))
 
 
 def dora_command(
@@ -144,29 +146,25 @@ def dora_command(
         config = replace(config, report_year=report_year)
     until = datetime.now(UTC)
     start = until - _since(since)
-    store = _deployment_store(ctx)
-    histories = build_histories(store.deployments(until), _incidents(ctx), config, store.links())
-    teams = {name: list(members) for name, members in settings.teams.items()}
-    if team is not None:
-        if team not in teams:
-            known = ", ".join(sorted(teams)) or "none (set dora.teams in sloctl.yaml)"
-            err.print(f"[red]unknown team {team!r}.[/] Known teams: {known}")
-            raise typer.Exit(EXIT_USAGE)
-        teams = {team: teams[team]}
-        histories = {k: h for k, h in histories.items() if h.service in teams[team]}
-    if service is not None:
-        histories = {k: h for k, h in histories.items() if h.service == service}
-        if not histories:
-            err.print(
-                f"[red]no production deployments or incidents for {service!r}.[/] Record "
-                "some with [bold]sloctl deploy record[/]."
-            )
-            raise typer.Exit(EXIT_USAGE)
-    cards = _cards(histories, teams if service is None else {}, start, until, c, config)
+    try:
+        cards = dora_job.scorecards(
+            _deployment_store(ctx),
+            _incidents(ctx),
+            config,
+            settings.teams,
+            start,
+            until,
+            c.settings.tzinfo,
+            service=service,
+            team=team,
+        )
+    except dora_job.DoraScopeError as exc:
+        err.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(EXIT_USAGE) from None
     if output == OutputFormat.json:
-        fmt.write_json([_card_json(card) for card in cards])
+        fmt.write_json([dora_job.card_json(card) for card in cards])
         return
-    if not histories:
+    if not any(card.services for card in cards):
         out.print(
             "[yellow]No production deployments stored yet.[/] Record them with "
             "[bold]sloctl deploy record[/] or POST /api/v1/deployments."
@@ -175,21 +173,6 @@ def dora_command(
         out.print(_card_table(card))
         for line in _footer(card, c.settings.timezone):
             out.print(f"[dim]{line}[/]")
-
-
-def _cards(
-    histories: dict[tuple[str, str], ServiceHistory],
-    teams: dict[str, list[str]],
-    start: datetime,
-    until: datetime,
-    c: Context,
-    config: DoraConfig,
-) -> list[Scorecard]:
-    tz = c.settings.tzinfo
-    if len(histories) == 1 and not teams:
-        ((scope, history),) = histories.items()
-        return [scorecard_with_trend([history], start, until, tz, config, "/".join(scope))]
-    return rollups(histories, teams, start, until, tz, config)
 
 
 def _value(f: Figure, value: float | None) -> str:
@@ -255,41 +238,6 @@ def _footer(card: Scorecard, timezone: str) -> list[str]:
     for deployment, age in card.open_failures:
         lines.append(f"still failing: {deployment} for {fmt.minutes(age / 60)}")
     return lines
-
-
-def _card_json(card: Scorecard) -> dict[str, Any]:
-    return {
-        "scope": card.scope,
-        "since": card.since.isoformat(),
-        "until": card.until.isoformat(),
-        "services": list(card.services),
-        "metrics": {
-            f.metric.value: {
-                "value": f.value,
-                "unit": f.unit,
-                "p90": f.p90,
-                "n": f.n,
-                "numerator": f.numerator,
-                "denominator": f.denominator,
-                "level": f.level.value if f.level else None,
-                "no_level_reason": f.no_level_reason,
-                "report_year": f.report_year,
-                "house_goal": None if f.goal is None else {"text": f.goal.text, "met": f.goal.met},
-                "lower_bound": f.lower_bound,
-                "previous": f.previous,
-                "trend": f.trend,
-                "notes": list(f.notes),
-                "details": dict(f.details),
-            }
-            for f in card.figures
-        },
-        "redeploys": card.redeploys,
-        "failed_attempts": card.failed_attempts,
-        "deploy_failure_rate": card.deploy_failure_rate,
-        "duplicates": card.duplicates,
-        "data_quality": dict(card.data_quality),
-        "open_failures": [{"deployment": d, "age_seconds": a} for d, a in card.open_failures],
-    }
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from sloctl.cli import status as status_cmd
 from sloctl.cli.common import FailOn, OutputFormat, OutputOption, SpecOption, exit_for, get_ctx
 from sloctl.core.types import Evaluation
 from sloctl.errors import EXIT_BACKEND, SloctlError
+from sloctl.service import trace_step
 from sloctl.service.scheduler import CycleScheduler
 from sloctl.spec.durations import parse_duration
 
@@ -97,6 +98,7 @@ def eval_command(
     when = parse_at(at) if at else None
     ev, unreachable = _run_with_progress(ctx.obj, when, quiet or output != OutputFormat.table)
     status_cmd.show_evaluation(ev, output)
+    status_cmd.show_trace_findings(trace_step.after_cycle(ev, c.settings, c.store))
     if not quiet and output == OutputFormat.table:
         err.print(f"[dim]{ev.query_count} queries in "
                   f"{(ev.finished_at - ev.started_at).total_seconds():.2f} s; "
@@ -128,7 +130,9 @@ def serve_command(
     settings = c.settings
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sloctl.service import dora_job
     from sloctl.service.alertmanager import notifier_from_settings
+    from sloctl.service.dora_incidents import load_dora_incidents
     from sloctl.service.http import HttpServer
     from sloctl.telemetry import setup_telemetry
 
@@ -137,11 +141,15 @@ def serve_command(
     notifier = notifier_from_settings(settings)
     http = HttpServer(settings, c.store) if settings.receiver.enabled else None
     every = interval or settings.interval_seconds
+    dora = dora_job.DoraJob(c.store.engine, settings, lambda: load_dora_incidents(
+        c.store, settings, datetime.now(UTC)))
 
     def cycle() -> None:
         ev = engine.run_cycle()
         if notifier is not None:
-            notifier.submit(ev)  # never blocks the next cycle
+            notifier.submit(ev)  # first, and never blocks: alerts must not wait for the rest
+        trace_step.after_cycle(ev, settings, c.store)  # exemplars, Jaeger check; never raises
+        dora.maybe_run()  # at most every 5 min; a store problem is logged, never raised
         firing = sum(1 for a in ev.alerts if a.state.value == "firing")
         log.info("evaluated %d SLOs, %d signals, %d alerts firing, %d problems in %.2f s",
                  len(ev.slos), len(ev.signals), firing, len(ev.problems),

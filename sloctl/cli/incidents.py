@@ -1,4 +1,7 @@
-"""`sloctl alerts` and `sloctl incidents`: what Alertmanager told sloctl's webhook receiver."""
+"""`sloctl alerts` and `sloctl incidents`: what Alertmanager told sloctl's webhook receiver.
+
+`sloctl incidents link/unlink` override the DORA attribution of an incident to a deployment.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,14 @@ from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
 from sloctl.core.incidents import Incident
 from sloctl.core.types import AlertState
 from sloctl.errors import EXIT_USAGE
+from sloctl.service.dora_incidents import (
+    find_deployment,
+    find_incident,
+    incident_id,
+    load_dora_incidents,
+)
 from sloctl.spec.durations import DURATION_HELP, parse_duration
+from sloctl.store.deployments import DeploymentStore
 from sloctl.store.incidents import AlertLog
 
 out = Console()
@@ -109,10 +119,39 @@ def alerts_command(ctx: typer.Context, output: OutputOption = OutputFormat.table
             r["summary"],
         )
     out.print(t)
+    _print_exemplars(ctx, rows)
+
+
+def _print_exemplars(ctx: typer.Context, rows: list[dict[str, Any]]) -> None:
+    """Exemplar traces stored by the trace step for the firing alerts (by key, else service).
+
+    Only findings of an evaluation at or after the alert started are shown.
+    """
+    from sloctl.cli.status import exemplar_table
+    from sloctl.store.exemplars import ExemplarRecord, ExemplarStore
+
+    findings = ExemplarStore(get_ctx(ctx.obj).store.engine).latest()
+    if findings is None:
+        return
+    groups: dict[tuple[str, str, str], tuple[ExemplarRecord, list[str]]] = {}
+    for r in rows:
+        if findings.at < r["since"]:
+            continue
+        record = findings.exemplars_of(r["key"]) if "key" in r else None
+        if record is None:
+            record = next(
+                (x for x in findings.exemplars if x.exemplars.service == r["service"]), None
+            )
+        if record is not None:
+            ex = record.exemplars
+            group = groups.setdefault((ex.service, ex.start, ex.end), (record, []))
+            group[1].append(f"{r['alert']} ({r['service']})")
+    for record, names in groups.values():
+        out.print(exemplar_table(record, "Exemplars of " + ", ".join(names)))
 
 
 def _incident_json(i: Incident) -> dict[str, Any]:
-    return {**asdict(i), "open": i.open}
+    return {"id": incident_id(i.service, i.start), **asdict(i), "open": i.open}
 
 
 def incidents_command(
@@ -125,8 +164,11 @@ def incidents_command(
 
     Alerts of one service whose intervals overlap or are at most incidents.merge_gap_seconds
     apart (default 5 min) form one incident; only severities in incidents.severities count.
-    An incident is open while any of its alerts fires.
+    An incident is open while any of its alerts fires. Subcommands link/unlink override the
+    DORA attribution of an incident.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     context = get_ctx(ctx.obj)
     now = datetime.now(UTC)
     start = parse_since(since, now)
@@ -151,11 +193,12 @@ def incidents_command(
         t = Table(
             title=f"Incidents since {fmt.when(start)}", header_style="bold", box=box.SIMPLE_HEAD
         )
-        for col in ("service", "start", "end", "duration", "severity", "alerts"):
+        for col in ("id", "service", "start", "end", "duration", "severity", "alerts"):
             t.add_column(col, no_wrap=col != "alerts")
         for i in reversed(incidents):
             end = "[bold red]open[/]" if i.end is None else fmt.when(i.end)
             t.add_row(
+                incident_id(i.service, i.start),
                 i.service,
                 fmt.when(i.start),
                 end,
@@ -173,6 +216,68 @@ def incidents_command(
         )
 
 
+IncidentArg = Annotated[
+    str,
+    typer.Argument(
+        help="Incident id as `sloctl incidents --output json` shows it, e.g. "
+        "checkout@2026-11-27T09:00:00Z.",
+        show_default=False,
+    ),
+]
+NoteOption = Annotated[str, typer.Option(help="Why (stored with the override).")]
+
+
+def link_command(
+    ctx: typer.Context,
+    incident: IncidentArg,
+    deployment: Annotated[
+        str,
+        typer.Argument(
+            help="Deployment of the incident's service and environment: its version, commit "
+            "SHA (7+ hex digits) or VERSION@FINISHED (ISO time).",
+            show_default=False,
+        ),
+    ],
+    note: NoteOption = "",
+) -> None:
+    """Attribute an incident to a deployment, whatever the automatic rules say (DORA reason
+    "manual"): the deployment then counts as failed in the change failure rate."""
+    context = get_ctx(ctx.obj)
+    now = datetime.now(UTC)
+    found = find_incident(load_dora_incidents(context.store, context.settings, now), incident)
+    store = DeploymentStore(context.store.engine)
+    target = find_deployment(found, deployment, store.deployments(service=found.service))
+    store.link(found.id, target.key, now, note)
+    out.print(f"linked {found.id} to {target.key} (DORA attribution: manual)")
+
+
+def unlink_command(
+    ctx: typer.Context,
+    incident: IncidentArg,
+    auto: Annotated[
+        bool, typer.Option("--auto", help="Drop the override: back to automatic attribution.")
+    ] = False,
+    note: NoteOption = "",
+) -> None:
+    """Attribute an incident to no deployment (it still counts for time to restore), or with
+    --auto return it to the automatic attribution."""
+    context = get_ctx(ctx.obj)
+    now = datetime.now(UTC)
+    found = find_incident(load_dora_incidents(context.store, context.settings, now), incident)
+    store = DeploymentStore(context.store.engine)
+    if auto:
+        had = store.clear_link(found.id)
+        what = "override removed" if had else "no override to remove"
+        out.print(f"{found.id}: {what}; attribution is automatic")
+        return
+    store.unlink(found.id, now, note)
+    out.print(f"unlinked {found.id} from any deployment (DORA attribution: unattributed)")
+
+
 def register(app: typer.Typer) -> None:
     app.command("alerts")(alerts_command)
-    app.command("incidents")(incidents_command)
+    group = typer.Typer()
+    group.callback(invoke_without_command=True)(incidents_command)
+    group.command("link")(link_command)
+    group.command("unlink")(unlink_command)
+    app.add_typer(group, name="incidents")

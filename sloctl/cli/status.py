@@ -7,12 +7,15 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import FailOn, OutputFormat, OutputOption, exit_for, get_ctx
+from sloctl.core.trace_compare import Severity as Agreement
 from sloctl.core.types import AlertState, Evaluation, Signal, SLOStatus, window_name
 from sloctl.errors import EXIT_USAGE
+from sloctl.store.exemplars import ExemplarRecord, ExemplarStore, TraceFindings
 
 out = Console()
 err = Console(stderr=True)
@@ -176,6 +179,61 @@ def slo_show_command(
                   window_name(dec.rule.short_window), f"{dec.rule.factor:g}",
                   fmt.num(dec.long_burn), fmt.num(dec.short_burn), firing)
     out.print(d)
+    findings = trace_findings(ctx, ev)
+    record = findings.exemplars_of(s.slo_id) if findings else None
+    if record is not None:
+        out.print(exemplar_table(record, "Exemplar traces"))
+    print_trace_notes(findings, out, {s.service})
+
+
+def trace_findings(ctx: typer.Context, ev: Evaluation) -> TraceFindings | None:
+    """The trace step's findings stored for ``ev`` (None when it did not run)."""
+    return ExemplarStore(get_ctx(ctx.obj).store.engine).findings(ev.at)
+
+
+def exemplar_table(record: ExemplarRecord, title: str) -> Table:
+    """The slowest and the failing traces of one record, with their Jaeger UI links."""
+    ex = record.exemplars
+    t = Table(title=f"{title}: {ex.service}, {ex.start[:16].replace('T', ' ')} "
+              f"to {ex.end[:16].replace('T', ' ')}Z", header_style="bold", box=box.SIMPLE_HEAD,
+              pad_edge=False, title_justify="left")
+    for col in ("exemplar", "root operation", "duration", "errors", "Jaeger UI"):
+        t.add_column(col, justify="right" if col in ("duration", "errors") else "left",
+                     no_wrap=col != "root operation", overflow="fold")
+    for what, links in (("slowest", ex.slowest), ("failing", ex.failing)):
+        for link in links:
+            t.add_row(what, escape(f"{link.root_service}: {link.root_operation}"),
+                      f"{link.duration_seconds * 1000:.1f} ms",
+                      f"[red]{link.errors}[/]" if link.errors else "-", link.url)
+    if not t.rows:
+        t.caption = "Jaeger has no trace of this service in the window"
+    return t
+
+
+def print_trace_notes(findings: TraceFindings | None, console: Console,
+                      services: set[str] | None = None) -> None:
+    """Prometheus/Jaeger disagreements (of ``services``, default all) and trace-step problems."""
+    if findings is None:
+        return
+    for d in findings.disagreements:
+        if services is None or d.service in services:
+            label = "[yellow]Prometheus vs Jaeger:[/]" if d.severity == Agreement.WARNING else (
+                "[dim]note:[/]")
+            console.print(f"{label} {escape(d.message)}")
+    for p in findings.problems:
+        console.print(f"[dim]traces: {escape(p)}[/]")
+
+
+def show_trace_findings(findings: TraceFindings | None) -> None:
+    """After `sloctl eval`: one line per exemplar set, then disagreements and problems (stderr)."""
+    if findings is None:
+        return
+    for r in findings.exemplars:
+        ex = r.exemplars
+        err.print(f"[dim]exemplars of {escape(r.key)}: {len(ex.slowest)} slowest, "
+                  f"{len(ex.failing)} failing traces of {escape(ex.service)} "
+                  f"({'sloctl slo show' if r.kind == 'slo' else 'sloctl alerts'} shows them)[/]")
+    print_trace_notes(findings, err)
 
 
 def signals_command(
@@ -210,6 +268,7 @@ def signals_command(
     for v in values:
         if v.reason:
             out.print(f"[dim]{v.service} {v.signal.value}: {v.reason}[/]")
+    print_trace_notes(trace_findings(ctx, ev), out, set(by_service))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,8 +3,9 @@
 Steps: generate 30 days of the shop's history, backfill it with promtool, keep live traffic
 going (an exporter Prometheus scrapes), load the generated rules into Prometheus and alert to a
 real Alertmanager whose webhook points back at sloctl, backfill sloctl's own store with
-evaluations at past instants (``sloctl eval --at``), then run ``sloctl serve`` and the Streamlit
-scorecard until Ctrl-C. Everything listens on 127.0.0.1; files live in ``.demo/``.
+evaluations at past instants (``sloctl eval --at``) and a deployment history for DORA, then run
+``sloctl serve`` and the Streamlit scorecard until Ctrl-C. Everything listens on 127.0.0.1; files
+live in ``.demo/``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rich.progress import Progress
 
 from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.backfill import load_history
+from sloctl.demo.deployments import record_history, shop_history
 from sloctl.demo.live import LiveExporter
 from sloctl.demo.prometheus_server import PrometheusServer, free_port
 from sloctl.demo.scenario import shop_scenario
@@ -118,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{args.store_days} days ({len(specs)} SLOs) ...")
         engine = Engine(settings, specs, source, store)
         backfill_store(engine, _history_instants(end, args.store_days))
+        recorded = record_history(store, shop_history(end, args.days), datetime.now(UTC))
+        console.print(f"    {recorded} deployments and the order incident recorded for DORA")
         source.close()
         store.close()
 
@@ -148,6 +152,7 @@ Try, in another shell:
   .venv/bin/sloctl signals
   .venv/bin/sloctl alerts        # after a minute: alerts Alertmanager sent back to sloctl
   .venv/bin/sloctl incidents
+  .venv/bin/sloctl dora          # 30 days of deployments, a rollback and a hotfix
 
 Ctrl-C stops everything.""")
         deadline = time.monotonic() + args.exit_after if args.exit_after else None

@@ -1,4 +1,4 @@
-"""The four sloctl dashboards: golden signals, SLO overview, one SLO, alerts and incidents.
+"""The sloctl dashboards: golden signals, SLO overview, one SLO, alerts and incidents, DORA.
 
 Raw-metric queries use the OpenTelemetry names as they land in Prometheus; SLO queries use the
 Sloth-compatible recording rules of rules/generated (``slo:*`` with ``sloth_*`` labels); the
@@ -7,6 +7,7 @@ Sloth-compatible recording rules of rules/generated (``slo:*`` with ``sloth_*`` 
 
 from __future__ import annotations
 
+from sloctl.grafana.dora_dashboard import dora
 from sloctl.grafana.model import (
     Json,
     Layout,
@@ -890,5 +891,5 @@ def alerts() -> Json:
 
 def all_dashboards() -> dict[str, Json]:
     """Every dashboard by file name (``<uid>.json``)."""
-    boards = (golden_signals(), slo_overview(), slo_detail(), alerts())
+    boards = (golden_signals(), slo_overview(), slo_detail(), alerts(), dora())
     return {f"{d['uid']}.json": d for d in boards}

@@ -1,4 +1,4 @@
-"""sloctl's HTTP listener: Alertmanager webhooks, ``/metrics`` for Prometheus, ``/healthz``.
+"""sloctl's HTTP listener: Alertmanager webhooks, deployment events, ``/metrics``, ``/healthz``.
 
     server = HttpServer(settings, store).start()   # uvicorn in a background thread
     print(server.url)                             # http://127.0.0.1:9464 (port 0: a free port)
@@ -9,11 +9,19 @@
 answer, so a store failure answers 503 and Alertmanager retries. Errors are JSON ``{"error": msg}``:
 401 bad or missing token, 413 body above ``receiver.max_body_bytes``, 400 invalid body (nothing
 stored), 503 no token configured or store unavailable.
+
+``POST /api/v1/deployments`` (same token and body limit) takes a native deployment event or a
+GitHub ``deployment_status`` webhook body (``X-GitHub-Event: deployment_status`` or the body's
+shape); see ``sloctl.service.deploy_events``. It answers 201 with the stored event when new, 200
+when the key (service, environment, version, finish time) was already recorded, 202 for a GitHub
+state that is not final (nothing stored), and 400 ``{"error", "field", "problems"}`` naming every
+bad field (nothing stored). The event is stored before the answer.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import socket
 import threading
@@ -27,20 +35,32 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
+from sloctl.core.dora_model import Deployment
 from sloctl.errors import SettingsError, StoreError
+from sloctl.service.deploy_events import (
+    DeployEventError,
+    DeployEventNotFinal,
+    is_github_body,
+    parse_deployment_event,
+)
 from sloctl.service.metrics import render_metrics
 from sloctl.service.receiver import WebhookError, parse_webhook
 from sloctl.settings import Settings
 from sloctl.store import Store
+from sloctl.store.deployments import DeploymentStore
+from sloctl.store.dora_results import DoraResults
 from sloctl.store.incidents import AlertLog
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/v1/alertmanager"
+DEPLOYMENTS_PATH = "/api/v1/deployments"
+GITHUB_EVENT = "deployment_status"
 NO_TOKEN = (
-    "the Alertmanager webhook is disabled: no receiver token is configured. Set "
-    "SLOCTL_RECEIVER_TOKEN (or receiver.token in sloctl.yaml) and the same value as "
-    "http_config.authorization.credentials of the Alertmanager webhook_config"
+    "the Alertmanager webhook and the deployment events are disabled: no receiver token is "
+    "configured. Set SLOCTL_RECEIVER_TOKEN (or receiver.token in sloctl.yaml) and send it as "
+    "'Authorization: Bearer <token>' (Alertmanager: http_config.authorization.credentials of "
+    "the webhook_config)"
 )
 BAD_TOKEN = (
     "missing or wrong bearer token: send 'Authorization: Bearer <token>' with the token of "
@@ -72,9 +92,79 @@ def _too_large(limit: int) -> JSONResponse:
     )
 
 
+async def _read_body(request: Request, token: bytes | None, limit: int) -> bytes | JSONResponse:
+    """The request body after the token and size checks, or the error answer."""
+    if token is None:
+        return _error(503, NO_TOKEN)
+    if not _authorized(request.headers.get("authorization"), token):
+        return _error(401, BAD_TOKEN, {"WWW-Authenticate": "Bearer"})
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return _too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return _too_large(limit)
+    return bytes(body)
+
+
+def _bad_event(exc: DeployEventError) -> JSONResponse:
+    return JSONResponse(
+        {
+            "error": str(exc),
+            "field": exc.field,
+            "problems": [{"field": f, "message": m} for f, m in exc.problems],
+        },
+        status_code=400,
+    )
+
+
+def _deployment_json(d: Deployment) -> dict[str, object]:
+    """A stored deployment in the native event's field names."""
+
+    def iso(at: datetime | None) -> str | None:
+        return None if at is None else at.isoformat()
+
+    return {
+        "service": d.service,
+        "environment": d.environment,
+        "version": d.version,
+        "commit_sha": d.sha,
+        "commit_time": iso(d.commit_time),
+        "started_at": iso(d.started),
+        "finished_at": iso(d.finished),
+        "status": d.status.value,
+        "commits": [{"sha": c.sha, "time": iso(c.time)} for c in d.commits],
+        "ref": d.ref,
+    }
+
+
+def _parse_event(body: bytes, github_event: str | None, now: datetime) -> tuple[Deployment, str]:
+    """The body as a deployment event and its source (http or github); raises DeployEventError
+    naming the bad field."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DeployEventError([("<body>", f"is not valid JSON ({exc})")]) from None
+    if github_event == GITHUB_EVENT and not is_github_body(data):
+        raise DeployEventError(
+            [
+                (
+                    "deployment_status",
+                    "field required: the X-GitHub-Event header says deployment_status but the "
+                    "body has no deployment_status object",
+                )
+            ]
+        )
+    return parse_deployment_event(data, now), "github" if is_github_body(data) else "http"
+
+
 def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> FastAPI:
     """The FastAPI app of ``sloctl serve`` (see the module docstring)."""
     alert_log = AlertLog(store)
+    deployments = DeploymentStore(store.engine)
+    dora_results = DoraResults(store.engine)
     secret = settings.receiver.token
     token = secret.get_secret_value().encode() if secret is not None else None
     limit = settings.receiver.max_body_bytes
@@ -83,20 +173,11 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
     @app.post(WEBHOOK_PATH)
     async def alertmanager_webhook(request: Request) -> Response:
         """Store one Alertmanager notification (idempotent per alert fingerprint + startsAt)."""
-        if token is None:
-            return _error(503, NO_TOKEN)
-        if not _authorized(request.headers.get("authorization"), token):
-            return _error(401, BAD_TOKEN, {"WWW-Authenticate": "Bearer"})
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            return _too_large(limit)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                return _too_large(limit)
+        body = await _read_body(request, token, limit)
+        if isinstance(body, JSONResponse):
+            return body
         try:
-            notification = parse_webhook(bytes(body))
+            notification = parse_webhook(body)
         except WebhookError as exc:
             return _error(400, str(exc))
         try:
@@ -116,14 +197,51 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
             }
         )
 
+    @app.post(DEPLOYMENTS_PATH)
+    async def deployment_event(request: Request) -> Response:
+        """Store one deployment event (idempotent per service, environment, version, finish)."""
+        body = await _read_body(request, token, limit)
+        if isinstance(body, JSONResponse):
+            return body
+        github_event = request.headers.get("x-github-event")
+        if github_event is not None and github_event != GITHUB_EVENT:
+            return JSONResponse(
+                {
+                    "status": "ignored",
+                    "reason": f"GitHub event {github_event!r} is not recorded; subscribe the "
+                    f"webhook to {GITHUB_EVENT} events only",
+                },
+                status_code=202,
+            )
+        now = clock()
+        try:
+            event, source = _parse_event(body, github_event, now)
+        except DeployEventNotFinal as exc:
+            return JSONResponse({"status": "ignored", "reason": str(exc)}, status_code=202)
+        except DeployEventError as exc:
+            return _bad_event(exc)
+        try:
+            recorded = await run_in_threadpool(deployments.record, event, source, now)
+        except StoreError as exc:
+            log.error("deployment event not stored (answered 503): %s", exc)
+            return _error(503, f"not stored, retry later: {exc}")
+        return JSONResponse(
+            {
+                "status": "created" if recorded.created else "already recorded",
+                "deployment": _deployment_json(recorded.deployment),
+            },
+            status_code=201 if recorded.created else 200,
+        )
+
     @app.get("/metrics")
     async def metrics() -> Response:
-        """sloctl's latest evaluation in the Prometheus text format."""
+        """sloctl's latest evaluation and DORA scorecards in the Prometheus text format."""
         try:
             ev = await run_in_threadpool(store.latest_evaluation)
+            dora = await run_in_threadpool(dora_results.latest)
         except StoreError as exc:
             return Response(f"store unavailable: {exc}\n", 503, media_type="text/plain")
-        return Response(render_metrics(ev), media_type=CONTENT_TYPE_LATEST)
+        return Response(render_metrics(ev, dora), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

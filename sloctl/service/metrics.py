@@ -1,8 +1,8 @@
 """sloctl's computed results in the Prometheus text format, served on ``/metrics``.
 
-Prometheus scrapes what sloctl computes (SLIs, budgets, burn rates, golden signals, alert states)
-so Grafana can chart it next to the raw metrics. Only the latest evaluation is exposed; a value
-that could not be measured is omitted, never exported as 0.
+Prometheus scrapes what sloctl computes (SLIs, budgets, burn rates, golden signals, alert states,
+DORA figures: ``service.dora_metrics``) so Grafana can chart it next to the raw metrics. Only
+the latest evaluation is exposed; a value that could not be measured is omitted, never 0.
 
     server = MetricsServer("sqlite:///sloctl.db", port=9464).start()
     ...
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,6 +23,8 @@ from prometheus_client.registry import Collector
 
 from sloctl.core.types import AlertState, Evaluation, SLOStatus, window_name
 from sloctl.errors import SloctlError
+from sloctl.service.dora_metrics import DoraSource, dora_families
+from sloctl.store.dora_results import StoredScorecard
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +38,16 @@ def _slo_values(s: SLOStatus) -> list[str]:
 
 
 class EvaluationCollector(Collector):
-    """A ``prometheus_client`` collector over the latest evaluation given by ``source``."""
+    """A ``prometheus_client`` collector over the latest evaluation given by ``source`` and the
+    latest DORA scorecards given by ``dora``."""
 
-    def __init__(self, source: EvaluationSource) -> None:
+    def __init__(self, source: EvaluationSource, dora: DoraSource | None = None) -> None:
         self._source = source
+        self._dora = dora
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self._dora is not None:
+            yield from dora_families(self._dora())
         ev = self._source()
         if ev is None:
             return
@@ -159,10 +165,10 @@ def _alert_families(ev: Evaluation) -> Iterator[GaugeMetricFamily]:
     yield from (state, value, threshold)
 
 
-def render_metrics(ev: Evaluation | None) -> bytes:
-    """The evaluation in the Prometheus text format (empty when there is none yet)."""
+def render_metrics(ev: Evaluation | None, dora: Sequence[StoredScorecard] = ()) -> bytes:
+    """The evaluation and DORA scorecards in the Prometheus text format (empty when neither)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(EvaluationCollector(lambda: ev))
+    registry.register(EvaluationCollector(lambda: ev, lambda: dora))
     return generate_latest(registry)
 
 
@@ -209,14 +215,20 @@ class _MetricsHTTPServer(ThreadingHTTPServer):
 class MetricsServer:
     """Serve ``GET /metrics`` and ``GET /healthz`` on a background thread.
 
-    ``source`` is a store URL (the latest stored evaluation is read on every scrape) or a
-    callable returning the evaluation to expose. ``port=0`` picks a free port (see ``url``).
+    ``source`` is a store URL (the latest stored evaluation and DORA scorecards are read on
+    every scrape) or a callable returning the evaluation to expose, with ``dora`` returning the
+    DORA scorecards. ``port=0`` picks a free port (see ``url``).
     """
 
     def __init__(
-        self, source: str | EvaluationSource, host: str = "127.0.0.1", port: int = 0
+        self,
+        source: str | EvaluationSource,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        dora: DoraSource | None = None,
     ) -> None:
         self._source = source
+        self._dora = dora
         self.host = host
         self.port = port
         self._store: Any = None
@@ -232,15 +244,18 @@ class MetricsServer:
         """Bind and serve; raises SloctlError when the address is taken or the store unusable."""
         if self._httpd is not None:
             return self
+        dora = self._dora
         if isinstance(self._source, str):
             from sloctl.store import Store
+            from sloctl.store.dora_results import DoraResults
 
             self._store = Store(self._source)
             read: EvaluationSource = self._store.latest_evaluation
+            dora = dora or DoraResults(self._store.engine).latest
         else:
             read = self._source
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(EvaluationCollector(read))
+        registry.register(EvaluationCollector(read, dora))
         try:
             self._httpd = _MetricsHTTPServer((self.host, self.port), registry)
         except OSError as err:

@@ -31,6 +31,7 @@ SHOP_VALUES = {
     "service": "payment",
     "sloth_id": "payment-availability",
     "slo": "availability",
+    "scope": "organisation",
     "__rate_interval": "5m",
     "__interval": "1m",
     "__range": "1h",

@@ -15,6 +15,7 @@ from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.service.metrics import MetricsServer
 from tests.integration.test_grafana_queries import QUERIES, PanelQuery, run, values_of
 from tests.support.processes import wait_until
+from tests.unit.test_dora_job import known_dora
 from tests.unit.test_metrics import known_evaluation
 
 pytestmark = pytest.mark.integration
@@ -24,6 +25,7 @@ SLOCTL_VALUES = {
     "service": "checkout",
     "slo": "availability",
     "sloth_id": "checkout-availability",
+    "scope": "organisation",
     "__rate_interval": "1m",
     "__interval": "15s",
     "__range": "1h",
@@ -39,11 +41,13 @@ def instant(prom: PrometheusServer, expr: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def scraping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
-    """An empty Prometheus scraping a MetricsServer (the known evaluation) every second."""
+    """An empty Prometheus scraping a MetricsServer (the known evaluation and DORA scorecards)
+    every second."""
     data = tmp_path_factory.mktemp("prometheus-metrics") / "data"
     ev = known_evaluation()
+    dora = known_dora()
     with (
-        MetricsServer(lambda: ev) as metrics,
+        MetricsServer(lambda: ev, dora=lambda: dora) as metrics,
         PrometheusServer(
             data, scrape_targets=[f"127.0.0.1:{metrics.port}"], scrape_interval="1s"
         ) as prom,
@@ -85,3 +89,15 @@ def test_prometheus_sees_budget_and_alert_state(scraping: PrometheusServer) -> N
 def test_sloctl_panel_returns_data(scraping: PrometheusServer, query: PanelQuery) -> None:
     data = run(scraping, query, SLOCTL_VALUES, time.time())
     assert values_of(data), f"no data for {query.substituted(SLOCTL_VALUES)}"
+
+
+def test_prometheus_sees_the_dora_figures(scraping: PrometheusServer) -> None:
+    (cfr,) = instant(scraping, 'sloctl_dora_change_failure_rate{scope="organisation"}')
+    assert float(cfr["value"][1]) == pytest.approx(2 / 263)
+    levels = instant(scraping, 'sloctl_dora_level{scope="organisation"} == 1')
+    assert {s["metric"]["metric"]: s["metric"]["level"] for s in levels} == {
+        "deployment_frequency": "elite",
+        "lead_time": "elite",
+        "change_failure_rate": "elite",
+        "failed_deployment_recovery_time": "elite",
+    }

@@ -17,6 +17,7 @@ from sloctl.grafana.__main__ import main
 from sloctl.grafana.dashboards import all_dashboards
 from sloctl.grafana.files import DASHBOARD_DIR, REPO_ROOT, render, stale_files
 from sloctl.service.metrics import render_metrics
+from tests.unit.test_dora_job import known_dora
 from tests.unit.test_metrics import known_evaluation
 
 GRAFANA = REPO_ROOT / "grafana"
@@ -81,13 +82,14 @@ def test_generated_dashboards_are_up_to_date() -> None:
         assert render(board) == (DASHBOARD_DIR / name).read_text()
 
 
-def test_dashboards_are_the_four_of_the_issue() -> None:
+def test_dashboards_are_the_five_of_the_issues() -> None:
     titles = {b["uid"]: b["title"] for b in BOARDS.values()}
     assert titles == {
         "sloctl-golden-signals": "sloctl / Golden signals",
         "sloctl-slo-overview": "sloctl / SLO overview",
         "sloctl-slo": "sloctl / SLO error budget",
         "sloctl-alerts": "sloctl / Alerts and incidents",
+        "sloctl-dora": "sloctl / DORA",
     }
 
 
@@ -186,7 +188,8 @@ def test_queries_use_only_defined_variables(name: str) -> None:
 
 
 def test_sloctl_series_in_dashboards_are_exported_by_metrics() -> None:
-    exported = set(re.findall(r"^(sloctl_\w+)", render_metrics(known_evaluation()).decode(), re.M))
+    text = render_metrics(known_evaluation(), known_dora()).decode()
+    exported = set(re.findall(r"^(sloctl_\w+)", text, re.M))
     used = {m for b in BOARDS.values() for e in prom_exprs(b) for m in re.findall(r"sloctl_\w+", e)}
     assert used and used <= exported
 
@@ -260,3 +263,37 @@ def test_generator_cli_writes_and_checks(
     assert capsys.readouterr().out == (
         f"{tmp_path / 'sloctl-alerts.json'} is stale: run `python -m sloctl.grafana`\n"
     )
+
+
+def test_dora_dashboard_shows_every_figure_of_the_selected_scope() -> None:
+    board = BOARDS["sloctl-dora.json"]
+    (scope,) = [v for v in board["templating"]["list"] if v["name"] == "scope"]
+    assert scope["query"]["query"] == "label_values(sloctl_dora_sample_size, scope)"
+    stats = {p["title"]: p["targets"][0]["expr"] for p in panels_of(board) if p["type"] == "stat"}
+    assert stats == {
+        "Deployment frequency": 'sloctl_dora_deployment_frequency_per_day{scope="$scope"}',
+        "Lead time for changes (median)": (
+            'sloctl_dora_lead_time_seconds{scope="$scope", quantile="0.5"}'
+        ),
+        "Change failure rate": 'sloctl_dora_change_failure_rate{scope="$scope"}',
+        "Failed deployment recovery (median)": (
+            'sloctl_dora_failed_deployment_recovery_time_seconds{scope="$scope", quantile="0.5"}'
+        ),
+        "Time to restore (median)": (
+            'sloctl_dora_time_to_restore_seconds{scope="$scope", quantile="0.5"}'
+        ),
+        "Rework rate (beta)": 'sloctl_dora_rework_rate{scope="$scope"}',
+    }
+    goals = {
+        p["title"]: p["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["value"]
+        for p in panels_of(board)
+        if p["type"] == "stat"
+    }
+    assert goals == {  # the house goals of the seed
+        "Deployment frequency": 3.0,
+        "Lead time for changes (median)": 3600.0,
+        "Change failure rate": 0.03,
+        "Failed deployment recovery (median)": 900.0,
+        "Time to restore (median)": 900.0,
+        "Rework rate (beta)": 0.1,
+    }

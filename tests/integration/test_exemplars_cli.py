@@ -1,0 +1,170 @@
+"""Exemplars and Prometheus/Jaeger disagreements in the CLI, with the fake Jaeger over HTTP.
+
+First on a hand-made breaching evaluation, then end to end: `sloctl eval` against the real
+Prometheus of the shop scenario (payment's 5m error ratio is 1.2 %, its error_ratio alert
+fires) with the trace step on, and with Jaeger down.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sloctl.cli.main import app
+from sloctl.demo.prometheus_server import PrometheusServer
+from sloctl.service.trace_step import after_cycle
+from sloctl.settings import load_settings
+from sloctl.store import Store
+from sloctl.store.exemplars import ExemplarStore
+from tests.support.fake_jaeger import FakeJaeger, otlp_span, search_answer, serve
+from tests.support.processes import free_port
+from tests.unit.test_trace_step import checkout_evaluation, checkout_traces
+
+MS = 1_000_000
+SPECS = Path(__file__).resolve().parents[2] / "sloctl" / "demo" / "specs"
+
+
+@pytest.fixture
+def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    monkeypatch.setenv("SLOCTL_STORE_URL", url)
+    monkeypatch.setenv("SLOCTL_JAEGER_ENABLED", "true")
+    monkeypatch.setenv("COLUMNS", "200")
+    return url
+
+
+def test_slo_show_and_signals_show_the_stored_exemplars_and_the_sampling_note(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve(FakeJaeger(search={"checkout": checkout_traces()})) as fake:
+        monkeypatch.setenv("SLOCTL_JAEGER_URL", fake.url)
+        with Store(store_url) as store:
+            ev = checkout_evaluation()
+            store.save_evaluation(ev)
+            findings = after_cycle(ev, load_settings(), store)
+    assert findings is not None and len(findings.exemplars) == 2
+    cli = CliRunner()
+
+    show = cli.invoke(app, ["slo", "show", "checkout/availability"])
+    assert show.exit_code == 0, show.output
+    lines = show.stdout.splitlines()
+    title = next(line for line in lines if "Exemplar traces" in line)
+    assert title.strip() == "Exemplar traces: checkout, 2025-03-01 11:00 to 2025-03-01 12:00Z"
+    rows = [line.split() for line in lines if f"{fake.url}/trace/" in line]
+    assert [(r[0], r[-1]) for r in rows] == [
+        ("slowest", f"{fake.url}/trace/{2:032x}"),
+        ("slowest", f"{fake.url}/trace/{3:032x}"),
+        ("slowest", f"{fake.url}/trace/{4:032x}"),
+        ("failing", f"{fake.url}/trace/{3:032x}"),
+    ]
+    assert "900.0 ms" in lines[lines.index(next(x for x in lines if f"{2:032x}" in x))]
+    assert (
+        "note: checkout: Jaeger error ratio 25.00% is below Prometheus' 40.00%; sampling may "
+        "hide errors" in " ".join(show.stdout.split())
+    )
+
+    healthy = cli.invoke(app, ["slo", "show", "cart/availability"])
+    assert healthy.exit_code == 0 and "Exemplar traces" not in healthy.stdout
+    assert "sampling may hide errors" not in healthy.stdout  # checkout's note only
+
+    sig = cli.invoke(app, ["signals", "checkout"])
+    assert sig.exit_code == 0
+    assert "sampling may hide errors (trust Prometheus for the SLO)" in " ".join(sig.stdout.split())
+
+
+def _payment_traces(end: datetime) -> bytes:
+    """Three payment traces in the last 5 minutes, 120/450/80 ms, none failing."""
+    t0 = int((end - timedelta(minutes=4)).timestamp()) * 1_000_000_000
+    spans = [
+        otlp_span(
+            f"{0xA0 + n:032x}",
+            f"{n:016x}",
+            "POST /charge",
+            kind=2,
+            start_ns=t0 + n * 60_000 * MS,
+            duration_ns=ms * MS,
+            attributes={"http.response.status_code": 200},
+        )
+        for n, ms in [(1, 120), (2, 450), (3, 80)]
+    ]
+    return search_answer([("payment", spans)])
+
+
+@pytest.fixture
+def shop_env(
+    prometheus_shop: PrometheusServer, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLOCTL_PROMETHEUS_URL", prometheus_shop.url)
+    monkeypatch.setenv("SLOCTL_SPECS", str(SPECS))
+    monkeypatch.setenv("SLOCTL_PROMETHEUS_TIMEOUT", "5")
+
+
+def test_eval_stores_exemplars_of_breaching_slos_and_firing_alerts(
+    shop_env: None, shop_end: datetime, monkeypatch: pytest.MonkeyPatch, store_url: str
+) -> None:
+    cli = CliRunner()
+    with serve(FakeJaeger(search={"payment": _payment_traces(shop_end)})) as fake:
+        monkeypatch.setenv("SLOCTL_JAEGER_URL", fake.url)
+        r = cli.invoke(app, ["eval", "--at", shop_end.isoformat(), "-q"])
+    assert r.exit_code == 0, r.output
+    stderr = " ".join(r.stderr.split())
+    # payment's ticket burn-rate alert fires at shop_end (its default alert is still pending)
+    assert (
+        "exemplars of burn_rate:ticket/payment/availability: 3 slowest, 0 failing traces "
+        "of payment (sloctl alerts shows them)"
+    ) in stderr
+    assert (
+        "exemplars of payment/availability: 3 slowest, 0 failing traces of payment "
+        "(sloctl slo show shows them)"
+    ) in stderr
+    assert "note: payment: Jaeger error ratio 0.00% is below Prometheus' 1.2" in stderr
+    assert "sampling may hide errors" in stderr
+
+    with Store(store_url) as store:
+        findings = ExemplarStore(store.engine).findings(shop_end)
+    assert findings is not None
+    alert = findings.exemplars_of("burn_rate:ticket/payment/availability")
+    slo = findings.exemplars_of("payment/availability")
+    assert alert is not None and slo is not None and alert.exemplars == slo.exemplars
+    ex = slo.exemplars
+    # the window is the alert's long_window label: its worst ticket rule is the 3d/6h pair
+    assert (ex.start, ex.end) == ((shop_end - timedelta(days=3)).isoformat(), shop_end.isoformat())
+    assert [t.duration_seconds for t in ex.slowest] == [0.45, 0.12, 0.08]
+
+    show = cli.invoke(app, ["slo", "show", "payment/availability"])
+    assert show.exit_code == 0
+    assert f"{fake.url}/trace/{0xA2:032x}" in show.stdout
+
+    alerts = cli.invoke(app, ["alerts"])
+    assert alerts.exit_code == 0
+    assert "Exemplars of slo_burn_rate_ticket (payment)" in alerts.stdout
+    assert f"{fake.url}/trace/{0xA2:032x}" in alerts.stdout
+
+    signals = cli.invoke(app, ["signals", "payment"])
+    note = " ".join(signals.stdout.split())
+    assert "note: payment: Jaeger error ratio 0.00% is below Prometheus'" in note
+    assert "sampling may hide errors" in note
+
+
+def test_jaeger_down_is_a_note_and_does_not_change_the_exit_code(
+    shop_env: None, shop_end: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = CliRunner()
+    at = shop_end.isoformat()
+    monkeypatch.setenv("SLOCTL_JAEGER_ENABLED", "false")
+    off = cli.invoke(app, ["eval", "--at", at, "-q", "--fail-on", "alert"])
+    monkeypatch.setenv("SLOCTL_JAEGER_ENABLED", "true")
+    monkeypatch.setenv("SLOCTL_JAEGER_URL", f"http://127.0.0.1:{free_port()}")
+    down = cli.invoke(app, ["eval", "--at", at, "-q", "--fail-on", "alert"])
+    assert off.exit_code == down.exit_code == 1  # alerts fire; Jaeger changes nothing
+    assert "traces:" not in off.stderr
+    stderr = " ".join(down.stderr.split())
+    assert "traces: jaeger: cannot connect to http://127.0.0.1:" in stderr
+    assert "SLO results are unaffected" in stderr
+
+    show = cli.invoke(app, ["slo", "show", "payment/availability"])
+    assert show.exit_code == 0
+    assert "traces: jaeger: cannot connect" in " ".join(show.stdout.split())
