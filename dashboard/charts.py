@@ -64,6 +64,8 @@ def golden_signals(history: pd.DataFrame, service: str) -> go.Figure:
                 row=i // 2 + 1,
                 col=i % 2 + 1,
             )
+    # from zero: a steady signal must look steady, not like noise around its own value
+    fig.update_yaxes(rangemode="tozero")
     fig.update_layout(
         title=f"Golden signals: {service}",
         height=2 * HEIGHT,
