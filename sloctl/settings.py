@@ -280,6 +280,33 @@ class IncidentSettings(_Frozen):
     severities: tuple[str, ...] = ("critical", "page", "error", "warning", "ticket")
 
 
+def _loki_selector(value: str) -> str:
+    from sloctl.sources.logql import parse_stream_selector, stream_selector
+
+    return stream_selector(parse_stream_selector(value))
+
+
+class DeploySourceSettings(_Frozen):
+    """Deployment events read from Loki and Prometheus (``sloctl serve``, ``deploy import``).
+
+    ``loki_selector``: one JSON log line per deployment, native field names (None: off).
+    ``prometheus_build_info``: a metric name or regex (``.*_build_info``, ``target_info``) whose
+    ``version_label`` changes per service are deployments (None: off). Missing labels: the
+    environment is ``environment``, the commit SHA and time unknown (no lead time).
+    """
+
+    loki_selector: Annotated[str, AfterValidator(_loki_selector)] | None = None
+    prometheus_build_info: Annotated[str, Field(min_length=1)] | None = None
+    service_label: LabelName = "job"
+    version_label: LabelName = "version"
+    commit_label: LabelName | None = "revision"
+    commit_time_label: LabelName | None = None
+    environment_label: LabelName | None = None
+    environment: Annotated[str, Field(min_length=1)] = "production"
+    step_seconds: DurationSeconds = 60
+    every_seconds: DurationSeconds = 300
+
+
 class DoraSettings(_Frozen):
     """DORA metrics: production environments, qualifying incidents, attribution, goals, teams.
 
@@ -298,6 +325,7 @@ class DoraSettings(_Frozen):
     goal_lead_time_seconds: DurationSeconds = 3600
     goal_change_failure_rate: Annotated[float, Field(gt=0, lt=1)] = 0.03
     goal_restore_seconds: DurationSeconds = 900
+    sources: DeploySourceSettings = DeploySourceSettings()
 
     def config(self) -> DoraConfig:
         """The pure computation's settings."""

@@ -19,7 +19,7 @@ from sloctl.core.dora import Figure, Scorecard
 from sloctl.core.dora_levels import Metric, report_table
 from sloctl.core.dora_model import Incident
 from sloctl.errors import EXIT_USAGE
-from sloctl.service import dora_job
+from sloctl.service import deploy_sources, dora_job
 from sloctl.service.deploy_events import DeployEventError, parse_deployment_event
 from sloctl.service.dora_incidents import load_dora_incidents
 from sloctl.spec.durations import DURATION_HELP, parse_duration
@@ -161,6 +161,7 @@ def dora_command(
     except dora_job.DoraScopeError as exc:
         err.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(EXIT_USAGE) from None
+    cards = [_with_lead_time_note(card) for card in cards]
     if output == OutputFormat.json:
         fmt.write_json([dora_job.card_json(card) for card in cards])
         return
@@ -173,6 +174,18 @@ def dora_command(
         out.print(_card_table(card))
         for line in _footer(card, c.settings.timezone):
             out.print(f"[dim]{line}[/]")
+
+
+def _with_lead_time_note(card: Scorecard) -> Scorecard:
+    """Add the 'lead time unknown' note of deployments without a commit time (build info)."""
+    note = deploy_sources.lead_time_note(card.data_quality)
+    if note is None:
+        return card
+    figures = tuple(
+        replace(f, notes=(*f.notes, note)) if f.metric == Metric.LEAD_TIME else f
+        for f in card.figures
+    )
+    return replace(card, figures=figures)
 
 
 def _value(f: Figure, value: float | None) -> str:
@@ -235,13 +248,48 @@ def _footer(card: Scorecard, timezone: str) -> list[str]:
     gaps = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in card.data_quality.items() if v)
     if gaps:
         lines.append(f"data quality: {gaps}")
+    lines += [f"lead time: {n}" for n in card.figure(Metric.LEAD_TIME).notes]
     for deployment, age in card.open_failures:
         lines.append(f"still failing: {deployment} for {fmt.minutes(age / 60)}")
     return lines
 
 
+def import_command(
+    ctx: typer.Context,
+    source: Annotated[
+        deploy_sources.SourceName,
+        typer.Option("--from", help="loki (JSON log lines) or prometheus (build-info versions)."),
+    ],
+    since: Annotated[str, typer.Option(help="How far back to read, e.g. 1h, 7d.")] = "1d",
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Import deployments from Loki or Prometheus build info (settings dora.sources); importing
+    the same range again changes nothing. Exit 2 if the source is off, 3 if it is down."""
+    c = get_ctx(ctx.obj)
+    now = datetime.now(UTC)
+    start = now - _since(since)
+    report = deploy_sources.import_source(source, c.settings, _deployment_store(ctx), start, now)
+    if output == OutputFormat.json:
+        fmt.write_json(report)
+        return
+    out.print(
+        f"{source}: {len(report.created)} new deployment(s), {len(report.updated)} already "
+        f"stored, {len(report.bad)} bad event(s) from {fmt.when(start)} to {fmt.when(now)}"
+    )
+    for d in report.deployments:
+        when = "commit time unknown" if d.commit_time is None else f"commit {d.commit_time}"
+        out.print(
+            f"  {d.service}/{d.environment} {escape(d.version)} {fmt.when(d.finished)} ({when})"
+        )
+    for bad in report.bad:
+        err.print(f"[yellow]bad event[/] at {fmt.when(bad.at)}: {escape(bad.reason)}")
+    for note in report.notes:
+        out.print(f"[dim]{escape(note)}[/]")
+
+
 def register(app: typer.Typer) -> None:
     deploy = typer.Typer(help="Deployment events for the DORA metrics.", no_args_is_help=True)
     deploy.command("record")(record_command)
+    deploy.command("import")(import_command)
     app.add_typer(deploy, name="deploy")
     app.command("dora")(dora_command)

@@ -132,8 +132,10 @@ def serve_command(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from sloctl.service import dora_job
     from sloctl.service.alertmanager import notifier_from_settings
+    from sloctl.service.deploy_sources import DeployImportJob
     from sloctl.service.dora_incidents import load_dora_incidents
     from sloctl.service.http import HttpServer
+    from sloctl.store.deployments import DeploymentStore
     from sloctl.telemetry import setup_telemetry
 
     telemetry = setup_telemetry(settings)
@@ -143,6 +145,7 @@ def serve_command(
     every = interval or settings.interval_seconds
     dora = dora_job.DoraJob(c.store.engine, settings, lambda: load_dora_incidents(
         c.store, settings, datetime.now(UTC)))
+    deploy_import = DeployImportJob(settings, DeploymentStore(c.store.engine))
 
     def cycle() -> None:
         ev = engine.run_cycle()
@@ -150,6 +153,7 @@ def serve_command(
             notifier.submit(ev)  # first, and never blocks: alerts must not wait for the rest
         trace_step.after_cycle(ev, settings, c.store)  # exemplars, Jaeger check; never raises
         dora.maybe_run()  # at most every 5 min; a store problem is logged, never raised
+        deploy_import.maybe_run()  # Loki/Prometheus deployments (dora.sources); never raises
         firing = sum(1 for a in ev.alerts if a.state.value == "firing")
         log.info("evaluated %d SLOs, %d signals, %d alerts firing, %d problems in %.2f s",
                  len(ev.slos), len(ev.signals), firing, len(ev.problems),

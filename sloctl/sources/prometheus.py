@@ -49,6 +49,14 @@ class Sample:
 QueryResult = list[Sample] | BackendError
 
 
+@dataclass(frozen=True)
+class RangeSeries:
+    """One series of a range-query (matrix) result: (unix seconds, value) points in time order."""
+
+    labels: Mapping[str, str]
+    points: tuple[tuple[float, float], ...]
+
+
 class PrometheusSource:
     """Runs PromQL instant queries against one Prometheus-compatible HTTP API."""
 
@@ -91,12 +99,32 @@ class PrometheusSource:
         return self._query(promql, at)
 
     def _query(self, promql: str, at: datetime) -> list[Sample]:
+        params = {"time": f"{at.timestamp():.3f}", "timeout": self._timeout()}
+        data = self._call(promql, lambda: self._client.custom_query(promql, params=params))
+        return parse_vector(data, promql)
+
+    def query_range(
+        self, promql: str, start: datetime, end: datetime, step_seconds: int
+    ) -> list[RangeSeries]:
+        """A range query over ``[start, end]`` at ``step_seconds``; raises a ``BackendError``."""
+        params = {"timeout": self._timeout()}
+        data = self._call(
+            promql,
+            lambda: self._client.custom_query_range(
+                promql, start, end, f"{step_seconds}s", params=params
+            ),
+        )
+        return parse_matrix(data, promql)
+
+    def _timeout(self) -> str:
+        return f"{max(int(self.settings.timeout_seconds * 1000), 1)}ms"
+
+    def _call(self, promql: str, request: Callable[[], Any]) -> Any:
+        """Send one request; every failure becomes a typed ``BackendError``."""
         with self._lock:
             self.queries_sent += 1
-        timeout_ms = max(int(self.settings.timeout_seconds * 1000), 1)
-        params = {"time": f"{at.timestamp():.3f}", "timeout": f"{timeout_ms}ms"}
         try:
-            data: Any = self._client.custom_query(promql, params=params)
+            return request()
         except PrometheusApiClientException as exc:
             raise _query_error(str(exc), promql) from exc
         except requests.exceptions.JSONDecodeError as exc:
@@ -124,7 +152,6 @@ class PrometheusSource:
                 BACKEND, f"answer lacks data.result ({exc!r}); not a Prometheus query API answer",
                 query=promql,
             ) from exc
-        return parse_vector(data, promql)
 
     def query_many(
         self,
@@ -184,6 +211,25 @@ def parse_vector(data: Any, promql: str) -> list[Sample]:
         if math.isnan(value):
             continue
         out.append(Sample({str(k): str(v) for k, v in labels.items()}, value))
+    return out
+
+
+def parse_matrix(data: Any, promql: str) -> list[RangeSeries]:
+    """Turn ``data.result`` of a range query into series; NaN points are dropped."""
+    if not isinstance(data, list):
+        raise BackendProtocolError(
+            BACKEND, f"expected a range vector, got {type(data).__name__}", query=promql
+        )
+    out: list[RangeSeries] = []
+    for item in data:
+        try:
+            labels = {str(k): str(v) for k, v in item["metric"].items()}
+            points = tuple((float(t), float(v)) for t, v in item["values"])
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise BackendProtocolError(
+                BACKEND, f"malformed series {str(item)[:200]!r} ({exc!r})", query=promql
+            ) from exc
+        out.append(RangeSeries(labels, tuple(p for p in points if not math.isnan(p[1]))))
     return out
 
 

@@ -247,3 +247,16 @@ def histogram_quantile_of(
         f"histogram_quantile({number(quantile)}, "
         f"{sum_rate(f'{metric}_bucket', matchers, window, by=('le', *by))})"
     )
+
+
+def build_info_versions(metric: str, labels: Sequence[str]) -> str:
+    """``max by (labels) (metric)``: one series per service, version (and commit, environment).
+
+    ``metric`` is a metric name (``target_info``) or else an RE2 regex on the name
+    (``.*_build_info``); with a regex the series also keep ``__name__``, so two build-info
+    metrics of one service are told apart.
+    """
+    if _METRIC_NAME.match(metric):
+        return f"max by ({_by(labels)}) ({metric})"
+    sel = f'{{__name__=~"{escape_label_value(metric)}"}}'
+    return f"max by (__name__, {_by(labels)}) ({sel})"
