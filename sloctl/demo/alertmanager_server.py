@@ -10,23 +10,21 @@ HA gossip is off (``--cluster.listen-address=``); grouping is fast (``group_wait
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from sloctl.demo.prometheus_server import ToolNotInstalled, _tail, free_port
+from sloctl.demo.process import LoopbackProcess
+from sloctl.demo.prometheus_server import ToolNotInstalled, free_port
 from sloctl.errors import BackendUnreachable
 
 BINARY = "prometheus-alertmanager"
@@ -36,8 +34,10 @@ INSTALL_HINT = (
 )
 
 
-class AlertmanagerServer:
+class AlertmanagerServer(LoopbackProcess):
     """An Alertmanager process on a loopback port with one webhook receiver. A context manager."""
+
+    name = "alertmanager"
 
     def __init__(
         self,
@@ -65,10 +65,6 @@ class AlertmanagerServer:
         self.config_path = self.data_dir / "alertmanager.yml"
         self.log_path = self.data_dir / "alertmanager.log"
         self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def target(self) -> str:
@@ -121,37 +117,8 @@ class AlertmanagerServer:
             "--cluster.listen-address=",
             f"--web.external-url={self.url}",
         ]
-        with self.log_path.open("wb") as log:
-            self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            self._wait_ready(timeout)
-        except BackendUnreachable:
-            self.stop()
-            raise
+        self._launch(args, timeout)
         return self
-
-    def _wait_ready(self, timeout: float) -> None:
-        assert self._proc is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise BackendUnreachable(
-                    "alertmanager",
-                    f"exited with code {self._proc.returncode} at start; "
-                    f"last lines of {self.log_path}:\n{_tail(self.log_path)}",
-                )
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.url}/-/ready", timeout=1.0) as resp,
-            ):
-                if resp.status == 200:
-                    return
-            time.sleep(0.05)
-        raise BackendUnreachable(
-            "alertmanager",
-            f"not ready after {timeout:.0f}s on {self.url}; "
-            f"last lines of {self.log_path}:\n{_tail(self.log_path)}",
-        )
 
     def post_alerts(self, alerts: Sequence[dict[str, Any]]) -> None:
         """``POST /api/v2/alerts`` (labels, annotations, startsAt, endsAt, generatorURL)."""
@@ -189,29 +156,3 @@ class AlertmanagerServer:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
         )
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, wait, then SIGKILL. Safe to call twice."""
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def __enter__(self) -> AlertmanagerServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -13,15 +13,14 @@ import json
 import shutil
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 import yaml
 
+from sloctl.demo.process import LoopbackProcess, tail
 from sloctl.errors import EXIT_USAGE, BackendUnreachable, SloctlError
 
 INSTALL_HINT = (
@@ -52,15 +51,11 @@ def find_binary(name: str) -> str:
     return path
 
 
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "<no log>"
 
-
-class PrometheusServer:
+class PrometheusServer(LoopbackProcess):
     """A Prometheus process on a loopback port. Use as a context manager."""
+
+    name = "prometheus"
 
     def __init__(
         self,
@@ -88,10 +83,6 @@ class PrometheusServer:
         self.config_path = self.data_dir / "sloctl-prometheus.yml"
         self.log_path = self.data_dir / "sloctl-prometheus.log"
         self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def config(self) -> dict[str, object]:
         """The Prometheus configuration this server runs with."""
@@ -140,40 +131,14 @@ class PrometheusServer:
                 "--web.enable-lifecycle",
                 *self.extra_args,
             ]
-            with self.log_path.open("wb") as log:
-                self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
             try:
-                self._wait_ready(timeout)
+                self._launch(args, timeout)
                 return self
             except BackendUnreachable:
-                self.stop()
-                in_use = "address already in use" in _tail(self.log_path, 50)
+                in_use = "address already in use" in tail(self.log_path, 50)
                 if not (in_use and attempt + 1 < attempts):
                     raise
         raise AssertionError("unreachable")
-
-    def _wait_ready(self, timeout: float) -> None:
-        assert self._proc is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise BackendUnreachable(
-                    "prometheus",
-                    f"exited with code {self._proc.returncode} at start; "
-                    f"last lines of {self.log_path}:\n{_tail(self.log_path)}",
-                )
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.url}/-/ready", timeout=1.0) as resp,
-            ):
-                if resp.status == 200:
-                    return
-            time.sleep(0.05)
-        raise BackendUnreachable(
-            "prometheus",
-            f"not ready after {timeout:.0f}s on {self.url}; "
-            f"last lines of {self.log_path}:\n{_tail(self.log_path)}",
-        )
 
     def reload(self) -> None:
         """Re-read config and rule files (``POST /-/reload``)."""
@@ -186,22 +151,6 @@ class PrometheusServer:
             raise BackendUnreachable(
                 "prometheus", f"reload failed ({exc}); check {self.log_path}"
             ) from exc
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, wait, then SIGKILL. Safe to call twice."""
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
 
     def query_log_count(self) -> int:
         """Number of HTTP API queries in the query log (rule evaluations are not counted)."""
@@ -216,13 +165,3 @@ class PrometheusServer:
                     count += 1
         return count
 
-    def __enter__(self) -> PrometheusServer:
-        return self.start() if not self.running else self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
