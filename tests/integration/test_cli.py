@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -125,7 +126,8 @@ def test_serve_evaluates_and_stops_cleanly_on_sigterm(
         while time.monotonic() < deadline and count < 2:
             time.sleep(0.5)
             if store.exists():
-                with sqlite3.connect(store) as db:
+                with sqlite3.connect(store) as db, contextlib.suppress(sqlite3.OperationalError):
+                    # the file can exist a moment before serve has created its tables
                     count = db.execute("select count(*) from evaluations").fetchone()[0]
         assert count >= 2, "serve did not store two evaluations"
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
