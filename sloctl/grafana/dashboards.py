@@ -7,6 +7,8 @@ Sloth-compatible recording rules of rules/generated (``slo:*`` with ``sloth_*`` 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sloctl.grafana.dora_dashboard import dora
 from sloctl.grafana.model import (
     Json,
@@ -60,6 +62,25 @@ LINK_SLO_SERVICE_ROW = data_link(
     GOLDEN_UID,
     {"service": "${__data.fields.sloth_service}"},
 )
+
+
+
+def count_tile(
+    title: str, expr: str, legend: str, *, colour: str = "red", **extra: Any
+) -> tuple[Json, int, int]:
+    """A 6x4 stat tile counting something that should be zero: green at 0, ``colour`` from 1."""
+    return (
+        panel(
+            "stat",
+            title,
+            [prom(expr, legend, instant=True)],
+            steps=thresholds(("green", None), (colour, 1)),
+            options=stat_options(),
+            **extra,
+        ),
+        6,
+        4,
+    )
 
 
 def _period_sli(selector: str = "") -> str:
@@ -299,35 +320,11 @@ def slo_overview() -> Json:
                 6,
                 4,
             ),
-            (
-                panel(
-                    "stat",
-                    "Firing alerts",
-                    [prom(f"count({firing}) or vector(0)", "firing", instant=True)],
-                    steps=thresholds(("green", None), ("red", 1)),
-                    options=stat_options(),
-                    links=[LINK_ALERTS],
-                ),
-                6,
-                4,
-            ),
-            (
-                panel(
-                    "stat",
-                    "SLOs out of budget",
-                    [
-                        prom(
-                            "count(slo:period_error_budget_remaining:ratio < 0) or vector(0)",
-                            "exhausted",
-                            instant=True,
-                        )
-                    ],
-                    steps=thresholds(("green", None), ("red", 1)),
-                    options=stat_options(),
-                ),
-                6,
-                4,
-            ),
+            count_tile("Firing alerts", f"count({firing}) or vector(0)", "firing",
+                       links=[LINK_ALERTS]),
+            count_tile("SLOs out of budget",
+                       "count(slo:period_error_budget_remaining:ratio < 0) or vector(0)",
+                       "exhausted"),
             (
                 panel(
                     "stat",
@@ -675,57 +672,13 @@ def alerts() -> Json:
     """Firing alerts in Prometheus, Alertmanager and sloctl, and sloctl's own health."""
     layout = Layout().extend(
         [
-            (
-                panel(
-                    "stat",
-                    "Firing (Prometheus)",
-                    [
-                        prom(
-                            'count(ALERTS{alertstate="firing"}) or vector(0)',
-                            "firing",
-                            instant=True,
-                        )
-                    ],
-                    steps=thresholds(("green", None), ("red", 1)),
-                    options=stat_options(),
-                ),
-                6,
-                4,
-            ),
-            (
-                panel(
-                    "stat",
-                    "Pending (Prometheus)",
-                    [
-                        prom(
-                            'count(ALERTS{alertstate="pending"}) or vector(0)',
-                            "pending",
-                            instant=True,
-                        )
-                    ],
-                    steps=thresholds(("green", None), ("orange", 1)),
-                    options=stat_options(),
-                ),
-                6,
-                4,
-            ),
-            (
-                panel(
-                    "stat",
-                    "Firing (sloctl)",
-                    [
-                        prom(
-                            'sum(sloctl_alert_state{state="firing"}) or vector(0)',
-                            "firing",
-                            instant=True,
-                        )
-                    ],
-                    steps=thresholds(("green", None), ("red", 1)),
-                    options=stat_options(),
-                ),
-                6,
-                4,
-            ),
+            count_tile("Firing (Prometheus)", 'count(ALERTS{alertstate="firing"}) or vector(0)',
+                       "firing"),
+            count_tile("Pending (Prometheus)",
+                       'count(ALERTS{alertstate="pending"}) or vector(0)', "pending",
+                       colour="orange"),
+            count_tile("Firing (sloctl)", 'sum(sloctl_alert_state{state="firing"}) or vector(0)',
+                       "firing"),
             (
                 panel(
                     "stat",
