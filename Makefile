@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-APT_PKGS := prometheus prometheus-alertmanager chromium
+APT_PKGS := prometheus prometheus-alertmanager chromium gcc python3-dev
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint typecheck pytest deps apt venv clean bench
@@ -29,9 +29,11 @@ deps: apt venv
 
 apt:
 	@missing=""; \
-	for b in prometheus promtool prometheus-alertmanager chromium; do \
+	for b in prometheus promtool prometheus-alertmanager chromium gcc; do \
 	  command -v $$b >/dev/null 2>&1 || missing=1; done; \
 	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing=1; \
+	$(PYTHON) -c 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' \
+	  >/dev/null 2>&1 || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $(APT_PKGS) python3-venv"; \
 	  $(SUDO) apt-get update -qq >/dev/null && \
@@ -41,7 +43,8 @@ apt:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The C span scanner is compiled by this install: rebuild when its source changes.
+$(VENV)/.installed: pyproject.toml sloctl/sources/_otlpscan.c
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	@echo "installing Python dependencies into $(VENV)"
 	@( $(BIN)/pip install -q --disable-pip-version-check --upgrade pip && \

@@ -1,7 +1,7 @@
-"""Span statistics: per (service, operation) rate, latency quantiles, error ratio; service graph.
+"""Spans: error rules, trace ids, ``SpanColumns``, the statistics' result types, trace summaries.
 
-Spans arrive as ``SpanColumns`` (parallel lists, filled by the Jaeger adapter in one pass), so
-the aggregation is a few tight loops over plain lists: no object per span.
+Spans arrive as ``SpanColumns`` (parallel lists, one entry per span); the statistics themselves
+are computed over numpy columns in ``sloctl.core.span_stats``.
 
 Error rules (reference backends.md 3.5): a span is in error when its ``error`` tag is true (or
 the string ``"true"``), its ``otel.status_code`` tag is ``ERROR``, its OTLP ``status.code`` is 2,
@@ -31,7 +31,6 @@ KIND_NAMES = {
 }
 KIND_BY_NAME = {name: number for number, name in KIND_NAMES.items()}
 STATUS_CODE_ERROR = 2
-_ENTRY_KINDS = frozenset({KIND_SERVER, KIND_CONSUMER})
 
 
 def is_error_span(
@@ -202,108 +201,6 @@ def quantile(sorted_values: Sequence[float], q: float) -> float:
     high = min(low + 1, len(sorted_values) - 1)
     fraction = position - low
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
-
-
-def latency_stats(durations_ns: list[int], errors: int, window_seconds: float) -> LatencyStats:
-    """Stats of one group of spans; sorts ``durations_ns`` in place. Needs >= 1 duration."""
-    durations_ns.sort()
-    n = len(durations_ns)
-    return LatencyStats(
-        requests=n,
-        errors=errors,
-        rate_per_second=n / window_seconds,
-        error_ratio=errors / n,
-        p50_seconds=quantile(durations_ns, 0.50) / 1e9,
-        p95_seconds=quantile(durations_ns, 0.95) / 1e9,
-        p99_seconds=quantile(durations_ns, 0.99) / 1e9,
-    )
-
-
-def span_stats(spans: SpanColumns, window_seconds: float) -> SpanStats:
-    """Per-operation and per-service stats and the dependency graph of ``spans``.
-
-    ``window_seconds`` is the length of the queried window; rates are counts divided by it.
-    """
-    if window_seconds <= 0:
-        raise ValueError(f"window_seconds must be positive; got {window_seconds}")
-    op_durations: dict[tuple[str, str, int], list[int]] = {}
-    op_errors: dict[tuple[str, str, int], int] = {}
-    svc_durations: dict[str, list[int]] = {}
-    svc_errors: dict[str, int] = {}
-    entry_kinds = _ENTRY_KINDS
-    for service, operation, kind, duration, error, parent in zip(
-        spans.service,
-        spans.operation,
-        spans.kind,
-        spans.duration_ns,
-        spans.error,
-        spans.parent_span_id,
-        strict=True,
-    ):
-        key = (service, operation, kind)
-        group = op_durations.get(key)
-        if group is None:
-            op_durations[key] = [duration]
-            op_errors[key] = 1 if error else 0
-        else:
-            group.append(duration)
-            if error:
-                op_errors[key] += 1
-        if kind in entry_kinds or not parent:
-            entry = svc_durations.get(service)
-            if entry is None:
-                svc_durations[service] = [duration]
-                svc_errors[service] = 1 if error else 0
-            else:
-                entry.append(duration)
-                if error:
-                    svc_errors[service] += 1
-    op_count: dict[str, int] = {}
-    operations = []
-    for key in sorted(op_durations, key=lambda k: (k[0], k[1], k[2])):
-        service, operation, kind = key
-        op_count[service] = op_count.get(service, 0) + 1
-        stats = latency_stats(op_durations[key], op_errors[key], window_seconds)
-        operations.append(OperationStats(service, operation, KIND_NAMES.get(kind, "?"), stats))
-    services = tuple(
-        ServiceStats(
-            service=name,
-            stats=latency_stats(svc_durations[name], svc_errors[name], window_seconds),
-            operations=op_count.get(name, 0),
-        )
-        for name in sorted(svc_durations)
-    )
-    return SpanStats(
-        window_seconds=window_seconds,
-        span_count=len(spans),
-        services=services,
-        operations=tuple(operations),
-        dependencies=dependency_graph(spans),
-    )
-
-
-def dependency_graph(spans: SpanColumns) -> tuple[DependencyEdge, ...]:
-    """Calls between services: one per span whose parent span (same trace) is elsewhere.
-
-    Parents missing from ``spans`` (partial traces) add no edge. Sorted by calls, then names.
-    """
-    owner = {
-        trace + span: service
-        for trace, span, service in zip(spans.trace_id, spans.span_id, spans.service, strict=True)
-    }
-    calls: dict[tuple[str, str], int] = {}
-    for trace, parent, service in zip(
-        spans.trace_id, spans.parent_span_id, spans.service, strict=True
-    ):
-        if not parent:
-            continue
-        parent_service = owner.get(trace + parent)
-        if parent_service is None or parent_service == service:
-            continue
-        edge = (parent_service, service)
-        calls[edge] = calls.get(edge, 0) + 1
-    ordered = sorted(calls.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(DependencyEdge(parent, child, n) for (parent, child), n in ordered)
 
 
 @dataclass(frozen=True)

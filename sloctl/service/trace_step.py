@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sloctl.core.spans import span_stats
+from sloctl.core.span_stats import span_stats
 from sloctl.core.trace_compare import Disagreement, compare_signals
 from sloctl.core.types import AlertState, AlertStatus, Evaluation, Signal, SignalValue
 from sloctl.errors import BackendUnreachable, SloctlError, StoreError
@@ -158,11 +158,11 @@ def _disagreements(
         if not budget.allows():
             break
         try:
-            spans = jaeger.search(service, start, ev.at, limit=STATS_SEARCH_DEPTH)
+            spans = jaeger.search_arrays(service, start, ev.at, limit=STATS_SEARCH_DEPTH)
         except SloctlError as exc:
             problems[budget.failed(exc)] = None
             continue
-        if len(set(spans.trace_id)) >= STATS_SEARCH_DEPTH:
+        if spans.trace_count >= STATS_SEARCH_DEPTH:
             values = [v for v in values if v.signal != Signal.TRAFFIC]
             problems[
                 f"jaeger: {service}: request rate not compared: the search returned its limit "

@@ -1,8 +1,13 @@
-"""Parse Jaeger answers into ``SpanColumns``: api_v3 OTLP JSON (fast path) and v1 trace JSON.
+"""Parse Jaeger answers: api_v3 OTLP JSON and v1 trace JSON (reference backends.md 3.4-3.6).
 
-api_v3 bodies are decoded by msgspec straight into the few fields sloctl reads (unknown fields,
-events and links are skipped in C); 64-bit integers arrive as strings and are converted by
-msgspec's lax mode. See reference backends.md 3.4-3.6 for both formats.
+Two routes for api_v3 bodies:
+- ``parse_api_v3_traces`` -> ``SpanColumns`` (ids and names as Python lists, for listing traces):
+  msgspec decodes straight into the few fields sloctl reads; 64-bit integers arrive as strings
+  and are converted by msgspec's lax mode.
+- ``parse_api_v3_span_arrays`` -> ``SpanArrays`` (numpy columns, for statistics): the native
+  scanner ``_otlpscan`` (C, built at install) reads the bytes in one pass without a Python object
+  per span. Without it (no C compiler at install) the msgspec route is converted instead.
+Both apply the same error rules; tests compare them on generated documents.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+import numpy as np
 
+from sloctl.core.span_arrays import SpanArrays
 from sloctl.core.spans import (
     KIND_BY_NAME,
     KIND_CLIENT,
@@ -22,6 +29,13 @@ from sloctl.core.spans import (
     is_error_span,
     normalize_trace_id,
 )
+
+try:
+    from sloctl.sources import _otlpscan
+except ImportError:  # pragma: no cover - installed without a C compiler; `make test` checks it
+    _otlpscan = None  # type: ignore[assignment]
+
+NATIVE_SCANNER = _otlpscan is not None
 
 # Attributes that can make a span an error (besides status.code).
 _ERROR_KEYS = frozenset({"error", "otel.status_code"})
@@ -208,6 +222,42 @@ def parse_api_v3_traces(body: bytes, out: SpanColumns | None = None) -> SpanColu
         raise ParseError('not an api_v3 traces answer: no "result" object')
     _append_traces(answer.result, out)
     return out
+
+
+def _scan(body: bytes, wrapped: bool) -> SpanArrays:
+    try:
+        (services, operations, service, operation, kind, error, has_parent, start_ns,
+         duration_ns, parent_index, traces) = _otlpscan.scan(body, wrapped)  # fmt: skip
+    except ValueError as exc:
+        what = 'an api_v3 answer {"result": TracesData}' if wrapped else "OTLP/JSON TracesData"
+        raise ParseError(f"not {what}: {exc}") from None
+    return SpanArrays(
+        services=tuple(services),
+        operations=tuple(operations),
+        service=np.frombuffer(service, dtype=np.uint32),
+        operation=np.frombuffer(operation, dtype=np.uint32),
+        kind=np.frombuffer(kind, dtype=np.uint8),
+        error=np.frombuffer(error, dtype=np.bool_),
+        has_parent=np.frombuffer(has_parent, dtype=np.bool_),
+        start_ns=np.frombuffer(start_ns, dtype=np.int64),
+        duration_ns=np.frombuffer(duration_ns, dtype=np.int64),
+        parent_index=np.frombuffer(parent_index, dtype=np.int64),
+        trace_count=traces,
+    )
+
+
+def parse_api_v3_span_arrays(body: bytes) -> SpanArrays:
+    """Spans of an api_v3 traces answer as numpy columns (native scanner when built)."""
+    if _otlpscan is None:  # pragma: no cover - see NATIVE_SCANNER
+        return SpanArrays.from_columns(parse_api_v3_traces(body))
+    return _scan(body, wrapped=True)
+
+
+def parse_otlp_span_arrays(body: bytes) -> SpanArrays:
+    """Spans of an OTLP/JSON ``TracesData`` document as numpy columns."""
+    if _otlpscan is None:  # pragma: no cover - see NATIVE_SCANNER
+        return SpanArrays.from_columns(parse_otlp_traces(body))
+    return _scan(body, wrapped=False)
 
 
 def _tag_map(tags: object) -> dict[str, object]:

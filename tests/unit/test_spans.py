@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sloctl.core.span_stats import span_stats
 from sloctl.core.spans import (
     KIND_CLIENT,
     KIND_CONSUMER,
@@ -15,7 +16,6 @@ from sloctl.core.spans import (
     is_error_span,
     normalize_trace_id,
     quantile,
-    span_stats,
     trace_summaries,
 )
 
