@@ -43,7 +43,8 @@ def is_error_span(
     """Whether one span counts as failed under the rules in the module docstring.
 
     ``http_status`` is ``http.response.status_code`` (or the older ``http.status_code``) as an
-    int or a numeric string; anything else is ignored.
+    int or a string of ASCII digits (surrounding ASCII whitespace allowed); anything else is
+    ignored.
     """
     if status_code == STATUS_CODE_ERROR or otel_status_code == "ERROR":
         return True
@@ -53,11 +54,19 @@ def is_error_span(
         return False
     if isinstance(http_status, int):
         code = http_status
-    elif isinstance(http_status, str) and http_status.strip().isdigit():
-        code = int(http_status)
+    elif isinstance(http_status, str) and _is_ascii_number(text := http_status.strip(_ASCII_SPACE)):
+        code = int(text)
     else:
         return False
     return code >= 500 if kind == KIND_SERVER else code >= 400
+
+
+_ASCII_SPACE = " \t\n\r\f\v"
+
+
+def _is_ascii_number(text: str) -> bool:
+    """Decimal digits 0-9 only (``str.isdigit`` also accepts "²" and "٥")."""
+    return text.isascii() and text.isdigit()
 
 
 _HEX = frozenset("0123456789abcdef")

@@ -186,7 +186,22 @@ static int put_utf8(Buf *b, uint32_t cp) {
     return buf_push(b, out, n);
 }
 
-static int read_u16_escape(Scan *s, const char *p, uint32_t *out) {
+/* The first byte of [p, q) that needs care in a JSON string: a backslash or a control
+ * character; q when there is none. */
+static inline const char *special_byte(const char *p, const char *q) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (q - p >= 8) { /* 8 bytes at a time: "some byte < 0x20" or "some byte is '\\'" */
+        uint64_t x, b;
+        memcpy(&x, p, 8);
+        b = x ^ (ones * '\\');
+        if (((x - ones * 0x20) & ~x & highs) | ((b - ones) & ~b & highs)) break;
+        p += 8;
+    }
+    while (p < q && (unsigned char)*p >= 0x20 && *p != '\\') p++;
+    return p;
+}
+
+static int read_u16_escape(const Scan *s, const char *p, uint32_t *out) {
     if (s->end - p < 4) return -1;
     uint32_t v = 0;
     for (int i = 0; i < 4; i++) {
@@ -203,9 +218,13 @@ static int unescape(Scan *s, Buf *scratch, Str *out) {
     scratch->len = 0;
     const char *p = s->p;
     while (p < s->end && *p != '"') {
+        if ((unsigned char)*p < 0x20) {
+            s->p = p;
+            return fail(s, "control character in a JSON string");
+        }
         if (*p != '\\') {
             const char *run = p;
-            while (p < s->end && *p != '"' && *p != '\\') p++;
+            while (p < s->end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) p++;
             if (buf_push(scratch, run, (size_t)(p - run)) < 0) return oom(s);
             continue;
         }
@@ -262,10 +281,9 @@ static int unescape(Scan *s, Buf *scratch, Str *out) {
 static int read_string(Scan *s, Buf *scratch, Str *out) {
     if (peek(s) != '"') return fail(s, "expected a string");
     s->p++;
-    const char *q = s->p;
-    while (q < s->end && *q != '"' && *q != '\\') q++;
-    if (q >= s->end) return fail(s, "unterminated string");
-    if (*q == '"') {
+    const char *q = memchr(s->p, '"', (size_t)(s->end - s->p));
+    if (!q) return fail(s, "unterminated string");
+    if (special_byte(s->p, q) == q) {
         out->p = s->p;
         out->n = (size_t)(q - s->p);
         s->p = q + 1;
@@ -274,15 +292,43 @@ static int read_string(Scan *s, Buf *scratch, Str *out) {
     return unescape(s, scratch, out);
 }
 
+/* Length of a valid escape sequence at p (a backslash), 0 if invalid. */
+static int escape_length(const Scan *s, const char *p) {
+    if (s->end - p < 2) return 0;
+    switch (p[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            return 2;
+        case 'u': {
+            uint32_t cp;
+            return read_u16_escape(s, p + 2, &cp) == 0 ? 6 : 0;
+        }
+        default:
+            return 0;
+    }
+}
+
 static int skip_string(Scan *s) {
-    s->p++; /* opening quote */
+    const char *p = s->p + 1; /* after the opening quote */
     for (;;) {
-        const char *q = memchr(s->p, '"', (size_t)(s->end - s->p));
+        const char *q = memchr(p, '"', (size_t)(s->end - p));
         if (!q) return fail(s, "unterminated string");
-        const char *b = q;
-        while (b > s->p && b[-1] == '\\') b--;
-        s->p = q + 1;
-        if (((q - b) & 1) == 0) return 0; /* an even run of backslashes: the quote ends it */
+        while ((p = special_byte(p, q)) < q) {
+            if (*p != '\\') {
+                s->p = p;
+                return fail(s, "control character in a JSON string");
+            }
+            int n = escape_length(s, p);
+            if (!n) {
+                s->p = p;
+                return fail(s, "invalid escape in a JSON string");
+            }
+            p += n;
+        }
+        if (p == q) {
+            s->p = q + 1;
+            return 0;
+        }
+        /* An escape ended past q: that quote was escaped; look for the next one. */
     }
 }
 
@@ -305,10 +351,31 @@ static int number_char(int c) {
     return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+static int is_digit(const Scan *s, const char *p) { return p < s->end && *p >= '0' && *p <= '9'; }
+
+/* A JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int skip_number(Scan *s) {
-    const char *begin = s->p;
-    while (s->p < s->end && number_char((unsigned char)*s->p)) s->p++;
-    if (s->p == begin) return fail(s, "expected a JSON value");
+    const char *p = s->p;
+    if (p < s->end && *p == '-') p++;
+    if (!is_digit(s, p)) return fail(s, "expected a JSON value");
+    if (*p == '0') {
+        p++;
+        if (is_digit(s, p)) return fail(s, "invalid number (leading zero)");
+    } else {
+        while (is_digit(s, p)) p++;
+    }
+    if (p < s->end && *p == '.') {
+        p++;
+        if (!is_digit(s, p)) return fail(s, "invalid number (no digit after '.')");
+        while (is_digit(s, p)) p++;
+    }
+    if (p < s->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < s->end && (*p == '+' || *p == '-')) p++;
+        if (!is_digit(s, p)) return fail(s, "invalid number (no digit in the exponent)");
+        while (is_digit(s, p)) p++;
+    }
+    s->p = p;
     return 0;
 }
 
@@ -381,7 +448,7 @@ static int read_int(Scan *s, int64_t *out, const char *field) {
     }
     int negative = p < end && *p == '-';
     if (negative) p++;
-    if (p == end) goto bad;
+    if (p == end || (!quoted && *p == '0' && end - p > 1)) goto bad; /* JSON: no leading 0 */
     uint64_t v = 0;
     for (; p < end; p++) {
         if (*p < '0' || *p > '9') goto bad;

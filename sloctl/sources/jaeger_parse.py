@@ -80,7 +80,7 @@ class _Span(msgspec.Struct, gc=False):
     kind: int = 0
     startTimeUnixNano: int = 0
     endTimeUnixNano: int = 0
-    attributes: msgspec.Raw = msgspec.Raw()  # decoded only if it may hold an error attribute
+    attributes: list[_KeyValue] = []
     status: _Status | None = None
 
 
@@ -106,13 +106,16 @@ class _SearchAnswer(msgspec.Struct, gc=False):
 
 
 _TRACES_DECODER = msgspec.json.Decoder(_TracesData, strict=False)
-_ATTRIBUTES_DECODER = msgspec.json.Decoder(list[_KeyValue], strict=False)
-# Jaeger writes compact JSON with "key" before "value"; other layouts take the full decode.
-_HTTP_STATUS_PREFIXES = (
-    b'"key":"http.response.status_code","value":{"intValue":"',
-    b'"key":"http.status_code","value":{"intValue":"',
-)
 _SEARCH_DECODER = msgspec.json.Decoder(_SearchAnswer, strict=False)
+
+
+# msgspec raises DecodeError for bad JSON, UnicodeDecodeError for bad UTF-8 in a string and
+# RecursionError for absurdly deep nesting: all are a malformed answer.
+_DECODE_ERRORS = (msgspec.DecodeError, ValueError, RecursionError)
+
+
+def _reason(exc: BaseException) -> str:
+    return "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
 def _service_name(resource: _Resource | None) -> str:
@@ -121,36 +124,6 @@ def _service_name(resource: _Resource | None) -> str:
             if kv.key == "service.name" and kv.value is not None and kv.value.stringValue:
                 return kv.value.stringValue
     return "unknown_service"
-
-
-def _raw_attributes_error(
-    kind: int,
-    raw: msgspec.Raw,
-    current: bytes = _HTTP_STATUS_PREFIXES[0],
-    older: bytes = _HTTP_STATUS_PREFIXES[1],
-) -> bool:
-    """Error rules on undecoded attributes: substring tests first, a full decode if needed."""
-    text = bytes(raw)
-    if b'"error"' not in text and b'"otel.status_code"' not in text:
-        if kind != KIND_SERVER and kind != KIND_CLIENT:
-            return False
-        start = text.find(current)
-        if start >= 0:
-            start += len(current)
-        elif (start := text.find(older)) >= 0:
-            start += len(older)
-        elif b'status_code"' not in text:
-            return False
-        if start >= 0:
-            digits = text[start : text.find(b'"', start)]
-            if digits.isdigit():
-                code = int(digits)
-                return code >= 500 or (code >= 400 and kind == KIND_CLIENT)
-    try:
-        attributes = _ATTRIBUTES_DECODER.decode(text)
-    except msgspec.DecodeError as exc:
-        raise ParseError(f"span attributes are not OTLP/JSON KeyValues: {exc}") from None
-    return _attributes_error(kind, attributes)
 
 
 def _attributes_error(kind: int, attributes: list[_KeyValue]) -> bool:
@@ -195,7 +168,7 @@ def _append_traces(data: _TracesData, out: SpanColumns) -> None:
     out.error += [
         True
         if sp.status is not None and sp.status.code == error_code
-        else bool(sp.attributes) and _raw_attributes_error(sp.kind, sp.attributes)
+        else bool(sp.attributes) and _attributes_error(sp.kind, sp.attributes)
         for sp in flat
     ]
 
@@ -205,8 +178,8 @@ def parse_otlp_traces(body: bytes, out: SpanColumns | None = None) -> SpanColumn
     out = SpanColumns() if out is None else out
     try:
         data = _TRACES_DECODER.decode(body)
-    except msgspec.DecodeError as exc:
-        raise ParseError(f"not OTLP/JSON TracesData: {exc}") from None
+    except _DECODE_ERRORS as exc:
+        raise ParseError(f"not OTLP/JSON TracesData: {_reason(exc)}") from None
     _append_traces(data, out)
     return out
 
@@ -216,8 +189,8 @@ def parse_api_v3_traces(body: bytes, out: SpanColumns | None = None) -> SpanColu
     out = SpanColumns() if out is None else out
     try:
         answer = _SEARCH_DECODER.decode(body)
-    except msgspec.DecodeError as exc:
-        raise ParseError(f'not an api_v3 answer {{"result": TracesData}}: {exc}') from None
+    except _DECODE_ERRORS as exc:
+        raise ParseError(f'not an api_v3 answer {{"result": TracesData}}: {_reason(exc)}') from None
     if answer.result is None:
         raise ParseError('not an api_v3 traces answer: no "result" object')
     _append_traces(answer.result, out)
