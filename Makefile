@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 APT_PKGS := prometheus prometheus-alertmanager chromium gcc python3-dev
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest deps apt venv clean bench
+.PHONY: demo test lint typecheck pytest deps apt venv clean bench fuzz-scanner
 
 demo: deps
 	@$(BIN)/python -m sloctl.demo
@@ -54,6 +54,17 @@ $(VENV)/.installed: pyproject.toml sloctl/sources/_otlpscan.c
 
 bench: deps
 	@$(BIN)/python bench/eval_cycle.py
+
+# The C span scanner under AddressSanitizer + UBSan, fed mutated payloads (FUZZ_SECONDS=60).
+FUZZ_SECONDS ?= 60
+fuzz-scanner: deps
+	@d=$$(mktemp -d) && \
+	gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+	  -shared -fPIC -I$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])') \
+	  sloctl/sources/_otlpscan.c -o $$d/_otlpscan.so && \
+	LD_PRELOAD=$$(gcc -print-file-name=libasan.so):$$(gcc -print-file-name=libubsan.so) \
+	ASAN_OPTIONS=detect_leaks=0 $(BIN)/python tests/fuzz/fuzz_scanner.py $$d/_otlpscan.so $(FUZZ_SECONDS); \
+	rc=$$?; rm -rf $$d; exit $$rc
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

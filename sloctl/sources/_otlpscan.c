@@ -42,6 +42,7 @@ static int buf_reserve(Buf *b, size_t extra) {
 }
 
 static int buf_push(Buf *b, const void *item, size_t size) {
+    if (size == 0) return 0;
     if (buf_reserve(b, size) < 0) return -1;
     memcpy(b->data + b->len, item, size);
     b->len += size;
@@ -66,7 +67,7 @@ static uint64_t hash_bytes(const char *p, size_t n) {
 static const char *interned(const Interner *t, size_t i, size_t *len) {
     const size_t *o = (const size_t *)t->offsets.data + 2 * i;
     *len = o[1];
-    return t->bytes.data + o[0];
+    return t->bytes.data ? t->bytes.data + o[0] : ""; /* only empty names so far: no buffer */
 }
 
 static int interner_grow(Interner *t) {
