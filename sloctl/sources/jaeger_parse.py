@@ -12,6 +12,8 @@ Both apply the same error rules; tests compare them on generated documents.
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +38,7 @@ except ImportError:  # pragma: no cover - installed without a C compiler; `make 
     _otlpscan = None  # type: ignore[assignment]
 
 NATIVE_SCANNER = _otlpscan is not None
+log = logging.getLogger(__name__)
 
 # Attributes that can make a span an error (besides status.code).
 _ERROR_KEYS = frozenset({"error", "otel.status_code"})
@@ -219,16 +222,27 @@ def _scan(body: bytes, wrapped: bool) -> SpanArrays:
     )
 
 
+@functools.cache
+def _warn_no_scanner() -> None:
+    log.warning(
+        "the native span scanner (sloctl.sources._otlpscan) is not built, so span statistics "
+        "use the msgspec parser (several times slower); reinstall sloctl where gcc and the "
+        "Python headers are present (Debian: apt install gcc python3-dev) to build it"
+    )
+
+
 def parse_api_v3_span_arrays(body: bytes) -> SpanArrays:
     """Spans of an api_v3 traces answer as numpy columns (native scanner when built)."""
-    if _otlpscan is None:  # pragma: no cover - see NATIVE_SCANNER
+    if _otlpscan is None:
+        _warn_no_scanner()
         return SpanArrays.from_columns(parse_api_v3_traces(body))
     return _scan(body, wrapped=True)
 
 
 def parse_otlp_span_arrays(body: bytes) -> SpanArrays:
     """Spans of an OTLP/JSON ``TracesData`` document as numpy columns."""
-    if _otlpscan is None:  # pragma: no cover - see NATIVE_SCANNER
+    if _otlpscan is None:
+        _warn_no_scanner()
         return SpanArrays.from_columns(parse_otlp_traces(body))
     return _scan(body, wrapped=False)
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from sloctl.core.span_stats import span_stats
 from sloctl.core.spans import (
     KIND_CLIENT,
     KIND_CONSUMER,
@@ -14,6 +15,7 @@ from sloctl.core.spans import (
     KIND_UNSPECIFIED,
     SpanColumns,
 )
+from sloctl.sources import jaeger_parse
 from sloctl.sources.jaeger_parse import (
     ParseError,
     parse_api_v3_traces,
@@ -193,3 +195,19 @@ def test_api_v3_garbage_is_a_parse_error(body: bytes, message: str) -> None:
 def test_v1_garbage_is_a_parse_error(body: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         parse_v1_traces(body)
+
+
+def test_without_the_native_scanner_arrays_come_from_msgspec_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = fixture("otlp/jaeger_memory_store_traces_error_events_links.json")
+    native = jaeger_parse.parse_otlp_span_arrays(body)
+    monkeypatch.setattr(jaeger_parse, "_otlpscan", None)
+    jaeger_parse._warn_no_scanner.cache_clear()
+    fallback = jaeger_parse.parse_otlp_span_arrays(body)
+    jaeger_parse.parse_otlp_span_arrays(body)
+    assert span_stats(fallback, 60) == span_stats(native, 60)
+    assert fallback.error.tolist() == native.error.tolist()
+    warnings = [r.getMessage() for r in caplog.records if "native span scanner" in r.message]
+    assert len(warnings) == 1
+    assert "apt install gcc python3-dev" in warnings[0]
