@@ -235,6 +235,9 @@ class JaegerSettings(_Frozen):
     url: HttpUrl = "http://127.0.0.1:16686"
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     ui_url: HttpUrl | None = None
+    # Share of requests the services' tracers keep (head sampling probability): Jaeger's
+    # request rate is divided by it before it is compared with Prometheus'.
+    sampling_ratio: Annotated[float, Field(gt=0, le=1)] = 1.0
 
     @property
     def effective_ui_url(self) -> str:

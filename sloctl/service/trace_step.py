@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sloctl.core.span_stats import span_stats
-from sloctl.core.trace_compare import Disagreement, compare_signals
+from sloctl.core.trace_compare import Disagreement, Tolerance, compare_signals
 from sloctl.core.types import AlertState, AlertStatus, Evaluation, Signal, SignalValue
 from sloctl.errors import BackendUnreachable, SloctlError, StoreError
 from sloctl.service.exemplars import Exemplars, find_exemplars
@@ -114,7 +114,8 @@ def enrich(
     budget = _Budget(settings.jaeger.timeout_seconds, clock)
     problems: dict[str, None] = {}
     records = _exemplars(ev, jaeger, budget, problems)
-    disagreements = _disagreements(ev, jaeger, budget, problems)
+    tolerance = Tolerance(sampling_ratio=settings.jaeger.sampling_ratio)
+    disagreements = _disagreements(ev, jaeger, budget, problems, tolerance)
     if budget.down is not None:
         problems[budget.down] = None
     findings = TraceFindings(ev.at, records, disagreements, tuple(problems))
@@ -146,7 +147,11 @@ def _exemplars(
 
 
 def _disagreements(
-    ev: Evaluation, jaeger: JaegerSource, budget: _Budget, problems: dict[str, None]
+    ev: Evaluation,
+    jaeger: JaegerSource,
+    budget: _Budget,
+    problems: dict[str, None],
+    tolerance: Tolerance,
 ) -> tuple[Disagreement, ...]:
     by_service: dict[str, list[SignalValue]] = {}
     for value in ev.signals:
@@ -169,7 +174,7 @@ def _disagreements(
                 f"of {STATS_SEARCH_DEPTH} traces in 5m, so Jaeger's rate would be too low"
             ] = None
         if len(spans):
-            found += compare_signals(values, span_stats(spans, SIGNAL_WINDOW))
+            found += compare_signals(values, span_stats(spans, SIGNAL_WINDOW), tolerance)
     return tuple(found)
 
 

@@ -233,6 +233,23 @@ def test_disagreements(
     assert [(d.signal, d.severity) for d in found.disagreements] == expected
 
 
+@pytest.mark.parametrize(
+    ("sampling_ratio", "expected"),
+    [
+        pytest.param(1.0, [(Signal.TRAFFIC, Severity.WARNING)], id="unsampled-rate-10x-low"),
+        pytest.param(0.1, [], id="rate-scaled-by-1/0.1-agrees"),
+    ],
+)
+def test_sampling_ratio_scales_jaeger_rate(
+    store: Store, sampling_ratio: float, expected: list[tuple[Signal, Severity]]
+) -> None:
+    fake = FakeJaeger(search={"checkout": checkout_traces()})
+    configured = settings(sampling_ratio=sampling_ratio)
+    with client(fake, sampling_ratio=sampling_ratio) as jaeger:
+        found = enrich(checkout_evaluation(0.25, JAEGER_RATE * 10), configured, store, jaeger)
+    assert [(d.signal, d.severity) for d in found.disagreements] == expected
+
+
 def test_jaeger_down_is_one_problem_and_no_more_queries(store: Store) -> None:
     calls: list[str] = []
     with refusing(calls) as jaeger:
