@@ -300,8 +300,14 @@ static int escape_length(const Scan *s, const char *p) {
         case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
             return 2;
         case 'u': {
-            uint32_t cp;
-            return read_u16_escape(s, p + 2, &cp) == 0 ? 6 : 0;
+            uint32_t cp, low;
+            if (read_u16_escape(s, p + 2, &cp) < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return 0;
+            if (cp < 0xD800 || cp > 0xDBFF) return 6;
+            /* a high surrogate must be followed by a low one */
+            if (s->end - p >= 12 && p[6] == '\\' && p[7] == 'u' &&
+                read_u16_escape(s, p + 8, &low) == 0 && low >= 0xDC00 && low <= 0xDFFF)
+                return 12;
+            return 0;
         }
         default:
             return 0;
@@ -449,14 +455,14 @@ static int read_int(Scan *s, int64_t *out, const char *field) {
     }
     int negative = p < end && *p == '-';
     if (negative) p++;
-    if (p == end || (!quoted && *p == '0' && end - p > 1)) goto bad; /* JSON: no leading 0 */
-    uint64_t v = 0;
+    if (p == end || (*p == '0' && end - p > 1)) goto bad; /* no leading zeros, as in JSON */
+    uint64_t v = 0, limit = UINT64_C(9223372036854775807) + (uint64_t)negative; /* int64 range */
     for (; p < end; p++) {
         if (*p < '0' || *p > '9') goto bad;
-        if (v > (UINT64_C(9223372036854775807) - (uint64_t)(*p - '0')) / 10) goto bad;
+        if (v > (limit - (uint64_t)(*p - '0')) / 10) goto bad;
         v = v * 10 + (uint64_t)(*p - '0');
     }
-    *out = negative ? -(int64_t)v : (int64_t)v;
+    *out = negative ? (int64_t)(0 - v) : (int64_t)v;
     return 1;
 bad:;
     char msg[120];
@@ -482,6 +488,18 @@ static int member_key(Scan *s, Str *key) {
     if (peek(s) != '"') return fail(s, "expected a member name");
     if (read_string(s, &s->key_scratch, key) < 0) return -1;
     return expect(s, ':', "expected ':'");
+}
+
+/* Duplicate member names are undefined in JSON (parsers keep the first, the last or all):
+ * a member sloctl reads may appear once per object. */
+static int first_time(Scan *s, unsigned *seen, unsigned bit, Str key) {
+    if (*seen & bit) {
+        char msg[100];
+        snprintf(msg, sizeof msg, "duplicate member \"%.*s\"", (int)(key.n > 40 ? 40 : key.n), key.p);
+        return fail(s, msg);
+    }
+    *seen |= bit;
+    return 0;
 }
 
 static int next_member(Scan *s) {
@@ -548,19 +566,23 @@ static int read_any_value(Scan *s, Scalar *v) {
     if (null) return null < 0 ? -1 : 0;
     Str key;
     int rc;
+    unsigned seen = 0;
     int more = object_begin(s, "expected an AnyValue object");
     while (more > 0) {
         if (member_key(s, &key) < 0) return -1;
         if (IS(key, "stringValue")) {
+            if (first_time(s, &seen, 1u, key) < 0) return -1;
             if ((rc = is_null(s)) < 0) return -1;
             if (!rc) {
                 if (read_string(s, &s->value_scratch, &str) < 0) return -1;
                 has_string = 1;
             }
         } else if (IS(key, "intValue")) {
+            if (first_time(s, &seen, 2u, key) < 0) return -1;
             if ((rc = read_int(s, &i, "intValue")) < 0) return -1;
             has_int = rc;
         } else if (IS(key, "boolValue")) {
+            if (first_time(s, &seen, 4u, key) < 0) return -1;
             if ((rc = is_null(s)) < 0) return -1;
             if (!rc) {
                 int c = peek(s);
@@ -576,6 +598,7 @@ static int read_any_value(Scan *s, Scalar *v) {
                 has_bool = 1;
             }
         } else if (IS(key, "doubleValue")) {
+            if (first_time(s, &seen, 8u, key) < 0) return -1;
             if ((rc = is_null(s)) < 0) return -1;
             if (!rc) {
                 if (skip_value(s) < 0) return -1;
@@ -611,17 +634,21 @@ static int read_key_value(Scan *s, int (*wanted)(Str), Str *key_out, Scalar *val
     int has_key = 0, skip = 0;
     *has_value = 0;
     value->type = V_NONE;
+    unsigned seen = 0;
     int more = object_begin(s, "expected a KeyValue object");
     while (more > 0) {
         if (member_key(s, &key) < 0) return -1;
         if (IS(key, "key")) {
+            if (first_time(s, &seen, 1u, key) < 0) return -1;
             /* The member name was read into key_scratch; the key itself goes to name_scratch. */
             if (read_string(s, &s->name_scratch, &found) < 0) return -1;
             has_key = 1;
             skip = !wanted(found);
         } else if (IS(key, "value") && skip) {
+            if (first_time(s, &seen, 2u, key) < 0) return -1;
             if (skip_value(s) < 0) return -1;
         } else if (IS(key, "value")) {
+            if (first_time(s, &seen, 2u, key) < 0) return -1;
             int null = is_null(s);
             if (null < 0) return -1;
             if (!null) {
@@ -650,10 +677,12 @@ static int read_resource(Scan *s, int64_t *service) {
     Str key;
     int null = is_null(s);
     if (null) return null < 0 ? -1 : 0;
+    unsigned seen = 0;
     int more = object_begin(s, "expected a resource object");
     while (more > 0) {
         if (member_key(s, &key) < 0) return -1;
         if (IS(key, "attributes")) {
+            if (first_time(s, &seen, 1u, key) < 0) return -1;
             int item = array_begin(s, "resource attributes are not an array");
             while (item > 0) {
                 Str k;
@@ -779,10 +808,12 @@ static int read_status(Scan *s, int64_t *code) {
     Str key;
     int null = is_null(s);
     if (null) return null < 0 ? -1 : 0;
+    unsigned seen = 0;
     int more = object_begin(s, "expected a status object");
     while (more > 0) {
         if (member_key(s, &key) < 0) return -1;
         if (IS(key, "code")) {
+            if (first_time(s, &seen, 1u, key) < 0) return -1;
             if (read_int(s, code, "status.code") < 0) return -1;
         } else if (skip_value(s) < 0) {
             return -1;
@@ -800,30 +831,40 @@ static int read_span(Scan *s) {
     int has_trace = 0, has_span = 0, parent_empty = 1, empty;
     ErrorAttrs e = {0, 0, 0, 0};
     memset(ids, 0, sizeof ids);
+    unsigned seen = 0;
     int more = object_begin(s, "expected a span object");
     while (more > 0) {
         if (member_key(s, &key) < 0) return -1;
         if (IS(key, "traceId")) {
+            if (first_time(s, &seen, 1u, key) < 0) return -1;
             if (read_hex_id(s, ids, 16, "traceId", &empty) < 0) return -1;
             has_trace = !empty;
         } else if (IS(key, "spanId")) {
+            if (first_time(s, &seen, 2u, key) < 0) return -1;
             if (read_hex_id(s, ids + 16, 8, "spanId", &empty) < 0) return -1;
             has_span = !empty;
         } else if (IS(key, "parentSpanId")) {
+            if (first_time(s, &seen, 4u, key) < 0) return -1;
             if (read_hex_id(s, ids + 24, 8, "parentSpanId", &parent_empty) < 0) return -1;
         } else if (IS(key, "name")) {
+            if (first_time(s, &seen, 8u, key) < 0) return -1;
             Str name;
             if (read_string(s, &s->name_scratch, &name) < 0) return -1;
             if ((operation = intern(&s->operations, name.p, name.n)) < 0) return oom(s);
         } else if (IS(key, "kind")) {
+            if (first_time(s, &seen, 16u, key) < 0) return -1;
             if (read_int(s, &kind, "kind") < 0) return -1;
         } else if (IS(key, "startTimeUnixNano")) {
+            if (first_time(s, &seen, 32u, key) < 0) return -1;
             if (read_int(s, &start, "startTimeUnixNano") < 0) return -1;
         } else if (IS(key, "endTimeUnixNano")) {
+            if (first_time(s, &seen, 64u, key) < 0) return -1;
             if (read_int(s, &end, "endTimeUnixNano") < 0) return -1;
         } else if (IS(key, "attributes")) {
+            if (first_time(s, &seen, 128u, key) < 0) return -1;
             if (read_span_attributes(s, &e) < 0) return -1;
         } else if (IS(key, "status")) {
+            if (first_time(s, &seen, 256u, key) < 0) return -1;
             if (read_status(s, &status) < 0) return -1;
         } else if (skip_value(s) < 0) {
             return -1;
@@ -834,6 +875,7 @@ static int read_span(Scan *s) {
     if (!has_trace) return fail(s, "a span has no traceId");
     if (!has_span) return fail(s, "a span has no spanId");
     if (kind < 0 || kind > 255) return fail(s, "a span kind is outside 0..255");
+    if (start < 0 || end < 0) return fail(s, "a span time is negative (OTLP times are unsigned)");
     if (operation < 0 && (operation = intern(&s->operations, "", 0)) < 0) return oom(s);
     int error = status == STATUS_CODE_ERROR || e.otel_error || e.error_tag_true;
     if (!error && e.http_state == 1) {
@@ -855,10 +897,12 @@ static int read_span(Scan *s) {
 
 static int read_scope_spans(Scan *s) {
     Str key;
+    unsigned seen = 0;
     int more = object_begin(s, "expected a scopeSpans item object");
     while (more > 0) {
         if (member_key(s, &key) < 0) return -1;
         if (IS(key, "spans")) {
+            if (first_time(s, &seen, 1u, key) < 0) return -1;
             int item = array_begin(s, "spans is not an array");
             while (item > 0) {
                 if (read_span(s) < 0) return -1;
@@ -878,12 +922,15 @@ static int read_resource_spans(Scan *s) {
     Str key;
     size_t first = s->spans;
     int64_t service = -1;
+    unsigned seen = 0;
     int more = object_begin(s, "expected a resourceSpans item object");
     while (more > 0) {
         if (member_key(s, &key) < 0) return -1;
         if (IS(key, "resource")) {
+            if (first_time(s, &seen, 1u, key) < 0) return -1;
             if (read_resource(s, &service) < 0) return -1;
         } else if (IS(key, "scopeSpans")) {
+            if (first_time(s, &seen, 2u, key) < 0) return -1;
             int item = array_begin(s, "scopeSpans is not an array");
             while (item > 0) {
                 if (read_scope_spans(s) < 0) return -1;
@@ -908,10 +955,12 @@ static int read_traces_data(Scan *s) {
     Str key;
     int null = is_null(s);
     if (null) return null < 0 ? -1 : fail(s, "TracesData is null, not an object");
+    unsigned seen = 0;
     int more = object_begin(s, "expected a TracesData object");
     while (more > 0) {
         if (member_key(s, &key) < 0) return -1;
         if (IS(key, "resourceSpans")) {
+            if (first_time(s, &seen, 1u, key) < 0) return -1;
             int item = array_begin(s, "resourceSpans is not an array");
             while (item > 0) {
                 if (read_resource_spans(s) < 0) return -1;
@@ -933,21 +982,21 @@ static int read_document(Scan *s, int wrapped) {
         if (read_traces_data(s) < 0) return -1;
     } else {
         Str key;
-        int seen = 0;
         if (peek(s) != '{') return fail(s, "expected an api_v3 answer {\"result\": TracesData}");
+        unsigned seen = 0;
         int more = object_begin(s, "expected an api_v3 answer object");
         while (more > 0) {
             if (member_key(s, &key) < 0) return -1;
             if (IS(key, "result")) {
+                if (first_time(s, &seen, 1u, key) < 0) return -1;
                 if (read_traces_data(s) < 0) return -1;
-                seen = 1;
             } else if (skip_value(s) < 0) {
                 return -1;
             }
             more = next_member(s);
         }
         if (more < 0) return -1;
-            if (!seen) return fail(s, "not an api_v3 traces answer: no \"result\" object");
+        if (!seen) return fail(s, "not an api_v3 traces answer: no \"result\" object");
     }
     if (peek(s) != -1) return fail(s, "trailing characters after the JSON document");
     return 0;

@@ -231,11 +231,21 @@ def _warn_no_scanner() -> None:
     )
 
 
+def _as_arrays(columns: SpanColumns) -> SpanArrays:
+    try:
+        return SpanArrays.from_columns(columns)
+    except OverflowError:
+        raise ParseError(
+            "a span time or duration does not fit in 64 bits (OTLP times are unsigned "
+            "nanoseconds since 1970)"
+        ) from None
+
+
 def parse_api_v3_span_arrays(body: bytes) -> SpanArrays:
     """Spans of an api_v3 traces answer as numpy columns (native scanner when built)."""
     if _otlpscan is None:
         _warn_no_scanner()
-        return SpanArrays.from_columns(parse_api_v3_traces(body))
+        return _as_arrays(parse_api_v3_traces(body))
     return _scan(body, wrapped=True)
 
 
@@ -243,7 +253,7 @@ def parse_otlp_span_arrays(body: bytes) -> SpanArrays:
     """Spans of an OTLP/JSON ``TracesData`` document as numpy columns."""
     if _otlpscan is None:
         _warn_no_scanner()
-        return SpanArrays.from_columns(parse_otlp_traces(body))
+        return _as_arrays(parse_otlp_traces(body))
     return _scan(body, wrapped=False)
 
 
