@@ -1,11 +1,14 @@
 """Per-operation and per-service span statistics and the service graph, computed with numpy.
 
-Groups are formed by sorting once (durations, then a stable sort by group), so a million spans
-cost a few array passes rather than a Python loop. Quantiles interpolate linearly between
-order statistics, exactly as ``sloctl.core.spans.quantile`` (numpy's default) does.
+Spans are grouped by one radix sort of small integer ids, and each group's quantiles come from
+``np.partition`` (linear time), so a million spans cost a few array passes rather than a Python
+loop. Quantiles interpolate linearly between order statistics, exactly as
+``sloctl.core.spans.quantile`` (numpy's default) does.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,51 +44,53 @@ def _dense_ids(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.i
 def _grouped_stats(
     group: NDArray[np.int64],
     groups: int,
-    by_duration: NDArray[np.intp],
     duration_ns: NDArray[np.int64],
     error: NDArray[np.bool_],
     window_seconds: float,
 ) -> list[LatencyStats | None]:
     """``LatencyStats`` of every group id in ``range(groups)`` (``None`` for an empty group).
 
-    ``by_duration`` lists the spans' indexes by ascending duration; a stable sort by group then
-    leaves every group's durations in order.
+    Spans are put in group order by one stable sort (a radix sort for 16-bit ids); each group's
+    quantiles then need only the order statistics around them (``np.partition``), not a sort.
     """
-    grouped = group[by_duration]
-    if groups <= 1 << 16:  # numpy's stable sort is a radix sort for 16-bit keys
-        grouped = grouped.astype(np.uint16)
-    order = by_duration[np.argsort(grouped, kind="stable")]
-    ordered = duration_ns[order]
-    counts = np.bincount(group, minlength=groups)
-    errors = np.bincount(group[error], minlength=groups)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    quantiles = []
-    for q in _QUANTILES:
-        position = (np.maximum(counts, 1) - 1) * q
-        low = np.floor(position).astype(np.int64)
-        high = np.minimum(low + 1, np.maximum(counts, 1) - 1)
-        last = max(len(ordered) - 1, 0)
-        a = ordered[np.minimum(starts + low, last)] if len(ordered) else np.zeros(groups, np.int64)
-        b = ordered[np.minimum(starts + high, last)] if len(ordered) else np.zeros(groups, np.int64)
-        quantiles.append((a + (b - a) * (position - low)) / 1e9)
+    keys = group.astype(np.uint16) if groups <= 1 << 16 else group
+    grouped = duration_ns[np.argsort(keys, kind="stable")]
+    counts = np.bincount(group, minlength=groups).tolist()
+    errors = np.bincount(group[error], minlength=groups).tolist()
     result: list[LatencyStats | None] = []
-    for g in range(groups):
-        n = int(counts[g])
+    end = 0
+    for n, failed in zip(counts, errors, strict=True):
+        end += n
         if n == 0:
             result.append(None)
             continue
+        positions = [(n - 1) * q for q in _QUANTILES]
+        ranks = sorted(
+            {r for p in positions for r in (math.floor(p), min(math.floor(p) + 1, n - 1))}
+        )
+        ranked = dict(
+            zip(ranks, np.partition(grouped[end - n : end], ranks)[ranks].tolist(), strict=True)
+        )
+        p50, p95, p99 = (_interpolate(ranked, p, n) / 1e9 for p in positions)
         result.append(
             LatencyStats(
                 requests=n,
-                errors=int(errors[g]),
+                errors=failed,
                 rate_per_second=n / window_seconds,
-                error_ratio=int(errors[g]) / n,
-                p50_seconds=float(quantiles[0][g]),
-                p95_seconds=float(quantiles[1][g]),
-                p99_seconds=float(quantiles[2][g]),
+                error_ratio=failed / n,
+                p50_seconds=p50,
+                p95_seconds=p95,
+                p99_seconds=p99,
             )
         )
     return result
+
+
+def _interpolate(ranked: dict[int, int], position: float, n: int) -> float:
+    """Linear interpolation between order statistics, as ``sloctl.core.spans.quantile``."""
+    low = math.floor(position)
+    high = min(low + 1, n - 1)
+    return ranked[low] + (ranked[high] - ranked[low]) * (position - low)
 
 
 def _present(stats: list[LatencyStats | None], index: int) -> LatencyStats:
@@ -107,10 +112,7 @@ def span_stats(spans: SpanColumns | SpanArrays, window_seconds: float) -> SpanSt
     service = arrays.service.astype(np.int64)
     op_key = (service * max(len(arrays.operations), 1) + arrays.operation) * 256 + arrays.kind
     keys, op_group = _dense_ids(op_key)
-    by_duration = np.argsort(arrays.duration_ns, kind="stable")
-    op_stats = _grouped_stats(
-        op_group, len(keys), by_duration, arrays.duration_ns, arrays.error, window_seconds
-    )
+    op_stats = _grouped_stats(op_group, len(keys), arrays.duration_ns, arrays.error, window_seconds)
     decoded = []
     for g, key in enumerate(keys.tolist()):
         service_op, kind = divmod(key, 256)
@@ -127,15 +129,13 @@ def span_stats(spans: SpanColumns | SpanArrays, window_seconds: float) -> SpanSt
             )
         )
     entry = (arrays.kind == KIND_SERVER) | (arrays.kind == KIND_CONSUMER) | ~arrays.has_parent
-    entry_service = np.where(entry, service, len(arrays.services))  # others: one spare group
     entry_stats = _grouped_stats(
-        entry_service,
-        len(arrays.services) + 1,
-        by_duration,
-        arrays.duration_ns,
-        arrays.error,
+        service[entry],
+        len(arrays.services),
+        arrays.duration_ns[entry],
+        arrays.error[entry],
         window_seconds,
-    )[: len(arrays.services)]
+    )
     services = tuple(
         ServiceStats(name, stats, op_count.get(name, 0))
         for name, stats in sorted(zip(arrays.services, entry_stats, strict=True))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sloctl.core.span_stats import span_stats
 from sloctl.core.spans import (
@@ -12,6 +14,7 @@ from sloctl.core.spans import (
     KIND_PRODUCER,
     KIND_SERVER,
     DependencyEdge,
+    LatencyStats,
     SpanColumns,
     is_error_span,
     normalize_trace_id,
@@ -295,3 +298,59 @@ def test_normalize_trace_id(given: str, expected: str) -> None:
 def test_normalize_trace_id_rejects_bad_ids_with_the_fix(bad: str) -> None:
     with pytest.raises(ValueError, match="use 16 or 32 hexadecimal characters"):
         normalize_trace_id(bad)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["api", "db", "web"]),
+            st.sampled_from(["GET /a", "POST /b", "query"]),
+            st.sampled_from([KIND_SERVER, KIND_CLIENT, KIND_INTERNAL]),
+            st.integers(min_value=0, max_value=10**12),
+            st.booleans(),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_span_stats_equal_a_plain_sort_and_quantile(
+    rows: list[tuple[str, str, int, int, bool, bool]],
+) -> None:
+    """The numpy grouping equals sorting each group in Python and applying ``quantile``."""
+    spans = SpanColumns()
+    for i, (service, operation, kind, duration, error, root) in enumerate(rows):
+        spans.append(
+            trace_id="t",
+            span_id=f"s{i}",
+            parent_span_id="" if root else "elsewhere",
+            service=service,
+            operation=operation,
+            kind=kind,
+            duration_ns=duration,
+            error=error,
+        )
+    stats = span_stats(spans, window_seconds=7)
+    groups: dict[tuple[str, str, str], list[tuple[int, bool]]] = {}
+    entries: dict[str, list[tuple[int, bool]]] = {}
+    for service, operation, kind, duration, error, root in rows:
+        kind_name = {KIND_SERVER: "server", KIND_CLIENT: "client", KIND_INTERNAL: "internal"}
+        groups.setdefault((service, operation, kind_name[kind]), []).append((duration, error))
+        if kind == KIND_SERVER or root:
+            entries.setdefault(service, []).append((duration, error))
+
+    def expected(values: list[tuple[int, bool]]) -> tuple[int, int, float, float, float]:
+        durations = sorted(d for d, _ in values)
+        p50, p95, p99 = (quantile(durations, q) / 1e9 for q in (0.5, 0.95, 0.99))
+        return len(values), sum(e for _, e in values), p50, p95, p99
+
+    def got(s: LatencyStats) -> tuple[int, int, float, float, float]:
+        return (s.requests, s.errors, s.p50_seconds, s.p95_seconds, s.p99_seconds)
+
+    assert {(o.service, o.operation, o.kind): got(o.stats) for o in stats.operations} == {
+        key: expected(values) for key, values in groups.items()
+    }
+    assert {s.service: got(s.stats) for s in stats.services} == {
+        name: expected(values) for name, values in entries.items()
+    }
