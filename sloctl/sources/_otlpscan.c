@@ -545,6 +545,36 @@ static int array_next(Scan *s) {
     return fail(s, "expected ',' or ']'");
 }
 
+/* Each item of an array (null counts as empty) read by `item`. */
+static int read_array(Scan *s, const char *what, int (*item)(Scan *, void *), void *ctx) {
+    int more = array_begin(s, what);
+    while (more > 0) {
+        if (item(s, ctx) < 0) return -1;
+        more = array_next(s);
+    }
+    return more < 0 ? -1 : 0;
+}
+
+/* An object of which sloctl reads one member, `name`, with `member`; others are skipped.
+ * Sets *found when the member was there. */
+static int read_one_member(Scan *s, const char *what, const char *name,
+                           int (*member)(Scan *, void *), void *ctx, int *found) {
+    Str key;
+    unsigned seen = 0;
+    int more = object_begin(s, what);
+    while (more > 0) {
+        if (member_key(s, &key) < 0) return -1;
+        if (str_is(key, name, strlen(name))) {
+            if (first_time(s, &seen, 1u, key) < 0 || member(s, ctx) < 0) return -1;
+        } else if (skip_value(s) < 0) {
+            return -1;
+        }
+        more = next_member(s);
+    }
+    if (found) *found = seen != 0;
+    return more < 0 ? -1 : 0;
+}
+
 /* ---------------------------------------------------------------- OTLP pieces */
 
 /* An AnyValue reduced to what sloctl reads: the scalar that Python's _AnyValue.scalar() picks. */
@@ -673,35 +703,28 @@ static int span_key_wanted(Str key) {
            IS(key, "http.status_code");
 }
 
+/* A resource attribute: the first non-empty service.name names the resource's service. */
+static int read_resource_attribute(Scan *s, void *ctx) {
+    int64_t *service = ctx;
+    Str k;
+    Scalar v;
+    int has_value;
+    if (read_key_value(s, resource_key_wanted, &k, &v, &has_value) < 0) return -1;
+    if (*service < 0 && IS(k, "service.name") && v.type == V_STRING && v.str.n > 0) {
+        if ((*service = intern(&s->services, v.str.p, v.str.n)) < 0) return oom(s);
+    }
+    return 0;
+}
+
+static int read_resource_attributes(Scan *s, void *service) {
+    return read_array(s, "resource attributes are not an array", read_resource_attribute, service);
+}
+
 static int read_resource(Scan *s, int64_t *service) {
-    Str key;
     int null = is_null(s);
     if (null) return null < 0 ? -1 : 0;
-    unsigned seen = 0;
-    int more = object_begin(s, "expected a resource object");
-    while (more > 0) {
-        if (member_key(s, &key) < 0) return -1;
-        if (IS(key, "attributes")) {
-            if (first_time(s, &seen, 1u, key) < 0) return -1;
-            int item = array_begin(s, "resource attributes are not an array");
-            while (item > 0) {
-                Str k;
-                Scalar v;
-                int has_value;
-                if (read_key_value(s, resource_key_wanted, &k, &v, &has_value) < 0) return -1;
-                if (*service < 0 && IS(k, "service.name") && v.type == V_STRING && v.str.n > 0) {
-                    if ((*service = intern(&s->services, v.str.p, v.str.n)) < 0) return oom(s);
-                }
-                item = array_next(s);
-            }
-            if (item < 0) return -1;
-        } else if (skip_value(s) < 0) {
-            return -1;
-        }
-        more = next_member(s);
-    }
-    if (more < 0) return -1;
-    return 0;
+    return read_one_member(s, "expected a resource object", "attributes", read_resource_attributes,
+                           service, NULL);
 }
 
 static int read_hex_id(Scan *s, unsigned char *out, size_t bytes, const char *field, int *empty) {
@@ -749,6 +772,10 @@ static int ascii_iequal(Str v, const char *lit) {
     return 1;
 }
 
+static int ascii_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
 static void http_status_of(const Scalar *v, ErrorAttrs *e) {
     e->http_state = 0;
     if (v->type == V_INT) {
@@ -758,14 +785,10 @@ static void http_status_of(const Scalar *v, ErrorAttrs *e) {
         e->http_state = 1; /* Python: isinstance(True, int); True == 1 */
         e->http_code = v->b;
     } else if (v->type == V_STRING) {
-        /* str.strip().isdigit() then int() */
+        /* ASCII digits with surrounding ASCII whitespace (sloctl.core.spans.is_error_span) */
         const char *p = v->str.p, *end = v->str.p + v->str.n;
-        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
-                           *p == '\v'))
-            p++;
-        while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-                           end[-1] == '\r' || end[-1] == '\f' || end[-1] == '\v'))
-            end--;
+        while (p < end && ascii_space(*p)) p++;
+        while (end > p && ascii_space(end[-1])) end--;
         int64_t code = 0;
         if (p == end) {
             e->http_state = 2;
@@ -785,46 +808,36 @@ static void http_status_of(const Scalar *v, ErrorAttrs *e) {
     }
 }
 
-static int read_span_attributes(Scan *s, ErrorAttrs *e) {
-    int more = array_begin(s, "span attributes are not an array");
-    while (more > 0) {
-        Str k;
-        Scalar v;
-        int has_value;
-        if (read_key_value(s, span_key_wanted, &k, &v, &has_value) < 0) return -1;
-        if (IS(k, "error")) {
-            e->error_tag_true = (v.type == V_BOOL && v.b) || (v.type == V_STRING && ascii_iequal(v.str, "true"));
-        } else if (IS(k, "otel.status_code")) {
-            e->otel_error = v.type == V_STRING && IS(v.str, "ERROR");
-        } else if ((IS(k, "http.response.status_code") || IS(k, "http.status_code")) && has_value) {
-            http_status_of(&v, e);
-        }
-        more = array_next(s);
+/* A span attribute: records what the error rules read (the last of each key wins). */
+static int read_span_attribute(Scan *s, void *ctx) {
+    ErrorAttrs *e = ctx;
+    Str k;
+    Scalar v;
+    int has_value;
+    if (read_key_value(s, span_key_wanted, &k, &v, &has_value) < 0) return -1;
+    if (IS(k, "error")) {
+        e->error_tag_true =
+            (v.type == V_BOOL && v.b) || (v.type == V_STRING && ascii_iequal(v.str, "true"));
+    } else if (IS(k, "otel.status_code")) {
+        e->otel_error = v.type == V_STRING && IS(v.str, "ERROR");
+    } else if ((IS(k, "http.response.status_code") || IS(k, "http.status_code")) && has_value) {
+        http_status_of(&v, e);
     }
-    return more < 0 ? -1 : 0;
-}
-
-static int read_status(Scan *s, int64_t *code) {
-    Str key;
-    int null = is_null(s);
-    if (null) return null < 0 ? -1 : 0;
-    unsigned seen = 0;
-    int more = object_begin(s, "expected a status object");
-    while (more > 0) {
-        if (member_key(s, &key) < 0) return -1;
-        if (IS(key, "code")) {
-            if (first_time(s, &seen, 1u, key) < 0) return -1;
-            if (read_int(s, code, "status.code") < 0) return -1;
-        } else if (skip_value(s) < 0) {
-            return -1;
-        }
-        more = next_member(s);
-    }
-    if (more < 0) return -1;
     return 0;
 }
 
-static int read_span(Scan *s) {
+static int read_status_code(Scan *s, void *code) {
+    return read_int(s, code, "status.code") < 0 ? -1 : 0;
+}
+
+static int read_status(Scan *s, int64_t *code) {
+    int null = is_null(s);
+    if (null) return null < 0 ? -1 : 0;
+    return read_one_member(s, "expected a status object", "code", read_status_code, code, NULL);
+}
+
+static int read_span(Scan *s, void *unused) {
+    (void)unused;
     Str key;
     unsigned char ids[32];
     int64_t kind = 0, start = 0, end = 0, status = 0, operation = -1;
@@ -862,7 +875,8 @@ static int read_span(Scan *s) {
             if (read_int(s, &end, "endTimeUnixNano") < 0) return -1;
         } else if (IS(key, "attributes")) {
             if (first_time(s, &seen, 128u, key) < 0) return -1;
-            if (read_span_attributes(s, &e) < 0) return -1;
+            if (read_array(s, "span attributes are not an array", read_span_attribute, &e) < 0)
+                return -1;
         } else if (IS(key, "status")) {
             if (first_time(s, &seen, 256u, key) < 0) return -1;
             if (read_status(s, &status) < 0) return -1;
@@ -895,30 +909,16 @@ static int read_span(Scan *s) {
     return 0;
 }
 
-static int read_scope_spans(Scan *s) {
-    Str key;
-    unsigned seen = 0;
-    int more = object_begin(s, "expected a scopeSpans item object");
-    while (more > 0) {
-        if (member_key(s, &key) < 0) return -1;
-        if (IS(key, "spans")) {
-            if (first_time(s, &seen, 1u, key) < 0) return -1;
-            int item = array_begin(s, "spans is not an array");
-            while (item > 0) {
-                if (read_span(s) < 0) return -1;
-                item = array_next(s);
-            }
-            if (item < 0) return -1;
-        } else if (skip_value(s) < 0) {
-            return -1;
-        }
-        more = next_member(s);
-    }
-    if (more < 0) return -1;
-    return 0;
+static int read_spans(Scan *s, void *ctx) {
+    return read_array(s, "spans is not an array", read_span, ctx);
 }
 
-static int read_resource_spans(Scan *s) {
+static int read_scope_spans(Scan *s, void *ctx) {
+    return read_one_member(s, "expected a scopeSpans item object", "spans", read_spans, ctx, NULL);
+}
+
+static int read_resource_spans(Scan *s, void *unused) {
+    (void)unused;
     Str key;
     size_t first = s->spans;
     int64_t service = -1;
@@ -931,12 +931,7 @@ static int read_resource_spans(Scan *s) {
             if (read_resource(s, &service) < 0) return -1;
         } else if (IS(key, "scopeSpans")) {
             if (first_time(s, &seen, 2u, key) < 0) return -1;
-            int item = array_begin(s, "scopeSpans is not an array");
-            while (item > 0) {
-                if (read_scope_spans(s) < 0) return -1;
-                item = array_next(s);
-            }
-            if (item < 0) return -1;
+            if (read_array(s, "scopeSpans is not an array", read_scope_spans, NULL) < 0) return -1;
         } else if (skip_value(s) < 0) {
             return -1;
         }
@@ -951,52 +946,28 @@ static int read_resource_spans(Scan *s) {
     return 0;
 }
 
-static int read_traces_data(Scan *s) {
-    Str key;
+static int read_resource_spans_list(Scan *s, void *ctx) {
+    return read_array(s, "resourceSpans is not an array", read_resource_spans, ctx);
+}
+
+static int read_traces_data(Scan *s, void *unused) {
     int null = is_null(s);
     if (null) return null < 0 ? -1 : fail(s, "TracesData is null, not an object");
-    unsigned seen = 0;
-    int more = object_begin(s, "expected a TracesData object");
-    while (more > 0) {
-        if (member_key(s, &key) < 0) return -1;
-        if (IS(key, "resourceSpans")) {
-            if (first_time(s, &seen, 1u, key) < 0) return -1;
-            int item = array_begin(s, "resourceSpans is not an array");
-            while (item > 0) {
-                if (read_resource_spans(s) < 0) return -1;
-                item = array_next(s);
-            }
-            if (item < 0) return -1;
-        } else if (skip_value(s) < 0) {
-            return -1;
-        }
-        more = next_member(s);
-    }
-    if (more < 0) return -1;
-    return 0;
+    return read_one_member(s, "expected a TracesData object", "resourceSpans",
+                           read_resource_spans_list, unused, NULL);
 }
 
 static int read_document(Scan *s, int wrapped) {
     if (!wrapped) {
         if (peek(s) != '{') return fail(s, "expected a TracesData object");
-        if (read_traces_data(s) < 0) return -1;
+        if (read_traces_data(s, NULL) < 0) return -1;
     } else {
-        Str key;
+        int found;
         if (peek(s) != '{') return fail(s, "expected an api_v3 answer {\"result\": TracesData}");
-        unsigned seen = 0;
-        int more = object_begin(s, "expected an api_v3 answer object");
-        while (more > 0) {
-            if (member_key(s, &key) < 0) return -1;
-            if (IS(key, "result")) {
-                if (first_time(s, &seen, 1u, key) < 0) return -1;
-                if (read_traces_data(s) < 0) return -1;
-            } else if (skip_value(s) < 0) {
-                return -1;
-            }
-            more = next_member(s);
-        }
-        if (more < 0) return -1;
-        if (!seen) return fail(s, "not an api_v3 traces answer: no \"result\" object");
+        if (read_one_member(s, "expected an api_v3 answer object", "result", read_traces_data, NULL,
+                            &found) < 0)
+            return -1;
+        if (!found) return fail(s, "not an api_v3 traces answer: no \"result\" object");
     }
     if (peek(s) != -1) return fail(s, "trailing characters after the JSON document");
     return 0;

@@ -172,8 +172,10 @@ class JaegerSource:
     ) -> SpanArrays:
         """The spans of ``search`` as numpy columns, for statistics (the native scanner)."""
         body = self._search_body(service, start, end, None, None, limit, None)
+        if body is None:
+            return SpanArrays.from_columns(SpanColumns())
         try:
-            return parse_api_v3_span_arrays(body if body is not None else b'{"result": {}}')
+            return parse_api_v3_span_arrays(body)
         except ParseError as exc:
             raise self._protocol(SEARCH_PATH, str(exc)) from None
 
