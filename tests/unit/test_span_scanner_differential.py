@@ -1168,16 +1168,19 @@ def test_native_and_reference_agree_on_edge_inputs(body: bytes, expected: Resolv
 
 
 _DEEP = _nested(10_000)
+# Our own wording only: the decoder's reason after the colon is msgspec's and changes between
+# releases (0.23 reworded bad UTF-8), so it is never pinned.
+_OURS = r"^not (OTLP/JSON TracesData|an api_v3 answer \{\"result\": TracesData\}): "
 _BARE_SPAN_NAMED_FF = _bad_utf8(b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"@"}]}]}]}')
 
 
 @pytest.mark.parametrize(
     ("parse", "body", "reason"),
     [
-        (parse_api_v3_traces, _bad_utf8(_one_span('"name":"@"')), "can't decode byte 0xff"),
-        (parse_api_v3_traces, _answer(extra=',"x":' + _DEEP), "JSON nested too deeply$"),
-        (parse_otlp_traces, _BARE_SPAN_NAMED_FF, "can't decode byte 0xff"),
-        (parse_otlp_traces, ('{"x":' + _DEEP + "}").encode(), "JSON nested too deeply$"),
+        (parse_api_v3_traces, _bad_utf8(_one_span('"name":"@"')), _OURS),
+        (parse_api_v3_traces, _answer(extra=',"x":' + _DEEP), _OURS + "JSON nested too deeply$"),
+        (parse_otlp_traces, _BARE_SPAN_NAMED_FF, _OURS),
+        (parse_otlp_traces, ('{"x":' + _DEEP + "}").encode(), _OURS + "JSON nested too deeply$"),
     ],
     ids=["bad-utf8", "deep", "bare-bad-utf8", "bare-deep"],
 )
