@@ -37,18 +37,12 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from sloctl.core import alerts as alert_sm  # noqa: E402
-from sloctl.core.types import (  # noqa: E402
-    ALERT_WINDOWS,
-    DEFAULT_BURN_RATE_RULES,
-    AlertStatus,
-    BurnRateDecision,
-    Evaluation,
-    Signal,
-    SignalValue,
-    SLOStatus,
-    WindowResult,
-    window_name,
-)
+from sloctl.core.alerts import AlertStatus  # noqa: E402
+from sloctl.core.burn import DEFAULT_BURN_RATE_RULES, BurnRateDecision  # noqa: E402
+from sloctl.core.evaluation import Evaluation  # noqa: E402
+from sloctl.core.signals import Signal, SignalValue  # noqa: E402
+from sloctl.core.slo import SLOStatus  # noqa: E402
+from sloctl.core.windows import ALERT_WINDOWS, WindowResult, window_name  # noqa: E402
 from sloctl.store import Store  # noqa: E402
 
 OUT = REPO / "bench" / "out"

@@ -36,8 +36,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from sloctl.service.http import WEBHOOK_PATH, HttpServer, create_app
-from sloctl.service.receiver import parse_webhook
+from sloctl.runtime.http import WEBHOOK_PATH, HttpServer, create_app
+from sloctl.runtime.receiver import parse_webhook
 from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog, Notification

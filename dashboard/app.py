@@ -14,10 +14,10 @@ if ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard import charts, data, dora_view, table, view  # noqa: E402
-from sloctl.core.types import Evaluation  # noqa: E402
+from sloctl.core.evaluation import Evaluation  # noqa: E402
 from sloctl.errors import SloctlError  # noqa: E402
 from sloctl.settings import Settings  # noqa: E402
-from sloctl.store.engine import shown  # noqa: E402
+from sloctl.store.database import shown  # noqa: E402
 
 RANGES = {"24 hours": timedelta(days=1), "7 days": timedelta(days=7), "30 days": timedelta(days=30)}
 DEFAULT_RANGE = "30 days"

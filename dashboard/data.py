@@ -11,7 +11,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from sloctl.core.types import Evaluation
+from sloctl.core.evaluation import Evaluation
 from sloctl.settings import Settings, load_settings
 from sloctl.store import Store
 from sloctl.store.dora_results import DoraResults, StoredScorecard

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dashboard.view import Tile
-from sloctl.core.dora_levels import Metric
+from sloctl.dora.levels import Metric
 from sloctl.store.dora_results import StoredScorecard
 
 TITLES = {

@@ -11,7 +11,10 @@ from datetime import datetime, tzinfo
 
 import pandas as pd
 
-from sloctl.core.types import AlertState, Evaluation, SignalValue, SLOStatus
+from sloctl.core.alerts import AlertState
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import SignalValue
+from sloctl.core.slo import SLOStatus
 
 TABLE_WINDOWS: dict[int, str] = {
     3600: "Burn 1h",

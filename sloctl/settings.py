@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from sloctl.core.dora_model import DoraConfig, HouseGoals
+from sloctl.dora.model import DoraConfig, HouseGoals
 from sloctl.errors import SettingsError
 from sloctl.spec.error_messages import describe_error, loc_path
 from sloctl.spec.fields import DurationOrZero, DurationSeconds, LabelName, PresetName, Threshold

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from sloctl.cli.context import Context
-from sloctl.core.types import AlertState, Evaluation
+from sloctl.core.alerts import AlertState
+from sloctl.core.evaluation import Evaluation
 from sloctl.errors import EXIT_BREACH, EXIT_OK
 
 

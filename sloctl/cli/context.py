@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sloctl.service.engine import Engine
+from sloctl.evaluation.cycle import Evaluator
 from sloctl.settings import Settings, load_settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.loader import load_specs
@@ -43,9 +43,9 @@ class Context:
         paths = self.spec_paths or list(self.settings.specs)
         return load_specs(paths) if paths else []
 
-    def engine(self, telemetry: Telemetry | None = None) -> tuple[Engine, PrometheusSource]:
+    def evaluator(self, telemetry: Telemetry | None = None) -> tuple[Evaluator, PrometheusSource]:
         source = PrometheusSource(self.settings.prometheus, telemetry)
-        return Engine(self.settings, self.specs(), source, self.store, telemetry), source
+        return Evaluator(self.settings, self.specs(), source, self.store, telemetry), source
 
     def close(self) -> None:
         if self._store is not None:

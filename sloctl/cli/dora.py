@@ -15,13 +15,14 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
-from sloctl.core.dora import Figure, Scorecard
-from sloctl.core.dora_levels import Metric, report_table
-from sloctl.core.dora_model import Incident
+from sloctl.dora import deploy_sources
+from sloctl.dora import job as dora_job
+from sloctl.dora.compute import Figure, Scorecard
+from sloctl.dora.deploy_events import DeployEventError, parse_deployment_event
+from sloctl.dora.incidents import load_dora_incidents
+from sloctl.dora.levels import Metric, report_table
+from sloctl.dora.model import DoraIncident
 from sloctl.errors import EXIT_USAGE
-from sloctl.service import deploy_sources, dora_job
-from sloctl.service.deploy_events import DeployEventError, parse_deployment_event
-from sloctl.service.dora_incidents import load_dora_incidents
 from sloctl.spec.durations import DURATION_HELP, parse_duration
 from sloctl.store.deployments import DeploymentStore
 
@@ -115,7 +116,7 @@ def _since(value: str) -> timedelta:
         raise typer.BadParameter(f"invalid duration {value!r}; {DURATION_HELP}") from None
 
 
-def _incidents(ctx: typer.Context) -> list[Incident]:
+def _incidents(ctx: typer.Context) -> list[DoraIncident]:
     """Qualifying production incidents recorded from Alertmanager (service.dora_incidents)."""
     c = get_ctx(ctx.obj)
     return load_dora_incidents(c.store, c.settings, datetime.now(UTC))

@@ -14,10 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sloctl.cli import status as status_cmd
 from sloctl.cli.common import FailOn, OutputFormat, OutputOption, SpecOption, exit_for, get_ctx
-from sloctl.core.types import Evaluation
+from sloctl.core.evaluation import Evaluation
 from sloctl.errors import EXIT_BACKEND, SloctlError
-from sloctl.service import trace_step
-from sloctl.service.scheduler import CycleScheduler
+from sloctl.runtime import trace_step
+from sloctl.runtime.scheduler import CycleScheduler
 from sloctl.spec.durations import parse_duration
 
 err = Console(stderr=True)
@@ -50,10 +50,10 @@ def _run_with_progress(
 ) -> tuple[Evaluation, bool]:
     """Run one cycle; returns it and whether Prometheus was unreachable."""
     ctx = get_ctx(ctx_obj)
-    engine, source = ctx.engine()
+    evaluator, source = ctx.evaluator()
     try:
         if quiet:
-            return engine.run_cycle(at), engine.last_unreachable
+            return evaluator.run_cycle(at), evaluator.last_unreachable
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=True) as bar:
             task = bar.add_task("querying Prometheus", total=None)
@@ -62,8 +62,8 @@ def _run_with_progress(
                 desc = "querying Prometheus" if stage == "query" else "saving to the store"
                 bar.update(task, description=desc, completed=done, total=total)
 
-            ev = engine.run_cycle(at, progress=progress)
-            return ev, engine.last_unreachable
+            ev = evaluator.run_cycle(at, progress=progress)
+            return ev, evaluator.last_unreachable
     finally:
         source.close()
 
@@ -130,16 +130,16 @@ def serve_command(
     settings = c.settings
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from sloctl.service import dora_job
-    from sloctl.service.alertmanager import notifier_from_settings
-    from sloctl.service.deploy_sources import DeployImportJob
-    from sloctl.service.dora_incidents import load_dora_incidents
-    from sloctl.service.http import HttpServer
+    from sloctl.dora import job as dora_job
+    from sloctl.dora.deploy_sources import DeployImportJob
+    from sloctl.dora.incidents import load_dora_incidents
+    from sloctl.runtime.alertmanager import notifier_from_settings
+    from sloctl.runtime.http import HttpServer
     from sloctl.store.deployments import DeploymentStore
     from sloctl.telemetry import setup_telemetry
 
     telemetry = setup_telemetry(settings)
-    engine, source = c.engine(telemetry)
+    evaluator, source = c.evaluator(telemetry)
     notifier = notifier_from_settings(settings)
     http = HttpServer(settings, c.store) if settings.receiver.enabled else None
     every = interval or settings.interval_seconds
@@ -148,7 +148,7 @@ def serve_command(
     deploy_import = DeployImportJob(settings, DeploymentStore(c.store.engine))
 
     def cycle() -> None:
-        ev = engine.run_cycle()
+        ev = evaluator.run_cycle()
         if notifier is not None:
             notifier.submit(ev)  # first, and never blocks: alerts must not wait for the rest
         trace_step.after_cycle(ev, settings, c.store)  # exemplars, Jaeger check; never raises
@@ -171,7 +171,7 @@ def serve_command(
 
     if http is not None:
         http.start()
-    err.print(f"sloctl serve: {len(engine.specs)} SLOs every {every} s against "
+    err.print(f"sloctl serve: {len(evaluator.specs)} SLOs every {every} s against "
               f"{settings.prometheus.url}; store {settings.store_url}")
     if http is not None:
         hook = "on" if settings.receiver.token else "off (set SLOCTL_RECEIVER_TOKEN)"

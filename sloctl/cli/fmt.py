@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sloctl.core.types import AlertState
+from sloctl.core.alerts import AlertState
 
 
 def pct(x: float | None, digits: int = 3) -> str:

@@ -16,15 +16,15 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
-from sloctl.core.incidents import Incident
-from sloctl.core.types import AlertState
-from sloctl.errors import EXIT_USAGE
-from sloctl.service.dora_incidents import (
+from sloctl.core.alerts import AlertState
+from sloctl.core.incidents import AlertIncident
+from sloctl.dora.incidents import (
     find_deployment,
     find_incident,
     incident_id,
     load_dora_incidents,
 )
+from sloctl.errors import EXIT_USAGE
 from sloctl.spec.durations import DURATION_HELP, parse_duration
 from sloctl.store.deployments import DeploymentStore
 from sloctl.store.incidents import AlertLog
@@ -150,7 +150,7 @@ def _print_exemplars(ctx: typer.Context, rows: list[dict[str, Any]]) -> None:
         out.print(exemplar_table(record, "Exemplars of " + ", ".join(names)))
 
 
-def _incident_json(i: Incident) -> dict[str, Any]:
+def _incident_json(i: AlertIncident) -> dict[str, Any]:
     return {"id": incident_id(i.service, i.start), **asdict(i), "open": i.open}
 
 

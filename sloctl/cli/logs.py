@@ -13,7 +13,7 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
-from sloctl.service import correlate
+from sloctl.runtime import correlate
 from sloctl.sources import logql
 from sloctl.sources.loki import LogEntry, LokiSource
 from sloctl.spec.durations import parse_duration

@@ -12,8 +12,12 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import FailOn, OutputFormat, OutputOption, exit_for, get_ctx
+from sloctl.core.alerts import AlertState
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import Signal
+from sloctl.core.slo import SLOStatus
 from sloctl.core.trace_compare import Severity as Agreement
-from sloctl.core.types import AlertState, Evaluation, Signal, SLOStatus, window_name
+from sloctl.core.windows import window_name
 from sloctl.errors import EXIT_USAGE
 from sloctl.store.exemplars import ExemplarRecord, ExemplarStore, TraceFindings
 

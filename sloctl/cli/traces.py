@@ -14,7 +14,7 @@ from rich.table import Table
 
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
 from sloctl.core.spans import trace_summaries
-from sloctl.service.exemplars import TraceLink, trace_link
+from sloctl.runtime.exemplars import TraceLink, trace_link
 from sloctl.sources.jaeger import JaegerSource
 from sloctl.spec.durations import DURATION_HELP, parse_duration
 

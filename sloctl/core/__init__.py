@@ -1,4 +1,4 @@
-"""Pure SLO math: plain values in, ``sloctl.core.types`` out. No I/O, clock, env or randomness."""
+"""Pure SLO math: plain values in, ``sloctl.core`` out. No I/O, clock, env or randomness."""
 
 from sloctl.core.alerts import breaches, next_state
 from sloctl.core.burn import budget_consumed, burn_rate, decide, error_budget, exhaustion_time

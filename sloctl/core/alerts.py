@@ -13,9 +13,36 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
-from sloctl.core.types import AlertState, AlertStatus
+
+class AlertState(StrEnum):
+    INACTIVE = "inactive"
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class AlertStatus:
+    """State of one alert instance (rule x service, or burn-rate rule x SLO)."""
+
+    key: str  # stable identity, e.g. "error_ratio/order" or "burn_rate:page/order/availability"
+    rule: str
+    service: str
+    slo_id: str | None
+    severity: str
+    state: AlertState
+    value: float | None  # the measured value of the last evaluation
+    threshold: float
+    active_since: datetime | None  # when the condition started holding (pending/firing)
+    fired_at: datetime | None
+    resolved_at: datetime | None
+    updated_at: datetime
+    reason: str | None = None  # set when the last evaluation could not decide
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def breaches(value: float | None, threshold: float) -> bool | None:

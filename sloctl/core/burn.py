@@ -3,9 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sloctl.core.types import BurnRateDecision, BurnRateRule, WindowResult, window_name
+from sloctl.core.windows import WindowResult, window_name
+
+
+class Severity(StrEnum):
+    PAGE = "page"
+    TICKET = "ticket"
+
+
+@dataclass(frozen=True)
+class BurnRateRule:
+    """One row of the multiwindow multi-burn-rate table: fire when both windows burn > factor."""
+
+    severity: Severity
+    long_window: int
+    short_window: int
+    factor: float
+
+
+# SRE workbook, ch. 5, table 5-8 plus the 1d/2h ticket pair of iteration 6. Kept as data.
+DEFAULT_BURN_RATE_RULES: tuple[BurnRateRule, ...] = (
+    BurnRateRule(Severity.PAGE, 3600, 300, 14.4),
+    BurnRateRule(Severity.PAGE, 21600, 1800, 6.0),
+    BurnRateRule(Severity.TICKET, 86400, 7200, 3.0),
+    BurnRateRule(Severity.TICKET, 259200, 21600, 1.0),
+)
+
+
+@dataclass(frozen=True)
+class BurnRateDecision:
+    """Outcome of one multiwindow burn-rate rule for one SLO."""
+
+    rule: BurnRateRule
+    long_burn: float | None
+    short_burn: float | None
+    firing: bool | None  # None when either window is unknown
+    reason: str | None = None
 
 
 def error_budget(objective: float) -> float:

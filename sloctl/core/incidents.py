@@ -45,7 +45,7 @@ class AlertInstance:
 
 
 @dataclass(frozen=True)
-class Incident:
+class AlertIncident:
     """Merged alert intervals of one service."""
 
     service: str
@@ -76,7 +76,7 @@ def build_incidents(
     merge_gap_seconds: float,
     severities: Sequence[str],
     now: datetime,
-) -> list[Incident]:
+) -> list[AlertIncident]:
     """Incidents from alert instances, ordered by start then service.
 
     ``severities`` lists the qualifying severities, highest first; other alerts are ignored.
@@ -89,7 +89,7 @@ def build_incidents(
         if alert.severity in rank:
             by_service.setdefault(alert.service, []).append(alert)
     gap = timedelta(seconds=merge_gap_seconds)
-    incidents: list[Incident] = []
+    incidents: list[AlertIncident] = []
     for service, members in by_service.items():
         members.sort(key=lambda a: (a.starts_at, a.fingerprint))
         group: list[AlertInstance] = []
@@ -126,11 +126,11 @@ def _incident(
     end: datetime | None,
     rank: Mapping[str, int],
     now: datetime,
-) -> Incident:
+) -> AlertIncident:
     start = group[0].starts_at
     until = end if end is not None else max(now, start)
     severity = min((a.severity for a in group if a.severity is not None), key=rank.__getitem__)
-    return Incident(
+    return AlertIncident(
         service=service,
         start=start,
         end=end,

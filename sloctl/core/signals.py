@@ -4,9 +4,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
 from sloctl.core import histogram
-from sloctl.core.types import Signal, SignalValue, window_name
+from sloctl.core.windows import window_name
+
+
+class Signal(StrEnum):
+    TRAFFIC = "traffic"  # requests per second
+    ERROR_RATIO = "error_ratio"  # 0..1
+    LATENCY_P50 = "latency_p50"  # seconds
+    LATENCY_P95 = "latency_p95"
+    LATENCY_P99 = "latency_p99"
+    SATURATION = "saturation"  # configurable query, default process CPU (cores)
+
+
+@dataclass(frozen=True)
+class SignalValue:
+    """One golden signal of one service at one instant."""
+
+    service: str
+    signal: Signal
+    value: float | None
+    reason: str | None = None
+
 
 LATENCY_QUANTILES: tuple[tuple[Signal, float], ...] = (
     (Signal.LATENCY_P50, 0.50),

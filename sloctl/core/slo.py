@@ -3,17 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sloctl.core.burn import burn_rate, decide, error_budget, exhaustion_time
-from sloctl.core.types import (
+from sloctl.core.burn import (
     DEFAULT_BURN_RATE_RULES,
+    BurnRateDecision,
     BurnRateRule,
-    SLOStatus,
-    WindowCounts,
-    WindowResult,
-    window_name,
+    burn_rate,
+    decide,
+    error_budget,
+    exhaustion_time,
 )
+from sloctl.core.windows import WindowCounts, WindowResult, window_name
+
+
+@dataclass(frozen=True)
+class SLOStatus:
+    """Everything computed for one SLO at one evaluation instant."""
+
+    slo_id: str  # "<service>/<name>"
+    service: str
+    name: str
+    objective: float  # ratio 0..1, e.g. 0.995
+    period: int  # SLO window length in seconds (calendar month: its full length)
+    period_elapsed: int  # seconds of the period covered by the SLO window query
+    at: datetime
+    sli: float | None  # over the SLO window
+    error_budget: float  # 1 - objective
+    budget_remaining: float | None  # share of the budget left, 1 - e(T)/EB (may go negative)
+    budget_total_minutes: float  # EB * period in minutes
+    budget_remaining_minutes: float | None
+    budget_remaining_events: float | None  # EB * total(T) - bad(T)
+    windows: tuple[WindowResult, ...]  # alert windows then the SLO window (last)
+    decisions: tuple[BurnRateDecision, ...]
+    exhaustion_at: datetime | None  # projected budget exhaustion at the current burn rate
+    breaching: bool | None  # sli < objective over the SLO window
+    reason: str | None = None  # why values are unknown, if they are
+
+    def window(self, seconds: int) -> WindowResult | None:
+        """The result for one window length, if computed."""
+        return next((w for w in self.windows if w.window == seconds), None)
 
 
 def window_result(counts: WindowCounts, error_budget: float) -> WindowResult:

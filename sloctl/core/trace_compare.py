@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sloctl.core.signals import Signal, SignalValue
 from sloctl.core.spans import SpanStats
-from sloctl.core.types import Signal, SignalValue
 
 
 class Severity(StrEnum):

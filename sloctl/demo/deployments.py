@@ -17,8 +17,8 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sloctl.core.dora_model import Commit, Deployment, DeployStatus, Incident
 from sloctl.demo.scenario import shop_scenario
+from sloctl.dora.model import Commit, Deployment, DeployStatus, DoraIncident
 from sloctl.store import Store
 from sloctl.store.deployments import DeploymentStore
 from sloctl.store.incidents import AlertLog, Notification, ReceivedAlert
@@ -42,7 +42,7 @@ class DemoHistory:
     """Deployments (oldest first) and the qualifying incident they explain."""
 
     deployments: tuple[Deployment, ...]
-    incidents: tuple[Incident, ...]
+    incidents: tuple[DoraIncident, ...]
 
 
 def _sha(*parts: object) -> str:
@@ -123,7 +123,7 @@ def shop_history(end: datetime, days: int = 30) -> DemoHistory:
             out += _order_rollback(shipper, burst.start, burst.end)
     out += _oddities(out)
     out.sort(key=lambda d: (d.finished, d.service))
-    incident = Incident(
+    incident = DoraIncident(
         id=f"order@{burst.start.isoformat().replace('+00:00', 'Z')}",
         service="order",
         environment=ENVIRONMENT,
@@ -181,7 +181,7 @@ def _oddities(deployments: list[Deployment]) -> list[Deployment]:
     return extra
 
 
-def incident_notification(incident: Incident) -> Notification:
+def incident_notification(incident: DoraIncident) -> Notification:
     """The resolved Alertmanager notification that the incident would have produced."""
     alert = ReceivedAlert(
         fingerprint=_sha("alert", incident.id)[:16],

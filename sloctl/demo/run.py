@@ -31,7 +31,7 @@ from sloctl.demo.deployments import record_history, shop_history
 from sloctl.demo.live import LiveExporter
 from sloctl.demo.prometheus_server import PrometheusServer, free_port
 from sloctl.demo.scenario import shop_scenario
-from sloctl.service.engine import Engine
+from sloctl.evaluation.cycle import Evaluator
 from sloctl.settings import load_settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.loader import load_specs
@@ -49,7 +49,7 @@ def _history_instants(end: datetime, days: int) -> list[datetime]:
     return coarse + fine
 
 
-def backfill_store(engine: Engine, instants: list[datetime]) -> None:
+def backfill_store(engine: Evaluator, instants: list[datetime]) -> None:
     """Evaluate at each past instant (what ``sloctl eval --at`` does), with a progress bar."""
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("backfilling sloctl's store", total=len(instants))
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         source = PrometheusSource(settings.prometheus)
         console.print(f"[bold]3/4[/] backfilling sloctl's store: evaluations over the last "
                       f"{args.store_days} days ({len(specs)} SLOs) ...")
-        engine = Engine(settings, specs, source, store)
+        engine = Evaluator(settings, specs, source, store)
         backfill_store(engine, _history_instants(end, args.store_days))
         recorded = record_history(store, shop_history(end, args.days), datetime.now(UTC))
         console.print(f"    {recorded} deployments and the order incident recorded for DORA")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sloctl.core.types import Severity
+from sloctl.core.burn import Severity
 from sloctl.sources.promql import prom_duration
 from sloctl.spec.models import SLOSpec
 

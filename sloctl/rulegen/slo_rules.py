@@ -7,7 +7,8 @@ recording over the period, which reads one recorded series instead of weeks of r
 
 from __future__ import annotations
 
-from sloctl.core.types import ALERT_WINDOWS, DEFAULT_BURN_RATE_RULES, BurnRateRule, Severity
+from sloctl.core.burn import DEFAULT_BURN_RATE_RULES, BurnRateRule, Severity
+from sloctl.core.windows import ALERT_WINDOWS
 from sloctl.rulegen.model import Group, Rule
 from sloctl.rulegen.names import (
     CALENDAR_PERIOD,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sloctl.core.types import window_name
+from sloctl.core.windows import window_name
 from sloctl.spec.models import HistogramLatency, Matcher, MetricRatio, QueryRatio
 
 WINDOW_PLACEHOLDER = "{{window}}"

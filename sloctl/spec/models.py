@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from sloctl.core.types import window_name
+from sloctl.core.windows import window_name
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 

@@ -1,4 +1,4 @@
-"""Conversions between ``sloctl.core.types`` values and store rows (plain dicts).
+"""Conversions between ``sloctl.core`` values and store rows (plain dicts).
 
 JSON documents omit fields at their default (``reason: None``, ``interpolated: False``, empty
 labels) to keep rows small; windows and decisions are positional arrays (``WINDOW_FIELDS``,
@@ -13,19 +13,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sloctl.core.types import (
-    ALERT_WINDOWS,
-    AlertState,
-    AlertStatus,
-    BurnRateDecision,
-    BurnRateRule,
-    Evaluation,
-    Severity,
-    Signal,
-    SignalValue,
-    SLOStatus,
-    WindowResult,
-)
+from sloctl.core.alerts import AlertState, AlertStatus
+from sloctl.core.burn import BurnRateDecision, BurnRateRule, Severity
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import Signal, SignalValue
+from sloctl.core.slo import SLOStatus
+from sloctl.core.windows import ALERT_WINDOWS, WindowResult
 from sloctl.store.tables import BURN_RATE_COLUMNS, SIGNAL_COLUMNS
 
 Row = dict[str, Any]

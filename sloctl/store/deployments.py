@@ -29,9 +29,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from sloctl.core.dora_model import Commit, Deployment, DeploymentKey, DeployStatus, ManualLinks
+from sloctl.dora.model import Commit, Deployment, DeploymentKey, DeployStatus, ManualLinks
 from sloctl.errors import StoreError
-from sloctl.store.engine import URL_HELP, shown
+from sloctl.store.database import URL_HELP, shown
 from sloctl.store.tables import Name, RowId, UTCDateTime, metadata
 
 deployments = Table(

@@ -2,7 +2,7 @@
 
 The scheduler saves every scope of one computation with the same ``computed_at``; ``latest``
 returns that set, ``history`` one scope over time (for trends). The JSON is
-``sloctl.service.dora_job.card_json`` of a ``Scorecard``.
+``sloctl.dora.job.card_json`` of a ``Scorecard``.
 
     results = DoraResults(store.engine)
     results.save(cards_as_json, computed_at=now)
@@ -21,7 +21,7 @@ from sqlalchemy import JSON, Column, Connection, Engine, Index, Table, func, ins
 from sqlalchemy.exc import SQLAlchemyError
 
 from sloctl.errors import StoreError
-from sloctl.store.engine import URL_HELP, shown
+from sloctl.store.database import URL_HELP, shown
 from sloctl.store.tables import Name, RowId, UTCDateTime, metadata
 
 dora_scorecards = Table(

@@ -30,11 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from sloctl.core.signals import Signal
 from sloctl.core.trace_compare import Disagreement, Severity
-from sloctl.core.types import Signal
 from sloctl.errors import StoreError
-from sloctl.service.exemplars import Exemplars
-from sloctl.store.engine import URL_HELP, shown
+from sloctl.runtime.exemplars import Exemplars
+from sloctl.store.database import URL_HELP, shown
 from sloctl.store.tables import Name, RowId, UTCDateTime, metadata
 
 Kind = Literal["slo", "alert"]

@@ -21,10 +21,10 @@ from typing import Any, Literal
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from sloctl.core.incidents import AlertInstance, Incident, build_incidents, service_of
+from sloctl.core.incidents import AlertIncident, AlertInstance, build_incidents, service_of
 from sloctl.errors import StoreError
 from sloctl.settings import IncidentSettings
-from sloctl.store.engine import URL_HELP, shown
+from sloctl.store.database import URL_HELP, shown
 from sloctl.store.incident_tables import am_alerts, am_notifications
 from sloctl.store.store import Store, batched
 
@@ -240,7 +240,7 @@ class AlertLog:
         now: datetime,
         since: datetime | None = None,
         service: str | None = None,
-    ) -> list[Incident]:
+    ) -> list[AlertIncident]:
         """Incidents active at or after ``since`` (merged per service, see core.incidents)."""
         instances = [
             AlertInstance(a.fingerprint, a.starts_at, a.ends_at, a.labels)

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from sloctl.core.types import AlertState, AlertStatus, Evaluation
+from sloctl.core.alerts import AlertState, AlertStatus
+from sloctl.core.evaluation import Evaluation
 from sloctl.errors import StoreError
 from sloctl.store import codec, history
-from sloctl.store.engine import URL_HELP, open_engine, shown
+from sloctl.store.database import URL_HELP, open_engine, shown
 from sloctl.store.tables import (
     alert_states,
     alert_transitions,

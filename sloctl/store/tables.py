@@ -28,7 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-from sloctl.core.types import Signal
+from sloctl.core.signals import Signal
 
 
 class UTCDateTime(TypeDecorator[datetime]):

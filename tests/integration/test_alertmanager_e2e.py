@@ -22,7 +22,7 @@ from pydantic import AwareDatetime, TypeAdapter
 
 from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.prometheus_server import PrometheusServer
-from sloctl.service.http import WEBHOOK_PATH, HttpServer
+from sloctl.runtime.http import WEBHOOK_PATH, HttpServer
 from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog

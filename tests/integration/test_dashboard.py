@@ -19,7 +19,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from sloctl.core.types import AlertState, Signal
+from sloctl.core.alerts import AlertState
+from sloctl.core.signals import Signal
 from sloctl.store import Store
 from tests.support.chromium import CHROMIUM, Chromium
 from tests.support.evaluations import T0, alert, evaluation, signals, slo, unknown_slo

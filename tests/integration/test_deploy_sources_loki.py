@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sloctl.cli.main import app
-from sloctl.core.dora_model import Deployment, DeployStatus
-from sloctl.service.deploy_sources import DeployImportJob, import_from_loki, ingest_deployments
+from sloctl.dora.deploy_sources import DeployImportJob, import_from_loki, ingest_deployments
+from sloctl.dora.model import Deployment, DeployStatus
 from sloctl.settings import DeploySourceSettings, DoraSettings, LokiSettings, Settings
 from sloctl.sources.loki import LokiSource, to_ns
 from sloctl.store import Store

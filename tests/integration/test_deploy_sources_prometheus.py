@@ -24,10 +24,10 @@ import pytest
 from typer.testing import CliRunner
 
 from sloctl.cli.main import app
-from sloctl.core.dora_model import Deployment, DeployStatus
 from sloctl.demo.backfill import backfill
 from sloctl.demo.prometheus_server import PrometheusServer
-from sloctl.service.deploy_sources import LEAD_TIME_UNKNOWN, import_from_prometheus
+from sloctl.dora.deploy_sources import LEAD_TIME_UNKNOWN, import_from_prometheus
+from sloctl.dora.model import Deployment, DeployStatus
 from sloctl.settings import DeploySourceSettings, DoraSettings, PrometheusSettings, Settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.store import Store

@@ -29,7 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sloctl.cli.main import app
-from sloctl.service.http import DEPLOYMENTS_PATH, WEBHOOK_PATH, HttpServer
+from sloctl.runtime.http import DEPLOYMENTS_PATH, WEBHOOK_PATH, HttpServer
 from sloctl.settings import Settings
 from sloctl.store import Store
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from sloctl.core.types import ALERT_WINDOWS
+from sloctl.core.windows import ALERT_WINDOWS
 from sloctl.demo.prometheus_server import free_port
-from sloctl.service.engine import Engine
+from sloctl.evaluation.cycle import Evaluator
 from sloctl.settings import load_settings
 from sloctl.sources.prometheus import PrometheusSource
 from tests.support.fake_loki import FakeLoki
@@ -25,7 +25,7 @@ def test_log_slos_join_the_cycle(loki: FakeLoki) -> None:
     settings = load_settings(None, {"SLOCTL_LOKI_URL": loki.url,
                                     "SLOCTL_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"})
     source = PrometheusSource(settings.prometheus)
-    engine = Engine(settings, SPECS, source)
+    engine = Evaluator(settings, SPECS, source)
     ev = engine.run_cycle(AT)
     by_id = {s.slo_id: s for s in ev.slos}
     assert set(by_id) == {s.slo_id for s in SPECS}

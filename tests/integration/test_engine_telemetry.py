@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sloctl.demo.prometheus_server import PrometheusServer
-from sloctl.service.engine import Engine
+from sloctl.evaluation.cycle import Evaluator
 from sloctl.settings import load_settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.loader import load_specs
@@ -27,7 +27,7 @@ def test_cycle_and_query_spans_are_exported(
                                     "SLOCTL_OTLP_ENDPOINT": receiver.url})
     telemetry = setup_telemetry(settings)
     source = PrometheusSource(settings.prometheus, telemetry)
-    engine = Engine(settings, load_specs([SPECS]), source, None, telemetry)
+    engine = Evaluator(settings, load_specs([SPECS]), source, None, telemetry)
     try:
         ev = engine.run_cycle(shop_end)
     finally:

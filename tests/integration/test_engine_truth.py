@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from sloctl.core.types import ALERT_WINDOWS, AlertState, Evaluation, Signal, window_name
+from sloctl.core.alerts import AlertState
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import Signal
+from sloctl.core.windows import ALERT_WINDOWS, window_name
 from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.demo.scenario import Scenario, bucket_of
-from sloctl.service.engine import Engine
+from sloctl.evaluation.cycle import Evaluator
 from sloctl.settings import load_settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.loader import load_specs
@@ -28,11 +31,11 @@ SPECS = Path(__file__).resolve().parents[2] / "sloctl" / "demo" / "specs"
 SERVICES = ("order", "inventory", "payment", "notification", "user")
 
 
-def make_engine(url: str, store_path: Path, specs: list[SLOSpec] | None = None) -> Engine:
+def make_engine(url: str, store_path: Path, specs: list[SLOSpec] | None = None) -> Evaluator:
     env = {"SLOCTL_PROMETHEUS_URL": url, "SLOCTL_STORE_URL": f"sqlite:///{store_path}",
            "SLOCTL_PROMETHEUS_TIMEOUT": "5"}
     settings = load_settings(None, env)
-    return Engine(settings, specs if specs is not None else load_specs([SPECS]),
+    return Evaluator(settings, specs if specs is not None else load_specs([SPECS]),
                   PrometheusSource(settings.prometheus), Store(settings.store_url))
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from sloctl.cli.main import app
 from sloctl.demo.prometheus_server import PrometheusServer
-from sloctl.service.trace_step import after_cycle
+from sloctl.runtime.trace_step import after_cycle
 from sloctl.settings import load_settings
 from sloctl.store import Store
 from sloctl.store.exemplars import ExemplarStore

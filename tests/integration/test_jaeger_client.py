@@ -18,7 +18,7 @@ from sloctl.errors import (
     BackendUnreachable,
     SloctlError,
 )
-from sloctl.service.exemplars import Exemplars, find_exemplars
+from sloctl.runtime.exemplars import Exemplars, find_exemplars
 from sloctl.settings import JaegerSettings
 from sloctl.sources.jaeger import JaegerSource, Operation
 from tests.support.fake_jaeger import (

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import requests
 
-from sloctl.core.types import window_name
+from sloctl.core.windows import window_name
 from sloctl.demo.prometheus_server import PrometheusServer
-from sloctl.service.metrics import MetricsServer
+from sloctl.runtime.metrics import MetricsServer
 from tests.integration.test_grafana_queries import QUERIES, PanelQuery, run, values_of
 from tests.support.processes import wait_until
 from tests.unit.test_dora_job import known_dora

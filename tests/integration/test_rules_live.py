@@ -19,7 +19,7 @@ import pytest
 import requests
 import yaml
 
-from sloctl.core.types import ALERT_WINDOWS
+from sloctl.core.windows import ALERT_WINDOWS
 from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.demo.scenario import Scenario
 from sloctl.sources.promql import prom_duration

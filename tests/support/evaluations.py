@@ -10,18 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from sloctl.core.types import (
-    ALERT_WINDOWS,
-    DEFAULT_BURN_RATE_RULES,
-    AlertState,
-    AlertStatus,
-    BurnRateDecision,
-    Evaluation,
-    Signal,
-    SignalValue,
-    SLOStatus,
-    WindowResult,
-)
+from sloctl.core.alerts import AlertState, AlertStatus
+from sloctl.core.burn import DEFAULT_BURN_RATE_RULES, BurnRateDecision
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import Signal, SignalValue
+from sloctl.core.slo import SLOStatus
+from sloctl.core.windows import ALERT_WINDOWS, WindowResult
 
 PERIOD = 30 * 86400  # 30-day SLO window
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from sloctl.core.types import AlertState, AlertStatus, Evaluation
+from sloctl.core.alerts import AlertState, AlertStatus
+from sloctl.core.evaluation import Evaluation
 from sloctl.errors import SettingsError
-from sloctl.service.alertmanager import (
+from sloctl.runtime.alertmanager import (
     AlertmanagerNotifier,
     alert_labels,
     alert_name,
@@ -415,7 +416,7 @@ def test_a_rejected_payload_is_logged_and_not_retried(
 ) -> None:
     fake.answers = [400]
     n = notifier()
-    with caplog.at_level(logging.ERROR, logger="sloctl.service.alertmanager"):
+    with caplog.at_level(logging.ERROR, logger="sloctl.runtime.alertmanager"):
         n.submit(KNOWN)
         assert n.flush(10)
     assert len(fake.bodies) == 1

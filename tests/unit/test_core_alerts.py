@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sloctl.core.alerts import breaches, next_state
-from sloctl.core.types import AlertState, AlertStatus
+from sloctl.core.alerts import AlertState, AlertStatus, breaches, next_state
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 INACTIVE, PENDING, FIRING, RESOLVED = (

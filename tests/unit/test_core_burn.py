@@ -7,18 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sloctl.core.burn import (
+    DEFAULT_BURN_RATE_RULES,
+    BurnRateRule,
+    Severity,
     budget_consumed,
     burn_rate,
     decide,
     error_budget,
     exhaustion_time,
 )
-from sloctl.core.types import (
-    DEFAULT_BURN_RATE_RULES,
-    BurnRateRule,
-    Severity,
-    WindowResult,
-)
+from sloctl.core.windows import WindowResult
 
 DAY = 86400
 PERIOD_30D = 30 * DAY

@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from sloctl.core.signals import golden_signals
-from sloctl.core.types import Signal, SignalValue
+from sloctl.core.signals import Signal, SignalValue, golden_signals
 
 INF = math.inf
 # 600 requests in 5 minutes: 300 <= 0.1 s, 240 in (0.1, 0.25], 54 in (0.25, 0.5], 6 in (0.5, 1].

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sloctl.core.slo import evaluate_slo, window_result
-from sloctl.core.types import DEFAULT_BURN_RATE_RULES, SLOStatus, WindowCounts, WindowResult
+from sloctl.core.burn import DEFAULT_BURN_RATE_RULES
+from sloctl.core.slo import SLOStatus, evaluate_slo, window_result
+from sloctl.core.windows import WindowCounts, WindowResult
 
 DAY = 86400
 PERIOD_30D = 30 * DAY

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from sloctl.core.dora import scorecard
-from sloctl.core.dora_history import Attribution, build_histories
-from sloctl.core.dora_levels import Metric
-from sloctl.core.dora_model import DeployStatus, DoraConfig
 from sloctl.demo.deployments import DAILY, record_history, shop_history
-from sloctl.service.dora_incidents import load_dora_incidents
+from sloctl.dora.compute import scorecard
+from sloctl.dora.history import Attribution, build_histories
+from sloctl.dora.incidents import load_dora_incidents
+from sloctl.dora.levels import Metric
+from sloctl.dora.model import DeployStatus, DoraConfig
 from sloctl.settings import load_settings
 from sloctl.store import Store
 from sloctl.store.deployments import DeploymentStore

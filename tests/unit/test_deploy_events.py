@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from sloctl.core.dora_model import Commit, Deployment, DeploymentKey, DeployStatus
-from sloctl.service.deploy_events import (
+from sloctl.dora.deploy_events import (
     DeployEventError,
     DeployEventNotFinal,
     parse_deployment_event,
 )
+from sloctl.dora.model import Commit, Deployment, DeploymentKey, DeployStatus
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 NATIVE: dict[str, Any] = {

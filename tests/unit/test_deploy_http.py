@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sloctl.core.dora_model import Commit, Deployment, DeployStatus
-from sloctl.service.http import DEPLOYMENTS_PATH, create_app
+from sloctl.dora.model import Commit, Deployment, DeployStatus
+from sloctl.runtime.http import DEPLOYMENTS_PATH, create_app
 from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.deployments import DeploymentStore

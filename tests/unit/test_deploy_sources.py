@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 
-from sloctl.core.dora_model import Deployment, DeployStatus
-from sloctl.errors import SettingsError
-from sloctl.service.deploy_events import DeployEventError
-from sloctl.service.deploy_sources import (
+from sloctl.dora.deploy_events import DeployEventError
+from sloctl.dora.deploy_sources import (
     LEAD_TIME_UNKNOWN,
     DeployImportJob,
     DeploySourceOff,
@@ -21,6 +19,8 @@ from sloctl.service.deploy_sources import (
     loki_event_body,
     version_changes,
 )
+from sloctl.dora.model import Deployment, DeployStatus
+from sloctl.errors import SettingsError
 from sloctl.settings import DeploySourceSettings, Settings, load_settings
 from sloctl.sources.logql import deployment_lines, parse_stream_selector
 from sloctl.sources.prometheus import RangeSeries

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from sloctl.core.dora_model import Commit, Deployment, DeploymentKey, DeployStatus
+from sloctl.dora.model import Commit, Deployment, DeploymentKey, DeployStatus
 from sloctl.store import Store
 from sloctl.store.deployments import DeploymentStore, deployments
 

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sloctl.cli.main import app
-from sloctl.core.dora_model import Deployment, Incident
+from sloctl.dora.incidents import dora_incidents, environment_of, incident_id
+from sloctl.dora.model import Deployment, DoraIncident
 from sloctl.errors import EXIT_USAGE
-from sloctl.service.dora_incidents import dora_incidents, environment_of, incident_id
 from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.deployments import DeploymentStore
@@ -86,7 +86,7 @@ def test_qualifying_production_alerts_merge_into_incidents_with_labels() -> None
     ]
     got = dora_incidents(alerts, SETTINGS, now=T0 + minutes(90))
     assert got == [
-        Incident(
+        DoraIncident(
             id="checkout@2026-11-27T09:00:00Z",
             service="checkout",
             environment="production",
@@ -101,7 +101,7 @@ def test_qualifying_production_alerts_merge_into_incidents_with_labels() -> None
                 "team": "x",
             },
         ),
-        Incident(
+        DoraIncident(
             id="cart/prod@2026-11-27T10:00:00Z",
             service="cart",
             environment="prod",
@@ -115,7 +115,7 @@ def test_qualifying_production_alerts_merge_into_incidents_with_labels() -> None
                 "env": "prod",
             },
         ),
-        Incident(
+        DoraIncident(
             id="checkout@2026-11-27T10:00:00Z",
             service="checkout",
             environment="production",

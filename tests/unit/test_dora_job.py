@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from sloctl.core.dora import rollups
-from sloctl.core.dora_history import build_histories
-from sloctl.core.dora_model import DoraConfig
 from sloctl.demo.deployments import record_history, shop_history
+from sloctl.dora import job as dora_job
+from sloctl.dora.compute import rollups
+from sloctl.dora.history import build_histories
+from sloctl.dora.incidents import load_dora_incidents
+from sloctl.dora.model import DoraConfig
 from sloctl.errors import StoreError
-from sloctl.service import dora_job
-from sloctl.service.dora_incidents import load_dora_incidents
 from sloctl.settings import Settings, load_settings
 from sloctl.store import Store
 from sloctl.store.deployments import DeploymentStore
@@ -111,7 +111,7 @@ def test_job_logs_a_store_error_and_retries_next_cycle(
 
     job = dora_job.DoraJob(store.engine, settings, clock=lambda: END)
     monkeypatch.setattr(DoraResults, "save", down)
-    with caplog.at_level(logging.WARNING, logger="sloctl.service.dora_job"):
+    with caplog.at_level(logging.WARNING, logger="sloctl.dora.job"):
         assert job.maybe_run() is None
     assert caplog.messages == [
         "DORA scorecards not computed: saving DORA scorecards in the store sqlite:///x.db "

@@ -9,8 +9,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sloctl.demo.deployments import record_history, shop_history
-from sloctl.service import dora_job
-from sloctl.service.metrics import MetricsServer, render_metrics
+from sloctl.dora import job as dora_job
+from sloctl.runtime.metrics import MetricsServer, render_metrics
 from sloctl.settings import load_settings
 from sloctl.store import Store
 from tests.unit.test_dora_job import END, known_dora

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sloctl.core.dora_levels import (
+from sloctl.dora.levels import (
     DAY,
     HOUR,
     REPORT_TABLES,

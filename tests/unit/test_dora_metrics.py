@@ -35,10 +35,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sloctl.core.dora import Scorecard, percentile, rollups, scorecard, scorecard_with_trend
-from sloctl.core.dora_history import Attribution, ServiceHistory, build_histories
-from sloctl.core.dora_levels import Level, Metric
-from sloctl.core.dora_model import Commit, Deployment, DeployStatus, DoraConfig, Incident
+from sloctl.dora.compute import Scorecard, percentile, rollups, scorecard, scorecard_with_trend
+from sloctl.dora.history import Attribution, ServiceHistory, build_histories
+from sloctl.dora.levels import Level, Metric
+from sloctl.dora.model import Commit, Deployment, DeployStatus, DoraConfig, DoraIncident
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SINCE = datetime(2026, 3, 2, tzinfo=UTC)
@@ -72,8 +72,8 @@ def inc(
     alertname: str,
     severity: str = "critical",
     **labels: str,
-) -> Incident:
-    return Incident(
+) -> DoraIncident:
+    return DoraIncident(
         id_, "checkout", "production", start, end, severity, {"alertname": alertname, **labels}
     )
 

@@ -16,7 +16,7 @@ from sloctl.grafana import model
 from sloctl.grafana.__main__ import main
 from sloctl.grafana.dashboards import all_dashboards
 from sloctl.grafana.files import DASHBOARD_DIR, REPO_ROOT, render, stale_files
-from sloctl.service.metrics import render_metrics
+from sloctl.runtime.metrics import render_metrics
 from tests.unit.test_dora_job import known_dora
 from tests.unit.test_metrics import known_evaluation
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sloctl.cli.main import app
-from sloctl.core.types import AlertState
+from sloctl.core.alerts import AlertState
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog, Notification, ReceivedAlert
 from tests.support.evaluations import alert as sloctl_alert

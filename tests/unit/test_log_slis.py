@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sloctl.core.types import WindowCounts
+from sloctl.core.windows import WindowCounts
 from sloctl.errors import BackendQueryError
-from sloctl.service.log_slis import (
+from sloctl.evaluation.log_slis import (
     evaluate_log_slis,
     is_log_sli,
     log_window_counts,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sloctl.errors import SettingsError
-from sloctl.service.correlate import (
+from sloctl.runtime.correlate import (
     around,
     correlation_queries,
     normalize_trace_id,

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from sloctl.core.types import ALERT_WINDOWS, AlertState, Evaluation, Signal, window_name
+from sloctl.core.alerts import AlertState
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import Signal
+from sloctl.core.windows import ALERT_WINDOWS, window_name
 from sloctl.errors import SloctlError, StoreError
-from sloctl.service.metrics import MetricsServer, render_metrics
+from sloctl.runtime.metrics import MetricsServer, render_metrics
 from sloctl.store import Store
 from tests.support.evaluations import (
     PERIOD,

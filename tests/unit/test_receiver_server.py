@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sloctl.errors import SettingsError
-from sloctl.service.http import WEBHOOK_PATH, HttpServer
+from sloctl.runtime.http import WEBHOOK_PATH, HttpServer
 from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog
@@ -68,7 +68,7 @@ def test_port_in_use_is_a_settings_error(tmp_path: Path) -> None:
 def test_metrics_endpoint_serves_the_latest_evaluation(tmp_path: Path) -> None:
     from prometheus_client import CONTENT_TYPE_LATEST
 
-    from sloctl.service.metrics import render_metrics
+    from sloctl.runtime.metrics import render_metrics
     from tests.support.evaluations import T0, evaluation, slo
 
     cfg = settings(tmp_path)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sloctl.service.http import WEBHOOK_PATH, create_app
+from sloctl.runtime.http import WEBHOOK_PATH, create_app
 from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog

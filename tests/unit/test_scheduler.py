@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sloctl.service.scheduler import CycleScheduler
+from sloctl.runtime.scheduler import CycleScheduler
 
 
 def test_one_cycle_at_a_time_and_failures_do_not_stop_it() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from sloctl.core.signals import Signal, SignalValue
 from sloctl.core.span_stats import span_stats
 from sloctl.core.spans import KIND_SERVER, SpanColumns
 from sloctl.core.trace_compare import Severity, Tolerance, compare_signals
-from sloctl.core.types import Signal, SignalValue
 
 MS = 1_000_000
 

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from sloctl.core.types import AlertState, Evaluation, Signal, WindowResult
+from sloctl.core.alerts import AlertState
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import Signal
+from sloctl.core.windows import WindowResult
 from sloctl.errors import StoreError
 from sloctl.store import Store, codec
 from sloctl.store.tables import metadata

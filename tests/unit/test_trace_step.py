@@ -15,10 +15,12 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from sloctl.core.alerts import AlertState, AlertStatus
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import Signal
 from sloctl.core.trace_compare import Severity
-from sloctl.core.types import AlertState, AlertStatus, Evaluation, Signal
-from sloctl.service import trace_step
-from sloctl.service.trace_step import Target, after_cycle, enrich, targets
+from sloctl.runtime import trace_step
+from sloctl.runtime.trace_step import Target, after_cycle, enrich, targets
 from sloctl.settings import JaegerSettings, Settings, load_settings
 from sloctl.sources.jaeger import JaegerSource
 from sloctl.store import Store

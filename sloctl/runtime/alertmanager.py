@@ -27,7 +27,8 @@ from typing import Any
 
 import httpx
 
-from sloctl.core.types import AlertState, AlertStatus, Evaluation
+from sloctl.core.alerts import AlertState, AlertStatus
+from sloctl.core.evaluation import Evaluation
 from sloctl.errors import BackendError, BackendQueryError, BackendUnreachable, SettingsError
 from sloctl.settings import AlertmanagerSettings, Settings
 

@@ -13,20 +13,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sloctl.core import alerts as alert_sm
 from sloctl.core import histogram
-from sloctl.core.signals import golden_signals
-from sloctl.core.slo import evaluate_slo
-from sloctl.core.types import (
-    ALERT_WINDOWS,
-    AlertStatus,
-    Evaluation,
-    Signal,
-    SignalValue,
-    SLOStatus,
-    WindowCounts,
-    window_name,
-)
+from sloctl.core.alerts import AlertStatus
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import Signal, SignalValue, golden_signals
+from sloctl.core.slo import SLOStatus, evaluate_slo
+from sloctl.core.windows import ALERT_WINDOWS, WindowCounts, window_name
 from sloctl.errors import BackendError, BackendUnreachable
-from sloctl.service.plan import (
+from sloctl.evaluation.plan import (
     SIGNAL_WINDOW,
     CyclePlan,
     SignalQueries,
@@ -72,7 +65,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class Engine:
+class Evaluator:
     """Evaluates every SLO, golden signal and alert rule of ``specs`` against ``source``."""
 
     def __init__(
@@ -152,7 +145,7 @@ class Engine:
         specs = [s for s in self.specs if isinstance(s.indicator, LogRatio)]
         if not specs:
             return [], (), 0
-        from sloctl.service.log_slis import log_window_counts, plan_log_slis
+        from sloctl.evaluation.log_slis import log_window_counts, plan_log_slis
         from sloctl.sources.loki import LokiSource
 
         client = self.log_source or LokiSource(self.settings.loki)
@@ -453,4 +446,4 @@ def utc(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-__all__ = ["Engine", "QuerySource", "utc", "utcnow"]
+__all__ = ["Evaluator", "QuerySource", "utc", "utcnow"]

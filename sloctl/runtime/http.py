@@ -12,7 +12,7 @@ stored), 503 no token configured or store unavailable.
 
 ``POST /api/v1/deployments`` (same token and body limit) takes a native deployment event or a
 GitHub ``deployment_status`` webhook body (``X-GitHub-Event: deployment_status`` or the body's
-shape); see ``sloctl.service.deploy_events``. It answers 201 with the stored event when new, 200
+shape); see ``sloctl.dora.deploy_events``. It answers 201 with the stored event when new, 200
 when the key (service, environment, version, finish time) was already recorded, 202 for a GitHub
 state that is not final (nothing stored), and 400 ``{"error", "field", "problems"}`` naming every
 bad field (nothing stored). The event is stored before the answer.
@@ -35,16 +35,16 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
-from sloctl.core.dora_model import Deployment
-from sloctl.errors import SettingsError, StoreError
-from sloctl.service.deploy_events import (
+from sloctl.dora.deploy_events import (
     DeployEventError,
     DeployEventNotFinal,
     is_github_body,
     parse_deployment_event,
 )
-from sloctl.service.metrics import render_metrics
-from sloctl.service.receiver import WebhookError, parse_webhook
+from sloctl.dora.model import Deployment
+from sloctl.errors import SettingsError, StoreError
+from sloctl.runtime.metrics import render_metrics
+from sloctl.runtime.receiver import WebhookError, parse_webhook
 from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.deployments import DeploymentStore

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sloctl.core.dora_levels import DEFAULT_REPORT_YEAR
+from sloctl.dora.levels import DEFAULT_REPORT_YEAR
 
 
 class DeployStatus(StrEnum):
@@ -68,7 +68,7 @@ class Deployment:
 
 
 @dataclass(frozen=True)
-class Incident:
+class DoraIncident:
     """One incident episode (E5): ``end`` None while it is open."""
 
     id: str

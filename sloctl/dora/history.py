@@ -12,13 +12,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sloctl.core.dora_model import (
+from sloctl.dora.model import (
     VERSION_LABELS,
     Deployment,
     DeploymentKey,
     DeployStatus,
     DoraConfig,
-    Incident,
+    DoraIncident,
     ManualLinks,
 )
 
@@ -35,7 +35,7 @@ class Attribution(StrEnum):
 class IncidentLink:
     """Where an incident was attributed, and why."""
 
-    incident: Incident
+    incident: DoraIncident
     deployment: DeploymentKey | None
     reason: Attribution
     detail: str
@@ -87,7 +87,7 @@ class ServiceHistory:
 
 def build_histories(
     deployments: Iterable[Deployment],
-    incidents: Iterable[Incident],
+    incidents: Iterable[DoraIncident],
     config: DoraConfig,
     links: ManualLinks | None = None,
 ) -> dict[tuple[str, str], ServiceHistory]:
@@ -97,7 +97,7 @@ def build_histories(
     for d in deployments:
         if d.environment in prod:
             by_scope.setdefault((d.service, d.environment), []).append(d)
-    incidents_by_scope: dict[tuple[str, str], list[Incident]] = {}
+    incidents_by_scope: dict[tuple[str, str], list[DoraIncident]] = {}
     for i in incidents:
         if i.environment in prod:
             incidents_by_scope.setdefault((i.service, i.environment), []).append(i)
@@ -112,7 +112,7 @@ def build_histories(
 def _history(
     scope: tuple[str, str],
     events: list[Deployment],
-    incidents: list[Incident],
+    incidents: list[DoraIncident],
     config: DoraConfig,
     links: ManualLinks,
 ) -> ServiceHistory:
@@ -186,9 +186,9 @@ def _flag_rollbacks_and_hotfixes(facts: list[DeploymentFacts], config: DoraConfi
 
 
 def _attribute(
-    incident: Incident,
+    incident: DoraIncident,
     facts: list[DeploymentFacts],
-    all_incidents: list[Incident],
+    all_incidents: list[DoraIncident],
     config: DoraConfig,
     links: ManualLinks,
 ) -> IncidentLink:
@@ -256,7 +256,7 @@ def _attribute(
 def _recover(
     facts: list[DeploymentFacts],
     links: list[IncidentLink],
-    qualifying: list[Incident],
+    qualifying: list[DoraIncident],
     config: DoraConfig,
 ) -> None:
     """E8: recovered at the earlier of the last attributed incident's end and a remediation

@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sloctl.core.dora_model import Deployment, DeployStatus
-from sloctl.errors import SloctlError
-from sloctl.service.deploy_events import (
+from sloctl.dora.deploy_events import (
     DeployEventError,
     NativeDeploymentEvent,
     is_github_body,
     parse_deployment_event,
 )
+from sloctl.dora.model import Deployment, DeployStatus
+from sloctl.errors import SloctlError
 from sloctl.settings import DeploySourceSettings, Settings
 from sloctl.sources.logql import deployment_lines
 from sloctl.sources.loki import LokiSource

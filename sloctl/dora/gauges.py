@@ -12,7 +12,7 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 
-from sloctl.core.dora_levels import Level, Metric
+from sloctl.dora.levels import Level, Metric
 from sloctl.store.dora_results import StoredScorecard
 
 DoraSource = Callable[[], Sequence[StoredScorecard]]

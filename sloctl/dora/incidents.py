@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from sloctl.core.dora_model import Deployment, Incident
 from sloctl.core.incidents import UNATTRIBUTED, AlertInstance, build_incidents
+from sloctl.dora.model import Deployment, DoraIncident
 from sloctl.errors import SloctlError
 from sloctl.settings import Settings
 from sloctl.store import Store
@@ -49,7 +49,7 @@ def environment_of(labels: Mapping[str, str], default: str) -> str:
 
 def dora_incidents(
     alerts: Iterable[StoredAlert], settings: Settings, now: datetime
-) -> list[Incident]:
+) -> list[DoraIncident]:
     """The qualifying production incidents of these alert instances, by start then service."""
     dora = settings.dora
     default_env = dora.production_environments[0]
@@ -58,7 +58,7 @@ def dora_incidents(
         env = environment_of(a.labels, default_env)
         if env in dora.production_environments and a.severity in dora.severities:
             by_env.setdefault(env, []).append(a)
-    result: list[Incident] = []
+    result: list[DoraIncident] = []
     for env, members in by_env.items():
         members.sort(key=lambda a: (a.starts_at, a.fingerprint))
         labels_of = {a.fingerprint: a.labels for a in reversed(members)}  # earliest wins
@@ -80,7 +80,7 @@ def dora_incidents(
                 for name, value in labels_of[fp].items():
                     labels.setdefault(name, value)
             result.append(
-                Incident(
+                DoraIncident(
                     id=incident_id(
                         episode.service, episode.start, None if env == default_env else env
                     ),
@@ -96,12 +96,12 @@ def dora_incidents(
     return result
 
 
-def load_dora_incidents(store: Store, settings: Settings, now: datetime) -> list[Incident]:
+def load_dora_incidents(store: Store, settings: Settings, now: datetime) -> list[DoraIncident]:
     """Every qualifying production incident recorded from Alertmanager in the store."""
     return dora_incidents(AlertLog(store).alerts(), settings, now)
 
 
-def find_incident(incidents: Iterable[Incident], wanted: str) -> Incident:
+def find_incident(incidents: Iterable[DoraIncident], wanted: str) -> DoraIncident:
     """The incident with this id; IncidentLinkError listing the service's ids if none."""
     known = list(incidents)
     for incident in known:
@@ -121,7 +121,7 @@ def find_incident(incidents: Iterable[Incident], wanted: str) -> Incident:
 
 
 def find_deployment(
-    incident: Incident, wanted: str, deployments: Iterable[Deployment]
+    incident: DoraIncident, wanted: str, deployments: Iterable[Deployment]
 ) -> Deployment:
     """The completed deployment of the incident's service and environment named by ``wanted``:
     its version, its commit SHA (7+ leading hex digits), or ``VERSION@FINISHED`` (ISO time)."""

@@ -1,6 +1,6 @@
 """Deployment events: the native JSON event and GitHub ``deployment_status`` webhook bodies.
 
-Both validate into one ``DeploymentEvent`` (``sloctl.core.dora_model.Deployment``). Bad events
+Both validate into one ``DeploymentEvent`` (``sloctl.dora.model.Deployment``). Bad events
 (missing fields, unparsable, naive or future timestamps, unknown status) raise
 ``DeployEventError`` naming each bad field; nothing is half-parsed. The idempotency key is
 ``(service, environment, version, finished)`` (``Deployment.key``).
@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from sloctl.core.dora_model import Commit, Deployment, DeployStatus
+from sloctl.dora.model import Commit, Deployment, DeployStatus
 from sloctl.errors import SloctlError
 from sloctl.spec.error_messages import describe_error, loc_path
 

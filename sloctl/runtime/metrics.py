@@ -21,9 +21,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from sloctl.core.types import AlertState, Evaluation, SLOStatus, window_name
+from sloctl.core.alerts import AlertState
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.slo import SLOStatus
+from sloctl.core.windows import window_name
+from sloctl.dora.gauges import DoraSource, dora_families
 from sloctl.errors import SloctlError
-from sloctl.service.dora_metrics import DoraSource, dora_families
 from sloctl.store.dora_results import StoredScorecard
 
 log = logging.getLogger(__name__)

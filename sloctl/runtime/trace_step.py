@@ -17,12 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from sloctl.core.alerts import AlertState, AlertStatus
+from sloctl.core.evaluation import Evaluation
+from sloctl.core.signals import Signal, SignalValue
 from sloctl.core.span_stats import span_stats
 from sloctl.core.trace_compare import Disagreement, Tolerance, compare_signals
-from sloctl.core.types import AlertState, AlertStatus, Evaluation, Signal, SignalValue
 from sloctl.errors import BackendUnreachable, SloctlError, StoreError
-from sloctl.service.exemplars import Exemplars, find_exemplars
-from sloctl.service.plan import SIGNAL_WINDOW
+from sloctl.evaluation.plan import SIGNAL_WINDOW
+from sloctl.runtime.exemplars import Exemplars, find_exemplars
 from sloctl.settings import Settings
 from sloctl.sources.jaeger import JaegerSource
 from sloctl.spec.durations import parse_duration

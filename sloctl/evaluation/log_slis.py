@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sloctl.core.types import WindowCounts, window_name
+from sloctl.core.windows import WindowCounts, window_name
 from sloctl.errors import BackendError
 from sloctl.sources import logql
 from sloctl.sources.loki import MetricPoint

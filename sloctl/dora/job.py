@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from sloctl.core.dora import Scorecard, rollups, scorecard_with_trend
-from sloctl.core.dora_history import build_histories
-from sloctl.core.dora_model import DoraConfig, Incident
+from sloctl.dora.compute import Scorecard, rollups, scorecard_with_trend
+from sloctl.dora.history import build_histories
+from sloctl.dora.model import DoraConfig, DoraIncident
 from sloctl.errors import SloctlError
 from sloctl.settings import Settings
 from sloctl.store.deployments import DeploymentStore
@@ -29,20 +29,20 @@ log = logging.getLogger(__name__)
 WINDOW = timedelta(days=30)  # the stored scorecards' window (trend: the 30 days before)
 EVERY = timedelta(minutes=5)  # the scheduler recomputes at most this often
 
-IncidentSource = Callable[[], Sequence[Incident]]
+IncidentSource = Callable[[], Sequence[DoraIncident]]
 
 
 class DoraScopeError(SloctlError):
     """An unknown team or a service without production deployments or incidents."""
 
 
-def no_incidents() -> Sequence[Incident]:
+def no_incidents() -> Sequence[DoraIncident]:
     return ()
 
 
 def scorecards(
     store: DeploymentStore,
-    incidents: Sequence[Incident],
+    incidents: Sequence[DoraIncident],
     config: DoraConfig,
     teams: Mapping[str, Sequence[str]],
     since: datetime,
@@ -116,7 +116,7 @@ def compute_and_store(
     engine: Engine,
     settings: Settings,
     now: datetime,
-    incidents: Sequence[Incident] = (),
+    incidents: Sequence[DoraIncident] = (),
     window: timedelta = WINDOW,
 ) -> list[Scorecard]:
     """Every scope's scorecard over [now - window, now), saved with ``computed_at = now``."""

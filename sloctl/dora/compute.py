@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
-from sloctl.core.dora_history import Attribution, DeploymentFacts, ServiceHistory
-from sloctl.core.dora_levels import (
+from sloctl.dora.history import Attribution, DeploymentFacts, ServiceHistory
+from sloctl.dora.levels import (
     DaysMeasure,
     Level,
     Metric,
@@ -23,7 +23,7 @@ from sloctl.core.dora_levels import (
     grade_upper,
     report_table,
 )
-from sloctl.core.dora_model import DoraConfig
+from sloctl.dora.model import DoraConfig
 
 LOWER_IS_BETTER = {
     Metric.LEAD_TIME,

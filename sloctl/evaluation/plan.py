@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sloctl.core.types import ALERT_WINDOWS
+from sloctl.core.windows import ALERT_WINDOWS
 from sloctl.settings import Settings
 from sloctl.sources import promql
 from sloctl.spec.models import (
@@ -124,7 +124,7 @@ def _coverage_query(spec: SLOSpec, windows: tuple[int, ...]) -> str:
     elif isinstance(ind, HistogramLatency):
         metric, matchers = promql.latency_total_metric(ind), ind.selector
     elif isinstance(ind, LogRatio):
-        raise TypeError("log SLIs are measured from Loki by sloctl.service.log_slis")
+        raise TypeError("log SLIs are measured from Loki by sloctl.evaluation.log_slis")
     else:  # raw PromQL: coverage of the total query's result over time
         return " or ".join(
             f'label_replace(min_over_time(timestamp({promql.render_template(ind.total, 300)})'

@@ -1,0 +1,34 @@
+"""One evaluation cycle's results: every SLO, golden signal and alert computed at one instant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sloctl.core.alerts import AlertStatus
+from sloctl.core.signals import SignalValue
+from sloctl.core.slo import SLOStatus
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation cycle: every result computed at one instant ``at``.
+
+    ``started_at``/``finished_at`` are wall-clock times of the run (``at`` may be in the past for
+    ``sloctl eval --at``). ``problems`` lists what went wrong (backend errors), one line each;
+    ``query_count`` is the number of backend queries the cycle issued.
+    """
+
+    at: datetime
+    started_at: datetime
+    finished_at: datetime
+    slos: tuple[SLOStatus, ...]
+    signals: tuple[SignalValue, ...]
+    alerts: tuple[AlertStatus, ...]
+    problems: tuple[str, ...] = ()
+    query_count: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when every value could be computed."""
+        return not self.problems
