@@ -4,10 +4,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-APT_PKGS := prometheus prometheus-alertmanager chromium gcc python3-dev
+APT_PKGS := prometheus prometheus-alertmanager chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest deps apt venv clean bench fuzz-scanner
+.PHONY: demo test lint typecheck pytest deps apt venv clean bench
 
 demo: deps
 	@$(BIN)/python -m sloctl.demo
@@ -29,11 +29,9 @@ deps: apt venv
 
 apt:
 	@missing=""; \
-	for b in prometheus promtool prometheus-alertmanager chromium gcc; do \
+	for b in prometheus promtool prometheus-alertmanager chromium; do \
 	  command -v $$b >/dev/null 2>&1 || missing=1; done; \
 	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing=1; \
-	$(PYTHON) -c 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' \
-	  >/dev/null 2>&1 || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $(APT_PKGS) python3-venv"; \
 	  $(SUDO) apt-get update -qq >/dev/null && \
@@ -43,8 +41,7 @@ apt:
 
 venv: $(VENV)/.installed
 
-# The C span scanner is compiled by this install: rebuild when its source changes.
-$(VENV)/.installed: pyproject.toml sloctl/sources/_otlpscan.c
+$(VENV)/.installed: pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	@echo "installing Python dependencies into $(VENV)"
 	@( $(BIN)/pip install -q --disable-pip-version-check --upgrade pip && \
@@ -54,17 +51,6 @@ $(VENV)/.installed: pyproject.toml sloctl/sources/_otlpscan.c
 
 bench: deps
 	@$(BIN)/python bench/eval_cycle.py
-
-# The C span scanner under AddressSanitizer + UBSan, fed mutated payloads (FUZZ_SECONDS=60).
-FUZZ_SECONDS ?= 60
-fuzz-scanner: deps
-	@d=$$(mktemp -d) && \
-	gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-	  -shared -fPIC -I$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])') \
-	  sloctl/sources/_otlpscan.c -o $$d/_otlpscan.so && \
-	LD_PRELOAD=$$(gcc -print-file-name=libasan.so):$$(gcc -print-file-name=libubsan.so) \
-	ASAN_OPTIONS=detect_leaks=0 $(BIN)/python tests/fuzz/fuzz_scanner.py $$d/_otlpscan.so $(FUZZ_SECONDS); \
-	rc=$$?; rm -rf $$d; exit $$rc
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

@@ -230,14 +230,12 @@ class AlertmanagerSettings(_Frozen):
 class JaegerSettings(_Frozen):
     """The Jaeger query service (api_v3 and v1 HTTP, port 16686); ``ui_url`` defaults to ``url``."""
 
-    # After each cycle: exemplar traces and the Prometheus/Jaeger comparison (trace_step).
+    # After each cycle: exemplar traces, and HTTP vs span metrics (trace_step). Span metrics
+    # are counted by the collector before any sampling for Jaeger: no sampling ratio applies.
     enabled: bool = False
     url: HttpUrl = "http://127.0.0.1:16686"
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     ui_url: HttpUrl | None = None
-    # Share of requests the services' tracers keep (head sampling probability): Jaeger's
-    # request rate is divided by it before it is compared with Prometheus'.
-    sampling_ratio: Annotated[float, Field(gt=0, le=1)] = 1.0
 
     @property
     def effective_ui_url(self) -> str:

@@ -151,7 +151,7 @@ def serve_command(
         ev = evaluator.run_cycle()
         if notifier is not None:
             notifier.submit(ev)  # first, and never blocks: alerts must not wait for the rest
-        trace_step.after_cycle(ev, settings, c.store)  # exemplars, Jaeger check; never raises
+        trace_step.after_cycle(ev, settings, c.store)  # exemplars, span check; never raises
         dora.maybe_run()  # at most every 5 min; a store problem is logged, never raised
         deploy_import.maybe_run()  # Loki/Prometheus deployments (dora.sources); never raises
         firing = sum(1 for a in ev.alerts if a.state.value == "firing")

@@ -16,7 +16,6 @@ from sloctl.core.alerts import AlertState
 from sloctl.core.evaluation import Evaluation
 from sloctl.core.signals import Signal
 from sloctl.core.slo import SLOStatus
-from sloctl.core.trace_compare import Severity as Agreement
 from sloctl.core.windows import window_name
 from sloctl.errors import EXIT_USAGE
 from sloctl.store.exemplars import ExemplarRecord, ExemplarStore, TraceFindings
@@ -216,14 +215,12 @@ def exemplar_table(record: ExemplarRecord, title: str) -> Table:
 
 def print_trace_notes(findings: TraceFindings | None, console: Console,
                       services: set[str] | None = None) -> None:
-    """Prometheus/Jaeger disagreements (of ``services``, default all) and trace-step problems."""
+    """HTTP/span-metrics disagreements (of ``services``, default all) and trace-step problems."""
     if findings is None:
         return
     for d in findings.disagreements:
         if services is None or d.service in services:
-            label = "[yellow]Prometheus vs Jaeger:[/]" if d.severity == Agreement.WARNING else (
-                "[dim]note:[/]")
-            console.print(f"{label} {escape(d.message)}")
+            console.print(f"[yellow]HTTP vs span metrics:[/] {escape(d.message)}")
     for p in findings.problems:
         console.print(f"[dim]traces: {escape(p)}[/]")
 

@@ -1,7 +1,8 @@
-"""Spans: error rules, trace ids, ``SpanColumns``, the statistics' result types, trace summaries.
+"""Spans from Jaeger: error rules, trace ids, ``SpanColumns``, trace summaries, dependency edges.
 
-Spans arrive as ``SpanColumns`` (parallel lists, one entry per span); the statistics themselves
-are computed over numpy columns in ``sloctl.core.span_stats``.
+Spans arrive as ``SpanColumns`` (parallel lists, one entry per span). Jaeger is read only for
+exemplars and trace detail: per-operation statistics come from span metrics
+(``sloctl.core.span_metrics``).
 
 Error rules (reference backends.md 3.5): a span is in error when its ``error`` tag is true (or
 the string ``"true"``), its ``otel.status_code`` tag is ``ERROR``, its OTLP ``status.code`` is 2,
@@ -10,8 +11,6 @@ a SERVER span's HTTP status is 5xx, or a CLIENT span's HTTP status is 4xx or 5xx
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 # OTLP SpanKind numbers (api_v3 sends them as integers).
@@ -141,75 +140,12 @@ class SpanColumns:
 
 
 @dataclass(frozen=True)
-class LatencyStats:
-    """Request count, rate, error ratio and exact latency quantiles of a set of spans."""
-
-    requests: int
-    errors: int
-    rate_per_second: float
-    error_ratio: float
-    p50_seconds: float
-    p95_seconds: float
-    p99_seconds: float
-
-
-@dataclass(frozen=True)
-class OperationStats:
-    """Statistics of every span of one operation (span name and kind) of one service."""
-
-    service: str
-    operation: str
-    kind: str  # "server", "client", ... (KIND_NAMES)
-    stats: LatencyStats
-
-
-@dataclass(frozen=True)
-class ServiceStats:
-    """Statistics of a service's entry spans: SERVER and CONSUMER spans, and root spans."""
-
-    service: str
-    stats: LatencyStats
-    operations: int  # distinct operations seen for the service (any kind)
-
-
-@dataclass(frozen=True)
 class DependencyEdge:
     """``calls`` child spans in ``child`` whose parent span is in ``parent``."""
 
     parent: str
     child: str
     calls: int
-
-
-@dataclass(frozen=True)
-class SpanStats:
-    """Everything ``span_stats`` computes for one window."""
-
-    window_seconds: float
-    span_count: int
-    services: tuple[ServiceStats, ...]
-    operations: tuple[OperationStats, ...]
-    dependencies: tuple[DependencyEdge, ...]
-
-    def service(self, name: str) -> ServiceStats | None:
-        """The stats of one service, if it had entry spans."""
-        return next((s for s in self.services if s.service == name), None)
-
-
-def quantile(sorted_values: Sequence[float], q: float) -> float:
-    """The q-quantile (0..1) of ascending values by linear interpolation (numpy's default).
-
-    ``quantile([1, 2, 3, 4], 0.5) == 2.5``. Raises ``ValueError`` on an empty sequence.
-    """
-    if not sorted_values:
-        raise ValueError("quantile of no values")
-    if not 0.0 <= q <= 1.0:
-        raise ValueError(f"quantile must be within 0..1; got {q}")
-    position = (len(sorted_values) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    fraction = position - low
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
 
 
 @dataclass(frozen=True)

@@ -1,107 +1,103 @@
-"""Compare golden signals from Prometheus with the same signals computed from Jaeger spans.
+"""Compare each service's request rate and error ratio from HTTP metrics and from span metrics.
 
-Traces are usually sampled: Jaeger's request rate is scaled by ``1 / sampling_ratio`` before
-it is compared, and a Jaeger error ratio *lower* than Prometheus' is reported as a note that
-sampling may hide errors, not as an alarm.
+Both sides are Prometheus series over the same window: the golden signals of the HTTP server
+metrics, and the server spans that the collector's span_metrics connector counts. The connector
+counts every span the collector receives, before anything is sampled for Jaeger, so no sampling
+ratio is applied (a Jaeger sampling ratio would not change either side). A span rate well below
+the HTTP rate therefore means spans are dropped or sampled *before* the collector, e.g. by the
+tracers' head sampling: the message says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sloctl.core.signals import Signal, SignalValue
-from sloctl.core.spans import SpanStats
-
-
-class Severity(StrEnum):
-    WARNING = "warning"  # the two sources disagree beyond the tolerance
-    NOTE = "note"  # a difference that sampling explains (Jaeger sees fewer errors)
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """How far Prometheus and Jaeger may differ before a disagreement is reported."""
+    """How far the two sides may differ before a disagreement is reported."""
 
-    rate_relative: float = 0.25  # |jaeger - prom| / prom
-    error_ratio_absolute: float = 0.01  # |jaeger - prom|, in ratio points (0.01 = 1 %)
-    latency_relative: float = 0.25
-    sampling_ratio: float = 1.0  # share of requests Jaeger keeps (head sampling probability)
+    rate_relative: float = 0.25  # |spans - http| / http
+    error_ratio_absolute: float = 0.01  # |spans - http|, in ratio points (0.01 = 1 %)
+
+
+@dataclass(frozen=True)
+class SpanRates:
+    """One service's server spans over the window, from span metrics."""
+
+    requests_per_second: float
+    error_ratio: float | None  # None without requests
+
+    @classmethod
+    def from_counts(cls, requests: float, errors: float, window_seconds: float) -> SpanRates:
+        """From call and failed-call counts (``increase()`` over ``window_seconds``)."""
+        if window_seconds <= 0:
+            raise ValueError(f"window_seconds must be positive; got {window_seconds}")
+        ratio = errors / requests if requests > 0 else None
+        return cls(requests / window_seconds, ratio)
 
 
 @dataclass(frozen=True)
 class Disagreement:
-    """One golden signal of one service on which the two sources disagree."""
+    """One signal of one service on which the HTTP metrics and the span metrics disagree."""
 
     service: str
-    signal: Signal
-    prometheus: float
-    jaeger: float
-    severity: Severity
+    signal: Signal  # TRAFFIC (req/s) or ERROR_RATIO (0..1)
+    http: float
+    spans: float
     message: str
 
 
-_COMPARED = (Signal.TRAFFIC, Signal.ERROR_RATIO, Signal.LATENCY_P95)
-
-
-def compare_signals(
-    prometheus: Iterable[SignalValue], jaeger: SpanStats, tolerance: Tolerance = Tolerance()
+def compare_with_spans(
+    http: Iterable[SignalValue], spans: Mapping[str, SpanRates], tolerance: Tolerance = Tolerance()
 ) -> list[Disagreement]:
-    """Disagreements on traffic, error ratio and p95 latency for services both sources know.
+    """Disagreements on traffic and error ratio for the services both sides know.
 
-    Unknown Prometheus values and services without Jaeger entry spans are skipped.
+    Unknown HTTP values, services without span metrics and error ratios without span requests
+    are skipped.
     """
-    if not 0 < tolerance.sampling_ratio <= 1:
-        raise ValueError(f"sampling_ratio must be within (0, 1]; got {tolerance.sampling_ratio}")
     found: list[Disagreement] = []
-    for value in prometheus:
-        if value.signal not in _COMPARED or value.value is None:
+    for value in http:
+        rates = spans.get(value.service)
+        if rates is None or value.value is None:
             continue
-        service = jaeger.service(value.service)
-        if service is None:
-            continue
-        prom = value.value
         if value.signal == Signal.TRAFFIC:
-            seen = service.stats.rate_per_second / tolerance.sampling_ratio
-            found += _relative(value, seen, tolerance.rate_relative, "request rate", "req/s")
-        elif value.signal == Signal.LATENCY_P95:
-            seen = service.stats.p95_seconds
-            found += _relative(value, seen, tolerance.latency_relative, "p95 latency", "s")
-        else:
-            seen = service.stats.error_ratio
-            if abs(seen - prom) <= tolerance.error_ratio_absolute:
-                continue
-            if seen < prom:
-                message = (
-                    f"{value.service}: Jaeger error ratio {seen:.2%} is below Prometheus' "
-                    f"{prom:.2%}; sampling may hide errors (trust Prometheus for the SLO)"
-                )
-                found.append(
-                    Disagreement(value.service, value.signal, prom, seen, Severity.NOTE, message)
-                )
-            else:
-                message = (
-                    f"{value.service}: Jaeger error ratio {seen:.2%} is above Prometheus' "
-                    f"{prom:.2%}; check that both count the same errors (5xx, span status)"
-                )
-                found.append(
-                    Disagreement(value.service, value.signal, prom, seen, Severity.WARNING, message)
-                )
+            found += _traffic(value.service, value.value, rates.requests_per_second, tolerance)
+        elif value.signal == Signal.ERROR_RATIO and rates.error_ratio is not None:
+            found += _error_ratio(value.service, value.value, rates.error_ratio, tolerance)
     return found
 
 
-def _relative(
-    value: SignalValue, seen: float, tolerance: float, what: str, unit: str
-) -> list[Disagreement]:
-    prom = value.value
-    assert prom is not None
-    scale = max(abs(prom), 1e-12)
-    if abs(seen - prom) / scale <= tolerance:
+def _traffic(service: str, http: float, spans: float, tolerance: Tolerance) -> list[Disagreement]:
+    if abs(spans - http) <= tolerance.rate_relative * max(abs(http), 1e-12):
         return []
-    message = (
-        f"{value.service}: {what} from Jaeger {seen:.4g} {unit} differs from Prometheus' "
-        f"{prom:.4g} {unit} by more than {tolerance:.0%}; check the sampling ratio and that "
-        "both query the same service and window"
+    why = (
+        "spans are dropped or sampled before the collector (the tracers' head sampling?): "
+        "span metrics must see every span, so sample in the collector after its span_metrics "
+        "connector"
+        if spans < http
+        else "check that both count the same requests (server spans vs HTTP server requests) "
+        "under the same service name"
     )
-    return [Disagreement(value.service, value.signal, prom, seen, Severity.WARNING, message)]
+    message = (
+        f"{service}: request rate from span metrics {spans:.4g} req/s differs from the HTTP "
+        f"metrics' {http:.4g} req/s by more than {tolerance.rate_relative:.0%}; {why}"
+    )
+    return [Disagreement(service, Signal.TRAFFIC, http, spans, message)]
+
+
+def _error_ratio(
+    service: str, http: float, spans: float, tolerance: Tolerance
+) -> list[Disagreement]:
+    if abs(spans - http) <= tolerance.error_ratio_absolute:
+        return []
+    points = tolerance.error_ratio_absolute * 100
+    message = (
+        f"{service}: error ratio from span metrics {spans:.2%} differs from the HTTP metrics' "
+        f"{http:.2%} by more than {points:g} percentage point{'' if points == 1 else 's'}; "
+        "check that both count the same errors (HTTP 5xx vs span status ERROR)"
+    )
+    return [Disagreement(service, Signal.ERROR_RATIO, http, spans, message)]

@@ -1,43 +1,49 @@
-"""After a cycle: exemplar traces of what breaches or fires, and Prometheus vs Jaeger signals.
+"""After a cycle: exemplar traces of what breaches or fires, and HTTP vs span metrics.
 
 ``after_cycle`` runs when ``jaeger.enabled`` is set (SLOCTL_JAEGER_ENABLED=true). For every
 breaching SLO, every SLO with a firing burn-rate alert and every firing alert it stores the
-slowest and the failing traces of the service over the alert's long window (1h otherwise); for
-every service with golden signals it compares Prometheus' 5m values with the same signals
-computed from Jaeger's spans. A Jaeger that is down or slow is recorded as a problem of the trace
-step: it never fails the cycle, changes no SLO result and costs at most about two
-``jaeger.timeout_seconds`` (one query in flight when the time budget runs out).
+slowest and the failing traces of the service over the alert's long window (1h otherwise), read
+from Jaeger. For every service with golden signals it compares the 5m request rate and error
+ratio of the HTTP metrics with those of the span metrics in Prometheus (the collector's
+span_metrics connector; ``sloctl.sources.span_metrics``). A Jaeger or Prometheus that is down or
+slow is recorded as a problem of the trace step: it never fails the cycle, changes no SLO result
+and costs at most about two ``jaeger.timeout_seconds`` of Jaeger queries (one in flight when the
+time budget runs out) plus one batch of two Prometheus queries.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sloctl.core.alerts import AlertState, AlertStatus
 from sloctl.core.evaluation import Evaluation
-from sloctl.core.signals import Signal, SignalValue
-from sloctl.core.span_stats import span_stats
-from sloctl.core.trace_compare import Disagreement, Tolerance, compare_signals
 from sloctl.errors import BackendUnreachable, SloctlError, StoreError
 from sloctl.evaluation.plan import SIGNAL_WINDOW
 from sloctl.runtime.exemplars import Exemplars, find_exemplars
 from sloctl.settings import Settings
 from sloctl.sources.jaeger import JaegerSource
+from sloctl.sources.prometheus import PrometheusSource, QueryResult
+from sloctl.sources.span_metrics import SpanComparison, compare_results, comparison_queries
 from sloctl.spec.durations import parse_duration
 from sloctl.store import Store
 from sloctl.store.exemplars import ExemplarRecord, ExemplarStore, Kind, TraceFindings
 
-__all__ = ["Target", "TraceFindings", "after_cycle", "enrich", "targets"]
+__all__ = ["Target", "TraceFindings", "after_cycle", "enrich", "span_comparison", "targets"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW = 3600  # exemplar window when no firing alert names one
-STATS_SEARCH_DEPTH = 1000  # traces per service for the comparison
-_COMPARED = frozenset({Signal.TRAFFIC, Signal.ERROR_RATIO, Signal.LATENCY_P95})
+
+
+class Queries(Protocol):
+    """What the comparison needs of a Prometheus source (``PrometheusSource`` has it)."""
+
+    def query_many(self, queries: Sequence[str], at: datetime) -> Mapping[str, QueryResult]: ...
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class _Budget:
         if self.down is None and self._clock() > self._deadline:
             self.down = (
                 f"jaeger: the trace step stopped after its time budget of {self.seconds:g} s "
-                "(jaeger.timeout_seconds); the remaining exemplars and comparisons were skipped"
+                "(jaeger.timeout_seconds); the remaining exemplars were skipped"
             )
         return self.down is None
 
@@ -96,8 +102,8 @@ class _Budget:
         """The problem line for ``exc``; an unreachable Jaeger stops further queries."""
         if isinstance(exc, BackendUnreachable):
             self.down = (
-                f"{exc} -- no exemplars or Prometheus/Jaeger comparison this cycle; SLO results "
-                "are unaffected (set SLOCTL_JAEGER_ENABLED=false if there is no Jaeger)"
+                f"{exc} -- no exemplars this cycle; SLO results are unaffected (set "
+                "SLOCTL_JAEGER_ENABLED=false if there is no Jaeger)"
             )
             return self.down
         return str(exc)
@@ -108,24 +114,36 @@ def enrich(
     settings: Settings,
     store: Store,
     jaeger: JaegerSource,
+    prometheus: Queries,
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> TraceFindings:
     """Find exemplars and disagreements for ``ev``, store them, and return them. Never raises
-    for Jaeger or the store: each failure becomes one line of ``problems``."""
+    for Jaeger, Prometheus or the store: each failure becomes one line of ``problems``."""
+    comparison = span_comparison(ev, settings, prometheus)
     budget = _Budget(settings.jaeger.timeout_seconds, clock)
-    problems: dict[str, None] = {}
+    problems: dict[str, None] = dict.fromkeys(comparison.problems)
     records = _exemplars(ev, jaeger, budget, problems)
-    tolerance = Tolerance(sampling_ratio=settings.jaeger.sampling_ratio)
-    disagreements = _disagreements(ev, jaeger, budget, problems, tolerance)
     if budget.down is not None:
         problems[budget.down] = None
-    findings = TraceFindings(ev.at, records, disagreements, tuple(problems))
+    findings = TraceFindings(ev.at, records, comparison.disagreements, tuple(problems))
     try:
         ExemplarStore(store.engine).save(findings, checked_at=datetime.now(UTC))
     except StoreError as exc:
         findings = replace(findings, problems=(*findings.problems, str(exc)))
     return findings
+
+
+def span_comparison(ev: Evaluation, settings: Settings, prometheus: Queries) -> SpanComparison:
+    """HTTP metrics vs span metrics over the signals' window (5m), queried at ``ev.at``.
+
+    Nothing to compare when the golden signals come from span metrics already (a
+    ``spanmetrics*`` signals preset).
+    """
+    if settings.signals.preset.startswith("spanmetrics"):
+        return SpanComparison()
+    results = prometheus.query_many(comparison_queries(SIGNAL_WINDOW), ev.at)
+    return compare_results(ev.signals, results, SIGNAL_WINDOW)
 
 
 def _exemplars(
@@ -148,47 +166,23 @@ def _exemplars(
     return tuple(records)
 
 
-def _disagreements(
-    ev: Evaluation,
-    jaeger: JaegerSource,
-    budget: _Budget,
-    problems: dict[str, None],
-    tolerance: Tolerance,
-) -> tuple[Disagreement, ...]:
-    by_service: dict[str, list[SignalValue]] = {}
-    for value in ev.signals:
-        if value.signal in _COMPARED and value.value is not None:
-            by_service.setdefault(value.service, []).append(value)
-    found: list[Disagreement] = []
-    start = ev.at - timedelta(seconds=SIGNAL_WINDOW)
-    for service, values in sorted(by_service.items()):
-        if not budget.allows():
-            break
-        try:
-            spans = jaeger.search_arrays(service, start, ev.at, limit=STATS_SEARCH_DEPTH)
-        except SloctlError as exc:
-            problems[budget.failed(exc)] = None
-            continue
-        if spans.trace_count >= STATS_SEARCH_DEPTH:
-            values = [v for v in values if v.signal != Signal.TRAFFIC]
-            problems[
-                f"jaeger: {service}: request rate not compared: the search returned its limit "
-                f"of {STATS_SEARCH_DEPTH} traces in 5m, so Jaeger's rate would be too low"
-            ] = None
-        if len(spans):
-            found += compare_signals(values, span_stats(spans, SIGNAL_WINDOW), tolerance)
-    return tuple(found)
-
-
-def after_cycle(ev: Evaluation, settings: Settings, store: Store) -> TraceFindings | None:
+def after_cycle(
+    ev: Evaluation, settings: Settings, store: Store, prometheus: Queries | None = None
+) -> TraceFindings | None:
     """The post-cycle trace step: ``None`` when ``jaeger.enabled`` is off, else the findings.
 
-    Problems are logged as warnings; nothing here raises for Jaeger or the store.
+    Uses ``prometheus`` if given, else its own client of ``settings.prometheus``. Problems are
+    logged as warnings; nothing here raises for Jaeger, Prometheus or the store.
     """
     if not settings.jaeger.enabled:
         return None
-    with JaegerSource(settings.jaeger) as jaeger:
-        findings = enrich(ev, settings, store, jaeger)
+    source = PrometheusSource(settings.prometheus) if prometheus is None else prometheus
+    try:
+        with JaegerSource(settings.jaeger) as jaeger:
+            findings = enrich(ev, settings, store, jaeger, source)
+    finally:
+        if prometheus is None and isinstance(source, PrometheusSource):
+            source.close()
     for problem in findings.problems:
         log.warning("trace step: %s", problem)
     return findings

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import msgspec
 
-from sloctl.core.span_arrays import SpanArrays
 from sloctl.core.spans import DependencyEdge, SpanColumns, normalize_trace_id
 from sloctl.errors import (
     BackendProtocolError,
@@ -27,12 +26,7 @@ from sloctl.errors import (
     SloctlError,
 )
 from sloctl.settings import JaegerSettings
-from sloctl.sources.jaeger_parse import (
-    ParseError,
-    parse_api_v3_span_arrays,
-    parse_api_v3_traces,
-    parse_v1_traces,
-)
+from sloctl.sources.jaeger_parse import ParseError, parse_api_v3_traces, parse_v1_traces
 
 BACKEND = "jaeger"
 SEARCH_PATH = "/api/v3/traces"
@@ -164,18 +158,6 @@ class JaegerSource:
             return SpanColumns()
         try:
             return parse_api_v3_traces(body)
-        except ParseError as exc:
-            raise self._protocol(SEARCH_PATH, str(exc)) from None
-
-    def search_arrays(
-        self, service: str, start: datetime, end: datetime, *, limit: int = 100
-    ) -> SpanArrays:
-        """The spans of ``search`` as numpy columns, for statistics (the native scanner)."""
-        body = self._search_body(service, start, end, None, None, limit, None)
-        if body is None:
-            return SpanArrays.from_columns(SpanColumns())
-        try:
-            return parse_api_v3_span_arrays(body)
         except ParseError as exc:
             raise self._protocol(SEARCH_PATH, str(exc)) from None
 

@@ -1,26 +1,18 @@
 """Parse Jaeger answers: api_v3 OTLP JSON and v1 trace JSON (reference backends.md 3.4-3.6).
 
-Two routes for api_v3 bodies:
-- ``parse_api_v3_traces`` -> ``SpanColumns`` (ids and names as Python lists, for listing traces):
-  msgspec decodes straight into the few fields sloctl reads; 64-bit integers arrive as strings
-  and are converted by msgspec's lax mode.
-- ``parse_api_v3_span_arrays`` -> ``SpanArrays`` (numpy columns, for statistics): the native
-  scanner ``_otlpscan`` (C, built at install) reads the bytes in one pass without a Python object
-  per span. Without it (no C compiler at install) the msgspec route is converted instead.
-Both apply the same error rules; tests compare them on generated documents.
+msgspec decodes api_v3 bodies straight into the few fields sloctl reads (64-bit integers arrive
+as strings and are converted by its lax mode) and gives ``SpanColumns``. Jaeger is read for a
+few traces at a time (exemplars, ``sloctl traces --slow``), so this needs no faster route. Every
+malformed body is a ``ParseError`` whose message starts with what was expected.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-import numpy as np
 
-from sloctl.core.span_arrays import SpanArrays
 from sloctl.core.spans import (
     KIND_BY_NAME,
     KIND_CLIENT,
@@ -31,14 +23,6 @@ from sloctl.core.spans import (
     is_error_span,
     normalize_trace_id,
 )
-
-try:
-    from sloctl.sources import _otlpscan
-except ImportError:  # pragma: no cover - installed without a C compiler; `make test` checks it
-    _otlpscan = None  # type: ignore[assignment]
-
-NATIVE_SCANNER = _otlpscan is not None
-log = logging.getLogger(__name__)
 
 # Attributes that can make a span an error (besides status.code).
 _ERROR_KEYS = frozenset({"error", "otel.status_code"})
@@ -198,63 +182,6 @@ def parse_api_v3_traces(body: bytes, out: SpanColumns | None = None) -> SpanColu
         raise ParseError('not an api_v3 traces answer: no "result" object')
     _append_traces(answer.result, out)
     return out
-
-
-def _scan(body: bytes, wrapped: bool) -> SpanArrays:
-    try:
-        (services, operations, service, operation, kind, error, has_parent, start_ns,
-         duration_ns, parent_index, traces) = _otlpscan.scan(body, wrapped)  # fmt: skip
-    except ValueError as exc:
-        what = 'an api_v3 answer {"result": TracesData}' if wrapped else "OTLP/JSON TracesData"
-        raise ParseError(f"not {what}: {exc}") from None
-    return SpanArrays(
-        services=tuple(services),
-        operations=tuple(operations),
-        service=np.frombuffer(service, dtype=np.uint32),
-        operation=np.frombuffer(operation, dtype=np.uint32),
-        kind=np.frombuffer(kind, dtype=np.uint8),
-        error=np.frombuffer(error, dtype=np.bool_),
-        has_parent=np.frombuffer(has_parent, dtype=np.bool_),
-        start_ns=np.frombuffer(start_ns, dtype=np.int64),
-        duration_ns=np.frombuffer(duration_ns, dtype=np.int64),
-        parent_index=np.frombuffer(parent_index, dtype=np.int64),
-        trace_count=traces,
-    )
-
-
-@functools.cache
-def _warn_no_scanner() -> None:
-    log.warning(
-        "the native span scanner (sloctl.sources._otlpscan) is not built, so span statistics "
-        "use the msgspec parser (several times slower); reinstall sloctl where gcc and the "
-        "Python headers are present (Debian: apt install gcc python3-dev) to build it"
-    )
-
-
-def _as_arrays(columns: SpanColumns) -> SpanArrays:
-    try:
-        return SpanArrays.from_columns(columns)
-    except OverflowError:
-        raise ParseError(
-            "a span time or duration does not fit in 64 bits (OTLP times are unsigned "
-            "nanoseconds since 1970)"
-        ) from None
-
-
-def parse_api_v3_span_arrays(body: bytes) -> SpanArrays:
-    """Spans of an api_v3 traces answer as numpy columns (native scanner when built)."""
-    if _otlpscan is None:
-        _warn_no_scanner()
-        return _as_arrays(parse_api_v3_traces(body))
-    return _scan(body, wrapped=True)
-
-
-def parse_otlp_span_arrays(body: bytes) -> SpanArrays:
-    """Spans of an OTLP/JSON ``TracesData`` document as numpy columns."""
-    if _otlpscan is None:
-        _warn_no_scanner()
-        return _as_arrays(parse_otlp_traces(body))
-    return _scan(body, wrapped=False)
 
 
 def _tag_map(tags: object) -> dict[str, object]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from sloctl.core.windows import window_name
 from sloctl.spec.models import HistogramLatency, Matcher, MetricRatio, QueryRatio
+from sloctl.spec.presets import PRESETS
 
 WINDOW_PLACEHOLDER = "{{window}}"
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -260,3 +261,51 @@ def build_info_versions(metric: str, labels: Sequence[str]) -> str:
         return f"max by ({_by(labels)}) ({metric})"
     sel = f'{{__name__=~"{escape_label_value(metric)}"}}'
     return f"max by (__name__, {_by(labels)}) ({sel})"
+
+
+# --- Span metrics: the collector's span_metrics connector (the "spanmetrics" preset). ---
+# Used by the HTTP-vs-spans comparison after each cycle (grouped by service, like the cycle's
+# queries) and by `sloctl traces SERVICE` (one service, grouped by operation).
+
+SPAN_OPERATION_LABELS = ("service_name", "span_name", "span_kind")
+
+
+def _span_errors() -> Matcher:
+    preset = PRESETS["spanmetrics"]
+    return Matcher(preset.status_label, "=~", preset.error_regex)
+
+
+def span_calls_by_service(window: int, *, errors: bool = False) -> str:
+    """Server-span calls (``errors``: failed ones) per ``service_name`` over ``window``.
+
+    ``sum by (service_name) (increase(traces_span_metrics_calls_total{span_kind=
+    "SPAN_KIND_SERVER"[, status_code=~"STATUS_CODE_ERROR"]}[5m]))``.
+    """
+    preset = PRESETS["spanmetrics"]
+    matchers = (*preset.base_selector, *((_span_errors(),) if errors else ()))
+    return increase_by(preset.counter, matchers, [preset.service_label], window)
+
+
+def span_calls_by_operation(service: str, window: int, *, errors: bool = False) -> str:
+    """Calls (``errors``: failed ones) of each span name and kind of one service over ``window``.
+
+    Filters on the service (escaped): this serves one command about one service, not a cycle.
+    """
+    preset = PRESETS["spanmetrics"]
+    matchers = (
+        service_matcher(preset.service_label, service),
+        *((_span_errors(),) if errors else ()),
+    )
+    return increase_by(preset.counter, matchers, SPAN_OPERATION_LABELS, window)
+
+
+def span_quantile_by_operation(quantile: float, service: str, window: int) -> str:
+    """``histogram_quantile`` of each span name and kind of one service over ``window``."""
+    preset = PRESETS["spanmetrics"]
+    return histogram_quantile_of(
+        quantile,
+        preset.histogram,
+        (service_matcher(preset.service_label, service),),
+        SPAN_OPERATION_LABELS,
+        window,
+    )

@@ -1,8 +1,10 @@
-"""Trace findings per evaluation instant: exemplar traces, Prometheus/Jaeger disagreements, notes.
+"""Trace findings per evaluation instant: exemplar traces, HTTP/span-metrics disagreements, notes.
 
 One ``trace_checks`` row per evaluation instant that the trace step looked at (its problems as
 a JSON list), with the exemplars (keyed by SLO id or alert key) and disagreements (per service
 and signal) as child rows. Saving the same instant again replaces the earlier findings.
+Disagreements live in ``span_disagreements``; the older ``trace_disagreements`` table (Jaeger
+spans vs Prometheus) is no longer written or read.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from sloctl.core.signals import Signal
-from sloctl.core.trace_compare import Disagreement, Severity
+from sloctl.core.trace_compare import Disagreement
 from sloctl.errors import StoreError
 from sloctl.runtime.exemplars import Exemplars
 from sloctl.store.database import URL_HELP, shown
@@ -71,20 +73,19 @@ trace_exemplars = Table(
     Index(None, "key"),
 )
 
-trace_disagreements = Table(
-    "trace_disagreements",
+span_disagreements = Table(
+    "span_disagreements",
     metadata,
     Column("id", RowId, primary_key=True, autoincrement=True),
     _check_fk(),
     Column("service", Name, nullable=False),
     Column("signal", String(32), nullable=False),
-    Column("prometheus", Double, nullable=False),
-    Column("jaeger", Double, nullable=False),
-    Column("severity", String(16), nullable=False),
+    Column("http", Double, nullable=False),  # from the HTTP metrics
+    Column("spans", Double, nullable=False),  # from the span metrics
     Column("message", Text, nullable=False),
 )
 
-TABLES = [trace_checks, trace_exemplars, trace_disagreements]
+TABLES = [trace_checks, trace_exemplars, span_disagreements]
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class ExemplarStore:
                 )
             if findings.disagreements:
                 conn.execute(
-                    insert(trace_disagreements),
+                    insert(span_disagreements),
                     [_disagreement_row(check_id, d) for d in findings.disagreements],
                 )
             return int(check_id)
@@ -176,17 +177,16 @@ class ExemplarStore:
                 for r in exemplar_rows
             )
             disagreement_rows = conn.execute(
-                select(trace_disagreements)
-                .where(trace_disagreements.c.check_id == check["id"])
-                .order_by(trace_disagreements.c.id)
+                select(span_disagreements)
+                .where(span_disagreements.c.check_id == check["id"])
+                .order_by(span_disagreements.c.id)
             ).mappings()
             disagreements = tuple(
                 Disagreement(
                     service=r["service"],
                     signal=Signal(r["signal"]),
-                    prometheus=r["prometheus"],
-                    jaeger=r["jaeger"],
-                    severity=Severity(r["severity"]),
+                    http=r["http"],
+                    spans=r["spans"],
                     message=r["message"],
                 )
                 for r in disagreement_rows
@@ -207,9 +207,8 @@ def _disagreement_row(check_id: int, d: Disagreement) -> dict[str, Any]:
         "check_id": check_id,
         "service": d.service,
         "signal": d.signal.value,
-        "prometheus": d.prometheus,
-        "jaeger": d.jaeger,
-        "severity": d.severity.value,
+        "http": d.http,
+        "spans": d.spans,
         "message": d.message,
     }
 

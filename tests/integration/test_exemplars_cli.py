@@ -1,8 +1,9 @@
-"""Exemplars and Prometheus/Jaeger disagreements in the CLI, with the fake Jaeger over HTTP.
+"""Exemplars and HTTP/span-metrics disagreements in the CLI, with the fake Jaeger over HTTP.
 
 First on a hand-made breaching evaluation, then end to end: `sloctl eval` against the real
 Prometheus of the shop scenario (payment's 5m error ratio is 1.2 %, its error_ratio alert
-fires) with the trace step on, and with Jaeger down.
+fires) with span metrics beside it (conftest.py: payment's agree with its HTTP metrics, order's
+are halved) and the trace step on, and with Jaeger down.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sloctl.cli.main import app
+from sloctl.core.signals import Signal
 from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.runtime.trace_step import after_cycle
 from sloctl.settings import load_settings
@@ -21,7 +23,7 @@ from sloctl.store import Store
 from sloctl.store.exemplars import ExemplarStore
 from tests.support.fake_jaeger import FakeJaeger, otlp_span, search_answer, serve
 from tests.support.processes import free_port
-from tests.unit.test_trace_step import checkout_evaluation, checkout_traces
+from tests.unit.test_trace_step import FakePrometheus, checkout_evaluation, checkout_traces
 
 MS = 1_000_000
 SPECS = Path(__file__).resolve().parents[2] / "sloctl" / "demo" / "specs"
@@ -36,15 +38,15 @@ def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def test_slo_show_and_signals_show_the_stored_exemplars_and_the_sampling_note(
+def test_slo_show_and_signals_show_the_stored_exemplars_and_the_disagreement(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with serve(FakeJaeger(search={"checkout": checkout_traces()})) as fake:
         monkeypatch.setenv("SLOCTL_JAEGER_URL", fake.url)
         with Store(store_url) as store:
-            ev = checkout_evaluation()
+            ev = checkout_evaluation(error_ratio=0.40)  # span metrics: 10 % errors
             store.save_evaluation(ev)
-            findings = after_cycle(ev, load_settings(), store)
+            findings = after_cycle(ev, load_settings(), store, FakePrometheus())
     assert findings is not None and len(findings.exemplars) == 2
     cli = CliRunner()
 
@@ -61,18 +63,19 @@ def test_slo_show_and_signals_show_the_stored_exemplars_and_the_sampling_note(
         ("failing", f"{fake.url}/trace/{3:032x}"),
     ]
     assert "900.0 ms" in lines[lines.index(next(x for x in lines if f"{2:032x}" in x))]
-    assert (
-        "note: checkout: Jaeger error ratio 25.00% is below Prometheus' 40.00%; sampling may "
-        "hide errors" in " ".join(show.stdout.split())
+    disagreement = (
+        "HTTP vs span metrics: checkout: error ratio from span metrics 10.00% differs from the "
+        "HTTP metrics' 40.00% by more than 1 percentage point"
     )
+    assert disagreement in " ".join(show.stdout.split())
 
     healthy = cli.invoke(app, ["slo", "show", "cart/availability"])
     assert healthy.exit_code == 0 and "Exemplar traces" not in healthy.stdout
-    assert "sampling may hide errors" not in healthy.stdout  # checkout's note only
+    assert "span metrics" not in healthy.stdout  # checkout's disagreement only
 
     sig = cli.invoke(app, ["signals", "checkout"])
     assert sig.exit_code == 0
-    assert "sampling may hide errors (trust Prometheus for the SLO)" in " ".join(sig.stdout.split())
+    assert disagreement in " ".join(sig.stdout.split())
 
 
 def _payment_traces(end: datetime) -> bytes:
@@ -95,9 +98,9 @@ def _payment_traces(end: datetime) -> bytes:
 
 @pytest.fixture
 def shop_env(
-    prometheus_shop: PrometheusServer, store_url: str, monkeypatch: pytest.MonkeyPatch
+    prometheus_spans: PrometheusServer, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SLOCTL_PROMETHEUS_URL", prometheus_shop.url)
+    monkeypatch.setenv("SLOCTL_PROMETHEUS_URL", prometheus_spans.url)
     monkeypatch.setenv("SLOCTL_SPECS", str(SPECS))
     monkeypatch.setenv("SLOCTL_PROMETHEUS_TIMEOUT", "5")
 
@@ -120,12 +123,20 @@ def test_eval_stores_exemplars_of_breaching_slos_and_firing_alerts(
         "exemplars of payment/availability: 3 slowest, 0 failing traces of payment "
         "(sloctl slo show shows them)"
     ) in stderr
-    assert "note: payment: Jaeger error ratio 0.00% is below Prometheus' 1.2" in stderr
-    assert "sampling may hide errors" in stderr
+    # order's span metrics are half its HTTP metrics; payment's agree; the others have none
+    assert "HTTP vs span metrics: order: request rate from span metrics" in stderr
+    assert "the tracers' head sampling?" in stderr
+    assert (
+        "traces: span metrics: no server spans of inventory, notification, user over 5m, so "
+        "their HTTP metrics were not compared"
+    ) in stderr
 
     with Store(store_url) as store:
         findings = ExemplarStore(store.engine).findings(shop_end)
     assert findings is not None
+    (order,) = findings.disagreements
+    assert (order.service, order.signal) == ("order", Signal.TRAFFIC)
+    assert order.spans / order.http == pytest.approx(0.5, rel=1e-6)
     alert = findings.exemplars_of("burn_rate:ticket/payment/availability")
     slo = findings.exemplars_of("payment/availability")
     assert alert is not None and slo is not None and alert.exemplars == slo.exemplars
@@ -143,15 +154,19 @@ def test_eval_stores_exemplars_of_breaching_slos_and_firing_alerts(
     assert "Exemplars of slo_burn_rate_ticket (payment)" in alerts.stdout
     assert f"{fake.url}/trace/{0xA2:032x}" in alerts.stdout
 
-    signals = cli.invoke(app, ["signals", "payment"])
-    note = " ".join(signals.stdout.split())
-    assert "note: payment: Jaeger error ratio 0.00% is below Prometheus'" in note
-    assert "sampling may hide errors" in note
+    signals = cli.invoke(app, ["signals", "order"])
+    assert "HTTP vs span metrics: order:" in " ".join(signals.stdout.split())
+    assert "HTTP vs span metrics" not in cli.invoke(app, ["signals", "payment"]).stdout
 
 
 def test_jaeger_down_is_a_note_and_does_not_change_the_exit_code(
-    shop_env: None, shop_end: datetime, monkeypatch: pytest.MonkeyPatch
+    prometheus_shop: PrometheusServer,
+    store_url: str,
+    shop_end: datetime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("SLOCTL_PROMETHEUS_URL", prometheus_shop.url)  # without span metrics
+    monkeypatch.setenv("SLOCTL_SPECS", str(SPECS))
     cli = CliRunner()
     at = shop_end.isoformat()
     monkeypatch.setenv("SLOCTL_JAEGER_ENABLED", "false")
@@ -164,6 +179,7 @@ def test_jaeger_down_is_a_note_and_does_not_change_the_exit_code(
     stderr = " ".join(down.stderr.split())
     assert "traces: jaeger: cannot connect to http://127.0.0.1:" in stderr
     assert "SLO results are unaffected" in stderr
+    assert "traces: span metrics: no traces_span_metrics_calls_total of server spans" in stderr
 
     show = cli.invoke(app, ["slo", "show", "payment/availability"])
     assert show.exit_code == 0

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sloctl.core.span_stats import span_stats
 from sloctl.core.spans import DependencyEdge
 from sloctl.errors import (
     EXIT_BACKEND,
@@ -112,21 +111,9 @@ def test_search_sends_snake_case_parameters_and_parses_spans(jaeger: FakeJaeger)
     assert spans.error == [False, True, False, False, False, True]
 
 
-def test_search_arrays_gives_the_columns_of_search(jaeger: FakeJaeger) -> None:
-    with _client(jaeger) as client:
-        columns = client.search("frontend", START, END, limit=20)
-        arrays = client.search_arrays("frontend", START, END, limit=20)
-    assert jaeger.requests[-1] == jaeger.requests[-2]
-    assert [arrays.services[i] for i in arrays.service] == columns.service
-    assert arrays.error.tolist() == columns.error == [False, True, False, False, False, True]
-    assert arrays.trace_count == len(set(columns.trace_id))
-    assert span_stats(arrays, 60) == span_stats(columns, 60)
-
-
 def test_search_404_means_no_traces(jaeger: FakeJaeger) -> None:
     with _client(jaeger) as client:
         assert len(client.search("nobody", START, END)) == 0
-        assert len(client.search_arrays("nobody", START, END)) == 0
 
 
 def test_trace_by_16_or_32_hex_id_gives_the_same_spans(jaeger: FakeJaeger) -> None:

@@ -1,14 +1,15 @@
-"""The post-cycle trace step: targets, exemplars, disagreements, Jaeger down, time budget.
+"""The post-cycle trace step: targets, exemplars, HTTP vs span metrics, backends down, budget.
 
 Jaeger is the fake's answer function behind ``httpx.MockTransport`` (real payload shapes, no
-socket); the store is SQLite in tmp_path.
+socket); Prometheus a stand-in for ``query_many`` with known span-metric answers; the store is
+SQLite in tmp_path.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -18,11 +19,12 @@ import pytest
 from sloctl.core.alerts import AlertState, AlertStatus
 from sloctl.core.evaluation import Evaluation
 from sloctl.core.signals import Signal
-from sloctl.core.trace_compare import Severity
-from sloctl.runtime import trace_step
+from sloctl.errors import BackendUnreachable
 from sloctl.runtime.trace_step import Target, after_cycle, enrich, targets
-from sloctl.settings import JaegerSettings, Settings, load_settings
+from sloctl.settings import JaegerSettings, Settings, SignalSettings, load_settings
 from sloctl.sources.jaeger import JaegerSource
+from sloctl.sources.prometheus import QueryResult, Sample
+from sloctl.sources.span_metrics import comparison_queries
 from sloctl.store import Store
 from sloctl.store.exemplars import ExemplarStore
 from tests.support.evaluations import T0, alert, evaluation, signals, slo
@@ -51,13 +53,29 @@ def checkout_traces() -> bytes:
     return search_answer([("checkout", spans)])
 
 
-# span_stats of checkout_traces() over 5m: 4 requests / 300 s, 1 error, p95 = 795 ms.
-JAEGER_RATE = 4 / 300
-JAEGER_P95 = 0.795
+CALLS, FAILED = comparison_queries(300)
 
 
-def settings(**jaeger: object) -> Settings:
-    return Settings(jaeger=JaegerSettings(enabled=True, url=JAEGER_URL, ui_url=UI, **jaeger))  # type: ignore[arg-type]
+class FakePrometheus:
+    """``query_many`` answering checkout's span metrics over 5m: ``calls`` and ``failed``."""
+
+    def __init__(self, calls: float = 300.0, failed: float = 30.0) -> None:
+        self.answers: dict[str, QueryResult] = {
+            CALLS: [Sample({"service_name": "checkout"}, calls)],
+            FAILED: [Sample({"service_name": "checkout"}, failed)],
+        }
+        self.asked: list[tuple[list[str], datetime]] = []
+
+    def query_many(self, queries: Sequence[str], at: datetime) -> Mapping[str, QueryResult]:
+        self.asked.append((list(queries), at))
+        return {q: self.answers[q] for q in queries}
+
+
+def settings(preset: str = "otel-http", **jaeger: object) -> Settings:
+    return Settings(
+        signals=SignalSettings(preset=preset),  # type: ignore[arg-type]
+        jaeger=JaegerSettings(enabled=True, url=JAEGER_URL, ui_url=UI, **jaeger),  # type: ignore[arg-type]
+    )
 
 
 def client(fake: FakeJaeger, calls: list[str] | None = None, **jaeger: object) -> JaegerSource:
@@ -92,8 +110,11 @@ def firing(key: str, service: str, slo_id: str | None, **labels: str) -> AlertSt
     return dataclasses.replace(a, labels=labels)
 
 
-def checkout_evaluation(error_ratio: float = 0.40, traffic: float = JAEGER_RATE) -> Evaluation:
-    """checkout/availability breaches (SLI 99.5 % < 99.9 %) and its page alert fires (1h)."""
+def checkout_evaluation(error_ratio: float = 0.10, traffic: float = 1.0) -> Evaluation:
+    """checkout/availability breaches (SLI 99.5 % < 99.9 %) and its page alert fires (1h).
+
+    Its HTTP signals over 5m: ``traffic`` req/s, ``error_ratio``, p95 0.795 s.
+    """
     return evaluation(
         T0,
         [slo("checkout", "availability", T0, bad=5000.0), slo("cart", "availability", T0)],
@@ -102,7 +123,7 @@ def checkout_evaluation(error_ratio: float = 0.40, traffic: float = JAEGER_RATE)
             {
                 Signal.TRAFFIC: traffic,
                 Signal.ERROR_RATIO: error_ratio,
-                Signal.LATENCY_P95: JAEGER_P95,
+                Signal.LATENCY_P95: 0.795,
                 Signal.SATURATION: 0.5,
             },
         ),
@@ -182,15 +203,17 @@ def test_targets(ev: Evaluation, expected: list[Target]) -> None:
     assert targets(ev) == expected
 
 
-def test_enrich_stores_exemplars_once_per_service_window_and_the_sampling_note(
+def test_enrich_stores_exemplars_once_per_service_window_and_compares_span_metrics(
     store: Store,
 ) -> None:
     calls: list[str] = []
     fake = FakeJaeger(search={"checkout": checkout_traces()})
+    prometheus = FakePrometheus(calls=150.0)  # half of the HTTP metrics' 1 req/s
     with client(fake, calls) as jaeger:
-        found = enrich(checkout_evaluation(), settings(), store, jaeger)
-    # one exemplar search (+ the error=true search: fewer than 3 fail) and one stats search
-    assert calls == ["/api/v3/traces"] * 3
+        found = enrich(checkout_evaluation(), settings(), store, jaeger, prometheus)
+    # one exemplar search (+ the error=true search: fewer than 3 fail); no span statistics
+    assert calls == ["/api/v3/traces"] * 2
+    assert prometheus.asked == [([CALLS, FAILED], T0)]
     assert [(r.key, r.kind) for r in found.exemplars] == [
         ("checkout/availability", "slo"),
         ("burn_rate:page/checkout/availability", "alert"),
@@ -205,14 +228,15 @@ def test_enrich_stores_exemplars_once_per_service_window_and_the_sampling_note(
     assert [(t.trace_id, t.errors, t.url) for t in ex.failing] == [
         (f"{3:032x}", 1, f"{UI}/trace/{3:032x}")
     ]
-    (note,) = found.disagreements
-    assert (note.service, note.signal, note.severity) == (
+    (rate, ratio) = found.disagreements
+    assert (rate.service, rate.signal, rate.http, rate.spans) == (
         "checkout",
-        Signal.ERROR_RATIO,
-        Severity.NOTE,
+        Signal.TRAFFIC,
+        1.0,
+        0.5,
     )
-    assert (note.prometheus, note.jaeger) == (0.40, 0.25)
-    assert "sampling may hide errors" in note.message
+    assert "the tracers' head sampling?" in rate.message
+    assert (ratio.signal, ratio.http, ratio.spans) == (Signal.ERROR_RATIO, 0.1, 0.2)
     assert found.problems == ()
     assert ExemplarStore(store.engine).findings(T0) == found
 
@@ -220,78 +244,79 @@ def test_enrich_stores_exemplars_once_per_service_window_and_the_sampling_note(
 @pytest.mark.parametrize(
     ("error_ratio", "traffic", "expected"),
     [
-        pytest.param(0.40, JAEGER_RATE, [(Signal.ERROR_RATIO, Severity.NOTE)], id="fewer-errors"),
-        pytest.param(0.10, JAEGER_RATE, [(Signal.ERROR_RATIO, Severity.WARNING)], id="more-errors"),
-        pytest.param(0.25, JAEGER_RATE, [], id="agree"),
-        pytest.param(0.25, 1.0, [(Signal.TRAFFIC, Severity.WARNING)], id="rate-75x-apart"),
+        pytest.param(0.10, 1.0, [], id="agree"),
+        pytest.param(0.105, 1.2, [], id="within-tolerance"),
+        pytest.param(0.40, 1.0, [Signal.ERROR_RATIO], id="http-more-errors"),
+        pytest.param(0.01, 1.0, [Signal.ERROR_RATIO], id="http-fewer-errors"),
+        pytest.param(0.10, 4.0, [Signal.TRAFFIC], id="rate-4x-apart"),
     ],
 )
 def test_disagreements(
-    store: Store, error_ratio: float, traffic: float, expected: list[tuple[Signal, Severity]]
+    store: Store, error_ratio: float, traffic: float, expected: list[Signal]
 ) -> None:
     fake = FakeJaeger(search={"checkout": checkout_traces()})
+    ev = checkout_evaluation(error_ratio, traffic)
     with client(fake) as jaeger:
-        found = enrich(checkout_evaluation(error_ratio, traffic), settings(), store, jaeger)
-    assert [(d.signal, d.severity) for d in found.disagreements] == expected
+        found = enrich(ev, settings(), store, jaeger, FakePrometheus())
+    assert [d.signal for d in found.disagreements] == expected
 
 
-@pytest.mark.parametrize(
-    ("sampling_ratio", "expected"),
-    [
-        pytest.param(1.0, [(Signal.TRAFFIC, Severity.WARNING)], id="unsampled-rate-10x-low"),
-        pytest.param(0.1, [], id="rate-scaled-by-1/0.1-agrees"),
-    ],
-)
-def test_sampling_ratio_scales_jaeger_rate(
-    store: Store, sampling_ratio: float, expected: list[tuple[Signal, Severity]]
-) -> None:
-    fake = FakeJaeger(search={"checkout": checkout_traces()})
-    configured = settings(sampling_ratio=sampling_ratio)
-    with client(fake, sampling_ratio=sampling_ratio) as jaeger:
-        found = enrich(checkout_evaluation(0.25, JAEGER_RATE * 10), configured, store, jaeger)
-    assert [(d.signal, d.severity) for d in found.disagreements] == expected
+def test_signals_from_span_metrics_are_not_compared_with_themselves(store: Store) -> None:
+    prometheus = FakePrometheus(calls=1.0)
+    with client(FakeJaeger(search={"checkout": checkout_traces()})) as jaeger:
+        found = enrich(checkout_evaluation(), settings("spanmetrics"), store, jaeger, prometheus)
+    assert prometheus.asked == []
+    assert found.disagreements == () and found.problems == ()
+
+
+def test_prometheus_down_is_one_problem_and_exemplars_still_come(store: Store) -> None:
+    prometheus = FakePrometheus()
+    down = BackendUnreachable("prometheus", "cannot connect to http://127.0.0.1:9090")
+    prometheus.answers = {CALLS: down, FAILED: down}
+    with client(FakeJaeger(search={"checkout": checkout_traces()})) as jaeger:
+        found = enrich(checkout_evaluation(), settings(), store, jaeger, prometheus)
+    assert len(found.exemplars) == 2 and found.disagreements == ()
+    assert found.problems == (
+        "span metrics not compared: prometheus: cannot connect to http://127.0.0.1:9090",
+    )
 
 
 def test_jaeger_down_is_one_problem_and_no_more_queries(store: Store) -> None:
     calls: list[str] = []
     with refusing(calls) as jaeger:
-        found = enrich(checkout_evaluation(), settings(), store, jaeger)
+        found = enrich(checkout_evaluation(0.3), settings(), store, jaeger, FakePrometheus())
     assert calls == ["/api/v3/traces"]  # the first failure stops the step
-    assert found.exemplars == () and found.disagreements == ()
+    assert found.exemplars == ()
+    assert [d.signal for d in found.disagreements] == [Signal.ERROR_RATIO]  # Prometheus' part
     (problem,) = found.problems
     assert problem.startswith("jaeger: cannot connect to http://127.0.0.1:16686")
-    assert "SLO results are unaffected" in problem and "SLOCTL_JAEGER_ENABLED=false" in problem
+    assert "no exemplars this cycle; SLO results are unaffected" in problem
+    assert "SLOCTL_JAEGER_ENABLED=false" in problem
     assert ExemplarStore(store.engine).findings(T0) == found
 
 
 def test_time_budget_stops_new_queries(store: Store) -> None:
-    ticks = iter([0.0, 1.0, 11.0, 12.0])  # start, before the exemplars, before the comparison
+    ticks = iter([0.0, 1.0, 11.0])  # start, before the first exemplar search, before the next
     clock: Callable[[], float] = lambda: next(ticks)  # noqa: E731
     calls: list[str] = []
+    ev = evaluation(
+        T0,
+        [],
+        alerts=[
+            firing("default:error_ratio/checkout", "checkout", None, window="5m"),
+            firing("default:error_ratio/cart", "cart", None, window="5m"),
+        ],
+    )
     fake = FakeJaeger(search={"checkout": checkout_traces()})
     with client(fake, calls, timeout_seconds=10) as jaeger:
         found = enrich(
-            checkout_evaluation(), settings(timeout_seconds=10), store, jaeger, clock=clock
+            ev, settings(timeout_seconds=10), store, jaeger, FakePrometheus(), clock=clock
         )
-    assert calls == ["/api/v3/traces"] * 2  # exemplars only
-    assert len(found.exemplars) == 2 and found.disagreements == ()
+    assert calls == ["/api/v3/traces"] * 2  # checkout's exemplars only
+    assert [r.key for r in found.exemplars] == ["default:error_ratio/checkout"]
     assert found.problems == (
         "jaeger: the trace step stopped after its time budget of 10 s (jaeger.timeout_seconds); "
-        "the remaining exemplars and comparisons were skipped",
-    )
-
-
-def test_a_search_at_its_limit_does_not_compare_the_rate(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(trace_step, "STATS_SEARCH_DEPTH", 4)  # the fake returns 4 traces
-    fake = FakeJaeger(search={"checkout": checkout_traces()})
-    with client(fake) as jaeger:
-        found = enrich(checkout_evaluation(0.25, traffic=1.0), settings(), store, jaeger)
-    assert found.disagreements == ()
-    assert found.problems == (
-        "jaeger: checkout: request rate not compared: the search returned its limit of 4 "
-        "traces in 5m, so Jaeger's rate would be too low",
+        "the remaining exemplars were skipped",
     )
 
 
@@ -303,14 +328,15 @@ def test_after_cycle_is_off_by_default(store: Store) -> None:
 def test_store_replaces_findings_of_the_same_instant_and_reads_the_latest(store: Store) -> None:
     fake = FakeJaeger(search={"checkout": checkout_traces()})
     exemplars = ExemplarStore(store.engine)
+    prometheus = FakePrometheus()
     with client(fake) as jaeger:
-        first = enrich(checkout_evaluation(), settings(), store, jaeger)
+        first = enrich(checkout_evaluation(0.40), settings(), store, jaeger, prometheus)
         later_ev = dataclasses.replace(checkout_evaluation(0.25), at=T0 + timedelta(minutes=1))
-        later = enrich(later_ev, settings(), store, jaeger)
-        again = enrich(checkout_evaluation(0.10), settings(), store, jaeger)
-    assert first.disagreements[0].severity == Severity.NOTE
+        later = enrich(later_ev, settings(), store, jaeger, prometheus)
+        again = enrich(checkout_evaluation(0.10), settings(), store, jaeger, prometheus)
+    assert first.disagreements[0].http == 0.40
     assert exemplars.findings(T0) == again  # replaced, not duplicated
-    assert again.disagreements[0].severity == Severity.WARNING
+    assert again.disagreements == ()
     assert exemplars.latest() == later
     assert exemplars.latest(until=T0 + timedelta(seconds=59)) == again
     assert exemplars.findings(T0 - timedelta(seconds=1)) is None
