@@ -1,4 +1,8 @@
-"""Integration fixtures: the shop's Prometheus with span metrics of known values beside it."""
+"""Integration fixtures: the shop's Prometheus with span metrics of known values beside it.
+
+Also registers the OpenTelemetry app harness's fixtures (``otel_stack_config``, ``otel_stack``,
+``otel_load``) from tests/support/otel_fixtures.py.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pytest
 from sloctl.demo.backfill import backfill
 from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.demo.scenario import Scenario
+from tests.support.otel_fixtures import otel_load, otel_stack, otel_stack_config  # noqa: F401
 from tests.support.span_metrics_history import (
     CLIENT,
     ConstantOperation,
