@@ -41,7 +41,7 @@ class AlertStatus:
     fired_at: datetime | None
     resolved_at: datetime | None
     updated_at: datetime
-    reason: str | None = None  # set when the last evaluation could not decide
+    reason: str | None = None  # why it could not decide, or why it does not fire (no data, held)
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -74,8 +74,9 @@ def next_state(
     firing (``fired_at=now``) when ``for_seconds <= 0``; pending -> firing once
     ``now - active_since >= for_seconds``; firing stays firing. Condition False: pending ->
     inactive, firing -> resolved (``resolved_at=now``), resolved -> inactive. Condition None:
-    state and times kept, ``value=None`` and ``reason`` recorded. ``reason`` is kept only for
-    undecided evaluations. ``labels=None`` keeps the previous labels.
+    state and times kept, ``value=None`` and ``reason`` recorded. ``reason`` is dropped when the
+    condition holds, and kept when it does not (why: no traffic, data held back by coverage).
+    ``labels=None`` keeps the previous labels.
     """
     if prev is not None and now <= prev.updated_at:
         return prev
@@ -95,7 +96,6 @@ def next_state(
             if (now - active_since).total_seconds() >= for_seconds:
                 state, fired_at = AlertState.FIRING, now
     else:
-        reason = None
         if state is AlertState.FIRING:
             state, resolved_at = AlertState.RESOLVED, now
         else:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
-from sloctl.core.windows import WindowResult, window_name
+from sloctl.core.windows import DataState, WindowResult, window_name
+
+# Windows with nothing to count: Prometheus' rule sees NaN (0/0) or no series and does not fire.
+_QUIET = (DataState.NO_TRAFFIC, DataState.NO_DATA)
 
 
 class Severity(StrEnum):
@@ -25,13 +29,52 @@ class BurnRateRule:
     factor: float
 
 
-# SRE workbook, ch. 5, table 5-8 plus the 1d/2h ticket pair of iteration 6. Kept as data.
-DEFAULT_BURN_RATE_RULES: tuple[BurnRateRule, ...] = (
-    BurnRateRule(Severity.PAGE, 3600, 300, 14.4),
-    BurnRateRule(Severity.PAGE, 21600, 1800, 6.0),
-    BurnRateRule(Severity.TICKET, 86400, 7200, 3.0),
-    BurnRateRule(Severity.TICKET, 259200, 21600, 1.0),
+@dataclass(frozen=True)
+class BurnRateTier:
+    """A burn-rate alert as the share of the period's budget it lets burn in its long window.
+
+    The factor follows the SLO period (Sloth, SRE workbook): ``share * period / long_window``,
+    so each alert spends the same share of budget whatever the period; 30 days give the
+    workbook's 14.4 / 6 / 3 / 1.
+    """
+
+    severity: Severity
+    long_window: int
+    short_window: int
+    budget_share: float
+
+    def factor(self, period: int) -> float:
+        """The burn-rate factor for an SLO ``period`` in seconds (exact decimal arithmetic)."""
+        if period <= 0:
+            raise ValueError(f"an SLO period must be a positive number of seconds, got {period!r}")
+        exact = Decimal(repr(self.budget_share)) * period / self.long_window
+        return float(round(exact, 12))
+
+    def rule(self, period: int) -> BurnRateRule:
+        """This tier as a rule with the factor of ``period``."""
+        return BurnRateRule(self.severity, self.long_window, self.short_window, self.factor(period))
+
+
+# SRE workbook, ch. 5, table 5-8 plus the 1d/2h ticket pair of iteration 6: 2 % of the budget in
+# 1h, 5 % in 6h, 10 % in 1d and 10 % in 3d. Kept as data.
+BURN_RATE_TIERS: tuple[BurnRateTier, ...] = (
+    BurnRateTier(Severity.PAGE, 3600, 300, 0.02),
+    BurnRateTier(Severity.PAGE, 21600, 1800, 0.05),
+    BurnRateTier(Severity.TICKET, 86400, 7200, 0.10),
+    BurnRateTier(Severity.TICKET, 259200, 21600, 0.10),
 )
+THIRTY_DAYS = 30 * 86400
+
+
+def burn_rate_rules(period: int, tiers: Sequence[BurnRateTier] = BURN_RATE_TIERS) -> tuple[
+    BurnRateRule, ...
+]:
+    """The multiwindow rules of an SLO whose period is ``period`` seconds."""
+    return tuple(tier.rule(period) for tier in tiers)
+
+
+# The rules of a 30-day SLO: factors 14.4, 6, 3 and 1.
+DEFAULT_BURN_RATE_RULES: tuple[BurnRateRule, ...] = burn_rate_rules(THIRTY_DAYS)
 
 
 @dataclass(frozen=True)
@@ -95,17 +138,32 @@ def exhaustion_time(
 
 
 def decide(
-    rules: Sequence[BurnRateRule], by_window: Mapping[int, WindowResult]
+    rules: Sequence[BurnRateRule],
+    by_window: Mapping[int, WindowResult],
+    *,
+    min_short_coverage: float = 0.0,
+    min_long_coverage: float = 0.0,
 ) -> tuple[BurnRateDecision, ...]:
     """Evaluate each rule: it fires when both its long and short burn rates are > its factor.
 
-    The comparison is strict, like ``>`` in PromQL. When a window is missing from ``by_window``
-    or its burn rate is unknown, the decision is ``firing=None`` with a reason.
+    The comparison is strict, like ``>`` in PromQL. A window without traffic or without series
+    cannot fire (``firing=False`` with the reason), as the equivalent Prometheus rule sees NaN.
+    When a window is missing from ``by_window`` or the backend could not answer, the decision is
+    ``firing=None`` with a reason. A rule whose
+    short (long) window has data for less than ``min_short_coverage`` (``min_long_coverage``) of
+    its length is held back: ``firing=False`` with the reason (unknown coverage holds nothing).
     """
-    return tuple(_decide_one(rule, by_window) for rule in rules)
+    return tuple(
+        _decide_one(rule, by_window, min_short_coverage, min_long_coverage) for rule in rules
+    )
 
 
-def _decide_one(rule: BurnRateRule, by_window: Mapping[int, WindowResult]) -> BurnRateDecision:
+def _decide_one(
+    rule: BurnRateRule,
+    by_window: Mapping[int, WindowResult],
+    min_short_coverage: float,
+    min_long_coverage: float,
+) -> BurnRateDecision:
     long_result = by_window.get(rule.long_window)
     short_result = by_window.get(rule.short_window)
     long_burn = None if long_result is None else long_result.burn_rate
@@ -115,10 +173,35 @@ def _decide_one(rule: BurnRateRule, by_window: Mapping[int, WindowResult]) -> Bu
         for window, result in ((rule.long_window, long_result), (rule.short_window, short_result))
         if result is None or result.burn_rate is None
     ]
+    quiet = [
+        f"{window_name(window)}: {result.reason or result.state.value}"
+        for window, result in ((rule.short_window, short_result), (rule.long_window, long_result))
+        if result is not None and result.state in _QUIET
+    ]
+    if quiet:
+        return BurnRateDecision(rule, long_burn, short_burn, False, "; ".join(quiet))
     if long_burn is None or short_burn is None:
         return BurnRateDecision(rule, long_burn, short_burn, None, "; ".join(problems))
+    held = [
+        coverage_shortfall(window, result.coverage, minimum)
+        for window, result, minimum in (
+            (rule.short_window, short_result, min_short_coverage),
+            (rule.long_window, long_result, min_long_coverage),
+        )
+        if result is not None and result.coverage is not None and result.coverage < minimum
+    ]
+    if held:
+        return BurnRateDecision(rule, long_burn, short_burn, False, "; ".join(held))
     firing = long_burn > rule.factor and short_burn > rule.factor
     return BurnRateDecision(rule, long_burn, short_burn, firing)
+
+
+def coverage_shortfall(window: int, coverage: float, minimum: float) -> str:
+    """Why a rule on ``window`` is held back: its data covers less than ``minimum``."""
+    return (
+        f"held back: the {window_name(window)} window has data for {coverage:.0%} of its length "
+        f"(minimum {minimum:.0%})"
+    )
 
 
 def _unknown_reason(window: int, result: WindowResult | None) -> str:

@@ -9,6 +9,10 @@ from sloctl.core.alerts import AlertStatus
 from sloctl.core.signals import SignalValue
 from sloctl.core.slo import SLOStatus
 
+# Problems of a cycle that are not backend errors: an SLO or a service's signals whose
+# selectors match no series at all (sloctl is blind to them).
+NO_DATA_PREFIX = "no data: "
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -32,3 +36,13 @@ class Evaluation:
     def complete(self) -> bool:
         """True when every value could be computed."""
         return not self.problems
+
+    @property
+    def blind(self) -> tuple[str, ...]:
+        """The "no data" problems: SLOs or signals whose selectors match no series."""
+        return tuple(p for p in self.problems if p.startswith(NO_DATA_PREFIX))
+
+    @property
+    def backend_errors(self) -> tuple[str, ...]:
+        """The problems that are backend errors (failed, malformed or unanswered queries)."""
+        return tuple(p for p in self.problems if not p.startswith(NO_DATA_PREFIX))

@@ -46,11 +46,13 @@ def golden_signals(
     buckets: Sequence[tuple[float, float]] | None,
     saturation: float | None,
     reasons: Mapping[Signal, str] | None = None,
+    unit: float = 1.0,
 ) -> tuple[SignalValue, ...]:
     """Traffic (req/s), error ratio, latency p50/p95/p99 (s) and saturation, in that order.
 
     ``total``/``bad`` are request counts over ``window`` seconds, ``buckets`` the cumulative
-    latency histogram over the same window. A value that cannot be computed is ``None`` with a
+    latency histogram over the same window, in its ``unit`` (seconds per unit: 0.001 for
+    milliseconds); latencies come out in seconds. A value that cannot be computed is ``None`` with a
     reason: the caller's (``reasons[signal]``, e.g. "prometheus unreachable") if given, else one
     derived from the data (no traffic, missing +Inf bucket, ...). NaN inputs count as unknown.
     Raises ValueError when ``window`` is not > 0.
@@ -75,7 +77,8 @@ def golden_signals(
         value(Signal.ERROR_RATIO, *_error_ratio(total, bad, name)),
     ]
     for signal, q in LATENCY_QUANTILES:
-        results.append(value(signal, *_latency(q, buckets, name)))
+        latency, why = _latency(q, buckets, name)
+        results.append(value(signal, None if latency is None else latency * unit, why))
     results.append(value(Signal.SATURATION, saturation, "saturation unknown"))
     return tuple(results)
 

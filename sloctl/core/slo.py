@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sloctl.core.burn import (
-    DEFAULT_BURN_RATE_RULES,
     BurnRateDecision,
     BurnRateRule,
     burn_rate,
+    burn_rate_rules,
     decide,
     error_budget,
     exhaustion_time,
 )
-from sloctl.core.windows import WindowCounts, WindowResult, window_name
+from sloctl.core.windows import DataState, WindowCounts, WindowResult, window_name
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,11 @@ class SLOStatus:
         """The result for one window length, if computed."""
         return next((w for w in self.windows if w.window == seconds), None)
 
+    @property
+    def no_data(self) -> bool:
+        """True when the SLO's selectors matched no series in any window: sloctl is blind."""
+        return bool(self.windows) and all(w.state is DataState.NO_DATA for w in self.windows)
+
 
 def window_result(counts: WindowCounts, error_budget: float) -> WindowResult:
     """SLI, error ratio and burn rate of one window.
@@ -55,11 +60,12 @@ def window_result(counts: WindowCounts, error_budget: float) -> WindowResult:
     """
     name = window_name(counts.window)
     if counts.bad is None or counts.total is None:
-        return _unknown(counts, counts.reason or f"no event counts for {name}")
+        state = counts.state if counts.state not in (None, DataState.OK) else DataState.FAILED
+        return _unknown(counts, counts.reason or f"no event counts for {name}", state)
     if counts.total < 0:
         return _unknown(counts, f"negative event total ({counts.total:g}) in {name}")
     if counts.total == 0:
-        return _unknown(counts, f"no traffic in {name}")
+        return _unknown(counts, f"no traffic in {name}", DataState.NO_TRAFFIC)
     bad = min(max(counts.bad, 0.0), counts.total)
     error_ratio = bad / counts.total
     return WindowResult(
@@ -74,7 +80,9 @@ def window_result(counts: WindowCounts, error_budget: float) -> WindowResult:
     )
 
 
-def _unknown(counts: WindowCounts, reason: str) -> WindowResult:
+def _unknown(
+    counts: WindowCounts, reason: str, state: DataState = DataState.FAILED
+) -> WindowResult:
     return WindowResult(
         window=counts.window,
         sli=None,
@@ -85,6 +93,7 @@ def _unknown(counts: WindowCounts, reason: str) -> WindowResult:
         coverage=counts.coverage,
         interpolated=counts.interpolated,
         reason=reason,
+        state=state,
     )
 
 
@@ -99,16 +108,20 @@ def evaluate_slo(
     at: datetime,
     counts: Sequence[WindowCounts],
     slo_window: int,
-    rules: Sequence[BurnRateRule] = DEFAULT_BURN_RATE_RULES,
+    rules: Sequence[BurnRateRule] | None = None,
     current_window: int = 3600,
+    min_short_coverage: float = 0.0,
+    min_long_coverage: float = 0.0,
 ) -> SLOStatus:
     """Everything about one SLO at ``at``: SLI, budget, burn rates, alert decisions, exhaustion.
 
     ``objective`` is a ratio (0.995). ``counts`` holds one entry per alert window plus the entry
     whose ``window == slo_window`` (the SLO window, possibly the elapsed part of a calendar
     period). A missing SLO-window entry makes the SLI and budget unknown. The exhaustion estimate
-    uses the burn rate of ``current_window``. Raises ValueError for an objective outside (0, 1)
-    or two entries for the same window.
+    uses the burn rate of ``current_window``. ``rules`` default to the burn-rate tiers with the
+    factors of ``period``. A burn-rate rule cannot fire while its short (long) window has data for
+    less than ``min_short_coverage`` (``min_long_coverage``) of its length. Raises ValueError for
+    an objective outside (0, 1) or two entries for the same window.
     """
     budget = error_budget(objective)
     by_window: dict[int, WindowResult] = {}
@@ -149,7 +162,12 @@ def evaluate_slo(
         budget_remaining_minutes=None if remaining is None else remaining * total_minutes,
         budget_remaining_events=remaining_events,
         windows=windows,
-        decisions=decide(rules, by_window),
+        decisions=decide(
+            burn_rate_rules(period) if rules is None else rules,
+            by_window,
+            min_short_coverage=min_short_coverage,
+            min_long_coverage=min_long_coverage,
+        ),
         exhaustion_at=exhaustion_time(
             at, remaining, period, None if current is None else current.burn_rate
         ),

@@ -21,6 +21,7 @@ ALLOWED_MODULES = (
     "bisect",
     "functools",
     "itertools",
+    "decimal",
     "sloctl.core",
     "sloctl.dora.model",  # DORA's pure modules, gathered in sloctl/dora beside its runtime parts
     "sloctl.dora.compute",

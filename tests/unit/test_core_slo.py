@@ -211,7 +211,10 @@ def test_unknown_windows_make_status_unknown_with_joined_reasons() -> None:
     assert status.exhaustion_at is None
     assert status.budget_total_minutes == pytest.approx(216.0, rel=1e-12)
     assert status.reason == "no traffic in 5m; prometheus unreachable"
-    assert [d.firing for d in status.decisions] == [None, None, None, None]
+    # 5m has no traffic: the 1h/5m rule cannot fire (Prometheus' rule sees NaN); the others
+    # cannot be decided while Prometheus is unreachable.
+    assert [d.firing for d in status.decisions] == [False, None, None, None]
+    assert status.decisions[0].reason == "5m: no traffic in 5m"
 
 
 def test_missing_slo_window_is_unknown_not_a_crash() -> None:
