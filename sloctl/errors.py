@@ -10,7 +10,8 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_BREACH = 1  # --fail-on given and an SLO breaches or an alert fires
 EXIT_USAGE = 2  # bad command line, settings or spec
-EXIT_BACKEND = 3  # a backend is unreachable
+EXIT_BACKEND = 3  # a backend is unreachable (or, with --fail-on, answered with an error)
+EXIT_NO_DATA = 4  # --fail-on given and an SLO or a service's signals match no series at all
 
 
 class SloctlError(Exception):

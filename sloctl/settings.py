@@ -31,6 +31,7 @@ from sloctl.dora.model import DoraConfig, HouseGoals
 from sloctl.errors import SettingsError
 from sloctl.spec.error_messages import describe_error, loc_path
 from sloctl.spec.fields import DurationOrZero, DurationSeconds, LabelName, PresetName, Threshold
+from sloctl.spec.models import ServiceIdentity
 from sloctl.spec.presets import HttpPreset, get_preset
 from sloctl.spec.yaml_source import YamlSyntaxError, line_of, load_documents
 
@@ -44,6 +45,7 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_PROMETHEUS_BEARER_TOKEN": ("prometheus", "bearer_token"),
     "SLOCTL_PROMETHEUS_USERNAME": ("prometheus", "username"),
     "SLOCTL_PROMETHEUS_PASSWORD": ("prometheus", "password"),
+    "SLOCTL_PROMETHEUS_SCRAPE_INTERVAL": ("prometheus", "scrape_interval_seconds"),
     "SLOCTL_STORE_URL": ("store_url",),
     "SLOCTL_INTERVAL": ("interval_seconds",),
     "SLOCTL_TIMEZONE": ("timezone",),
@@ -131,6 +133,14 @@ class PrometheusSettings(_Frozen):
     password: SecretStr | None = None
     max_concurrency: Annotated[int, Field(ge=1)] = 8
     headers: dict[str, str] = {}
+    # How often the observed services are scraped: a gap longer than two intervals counts as
+    # missing data in each window's coverage.
+    scrape_interval_seconds: DurationSeconds = 60
+
+    @property
+    def coverage_lookback_seconds(self) -> int:
+        """How far back a sample still counts as present: two scrape intervals."""
+        return 2 * self.scrape_interval_seconds
 
     @model_validator(mode="after")
     def _one_auth(self) -> PrometheusSettings:
@@ -167,7 +177,17 @@ class SignalSettings(_Frozen):
 
     preset: PresetName = "otel-http"
     service_label: LabelName | None = None
+    service_from: Literal["series", "target_info"] | None = None
     saturation_query: str | None = None
+
+    @property
+    def identity(self) -> ServiceIdentity:
+        """Where the signal series name their service (the preset's unless overridden)."""
+        preset = self.http_preset
+        join = preset.service_from_target_info
+        if self.service_from is not None:
+            join = self.service_from == "target_info"
+        return ServiceIdentity(self.effective_service_label, join)
 
     @property
     def http_preset(self) -> HttpPreset:
@@ -203,6 +223,21 @@ class LatencyAlert(_Frozen):
 class DefaultAlerts(_Frozen):
     error_ratio: ErrorRatioAlert = ErrorRatioAlert()
     latency_p95: LatencyAlert = LatencyAlert()
+
+
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class DataQualitySettings(_Frozen):
+    """How much data a window needs before an alert on it may fire.
+
+    A burn-rate alert needs ``min_short_window_coverage`` of its short window (and
+    ``min_long_window_coverage`` of its long one) to have data; a default alert needs
+    ``min_short_window_coverage`` of its window. Below that it is held back, and says so.
+    """
+
+    min_short_window_coverage: Share = 0.9
+    min_long_window_coverage: Share = 0.0
 
 
 class ReceiverSettings(_Frozen):
@@ -359,6 +394,7 @@ class Settings(_Frozen):
     specs: tuple[Path, ...] = ()
     signals: SignalSettings = SignalSettings()
     default_alerts: DefaultAlerts = DefaultAlerts()
+    data_quality: DataQualitySettings = DataQualitySettings()
     dashboard_url: HttpUrl = "http://127.0.0.1:8501"
     log_level: LogLevel = "INFO"
     receiver: ReceiverSettings = ReceiverSettings()

@@ -1,7 +1,8 @@
-"""The query plan of one evaluation cycle: which PromQL each SLO and signal needs.
+"""The plan of one evaluation cycle: every query each SLO and golden signal needs, per backend.
 
-Queries are keyed by their text, so SLOs and signals that share a metric share queries: the
+Queries are keyed by (backend, text), so SLOs and signals that share a metric share queries: the
 number of queries grows with distinct (metric, selector, window), never with the number of SLOs.
+Prometheus and Loki queries are planned together and fetched together.
 """
 
 from __future__ import annotations
@@ -10,21 +11,37 @@ import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+from sloctl.core.burn import THIRTY_DAYS
 from sloctl.core.windows import ALERT_WINDOWS
 from sloctl.settings import Settings
-from sloctl.sources import promql
+from sloctl.sources import logql, promql
 from sloctl.spec.models import (
     HistogramLatency,
     LogRatio,
     Matcher,
     MetricRatio,
     QueryRatio,
+    ServiceIdentity,
     SLOSpec,
 )
 
 SIGNAL_WINDOW = 300
+Backend = Literal["prometheus", "loki"]
+
+
+@dataclass(frozen=True, order=True)
+class Query:
+    """One query text for one backend."""
+
+    backend: Backend
+    text: str
+
+
+def prom(text: str) -> Query:
+    return Query("prometheus", text)
 
 
 @dataclass(frozen=True)
@@ -32,11 +49,11 @@ class WindowQueries:
     """Queries giving one SLO's bad and total events over one window."""
 
     window: int
-    total: str | None = None  # ratio indicators
-    bad: str | None = None
-    good: str | None = None
-    buckets: str | None = None  # latency: only the threshold buckets and +Inf
-    all_buckets: str | None = None  # latency fallback when a threshold is not a bucket bound
+    total: Query | None = None  # ratio and log indicators
+    bad: Query | None = None
+    good: Query | None = None
+    buckets: Query | None = None  # latency: only the threshold buckets and +Inf
+    all_buckets: Query | None = None  # latency fallback when a threshold is not a bucket bound
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,13 @@ class SloPlan:
     period: int  # full SLO period in seconds (calendar month: its length)
     slo_window: int  # the window queried for the SLO period (calendar month: elapsed part)
     windows: tuple[WindowQueries, ...]
-    coverage: str
+    coverage: Query | None  # steps with data per window (Prometheus SLOs only)
+
+    @property
+    def rule_period(self) -> int:
+        """The period the burn-rate factors use: as the generated rules, 30 d for a calendar
+        month (Prometheus rules cannot follow calendar months)."""
+        return THIRTY_DAYS if self.spec.window.is_calendar else self.period
 
 
 @dataclass(frozen=True)
@@ -55,11 +78,13 @@ class SignalQueries:
     """Golden-signal queries over one window for every service (one query each)."""
 
     window: int
-    service_label: str
-    total: str
-    bad: str
-    buckets: str
-    saturation: str
+    identity: ServiceIdentity
+    unit: float  # the latency histogram's unit in seconds
+    total: Query
+    bad: Query
+    buckets: Query
+    saturation: Query
+    coverage: Query  # steps with data of the request counter over this window
 
 
 @dataclass
@@ -70,15 +95,16 @@ class CyclePlan:
     slos: list[SloPlan] = field(default_factory=list)
     signals: dict[int, SignalQueries] = field(default_factory=dict)
 
-    def queries(self) -> list[str]:
-        """Distinct query texts, in a stable order."""
-        out: list[str] = []
+    def queries(self) -> list[Query]:
+        """Distinct queries, in a stable order."""
+        out: list[Query] = []
         for p in self.slos:
             for w in p.windows:
                 out += [q for q in (w.total, w.bad, w.good, w.buckets) if q]
-            out.append(p.coverage)
+            if p.coverage:
+                out.append(p.coverage)
         for s in self.signals.values():
-            out += [s.total, s.bad, s.buckets, s.saturation]
+            out += [s.total, s.bad, s.buckets, s.saturation, s.coverage]
         return list(dict.fromkeys(out))
 
 
@@ -93,108 +119,154 @@ def period_of(spec: SLOSpec, at: datetime, tz: ZoneInfo) -> tuple[int, int]:
     return days * 86400, max(elapsed, 60)
 
 
+LatencyKey = tuple[object, ...]
+
+
+def _latency_key(spec: SLOSpec) -> LatencyKey:
+    ind = spec.indicator
+    assert isinstance(ind, HistogramLatency)
+    return (ind.metric, ind.selector, spec.identity)
+
+
+def shared_bounds(specs: Sequence[SLOSpec]) -> dict[LatencyKey, set[float]]:
+    """Bounds of every latency SLO on one histogram: one bucket query serves them all."""
+    out: dict[LatencyKey, set[float]] = {}
+    for spec in specs:
+        if isinstance(spec.indicator, HistogramLatency):
+            out.setdefault(_latency_key(spec), set()).add(spec.indicator.bound)
+    return out
+
+
+def _log_services(specs: Sequence[SLOSpec]) -> dict[tuple[LogRatio, str], set[str]]:
+    groups: dict[tuple[LogRatio, str], set[str]] = {}
+    for spec in specs:
+        if isinstance(spec.indicator, LogRatio):
+            groups.setdefault((spec.indicator, spec.service_label), set()).add(spec.service)
+    return groups
+
+
 def _window_queries(
-    spec: SLOSpec, window: int, thresholds: Mapping[tuple[object, ...], set[float]]
+    spec: SLOSpec,
+    window: int,
+    bounds: Mapping[LatencyKey, set[float]],
+    log_services: Mapping[tuple[LogRatio, str], set[str]],
 ) -> WindowQueries:
     ind = spec.indicator
-    label = spec.service_label
+    identity = spec.identity
     if isinstance(ind, MetricRatio):
         return WindowQueries(
             window,
-            total=promql.ratio_total(ind, label, window),
-            bad=promql.ratio_bad(ind, label, window),
+            total=prom(promql.ratio_total(ind, identity, window)),
+            bad=prom(promql.ratio_bad(ind, identity, window)),
         )
     if isinstance(ind, QueryRatio):
         bad, good, total = promql.query_ratio(ind, window)
-        return WindowQueries(window, total=total, bad=bad, good=good)
-    if isinstance(ind, HistogramLatency):
-        shared = thresholds.get(_latency_key(spec), {ind.threshold})
         return WindowQueries(
             window,
-            buckets=promql.threshold_buckets(ind.metric, ind.selector, label, window, shared),
-            all_buckets=promql.latency_buckets(ind, label, window),
+            total=prom(total),
+            bad=prom(bad) if bad else None,
+            good=prom(good) if good else None,
         )
-    raise TypeError(f"unknown indicator {type(ind).__name__}")
+    if isinstance(ind, HistogramLatency):
+        shared = bounds.get(_latency_key(spec), {ind.bound})
+        return WindowQueries(
+            window,
+            buckets=prom(
+                promql.threshold_buckets(ind.metric, ind.selector, identity, window, shared)
+            ),
+            all_buckets=prom(promql.latency_buckets(ind, identity, window)),
+        )
+    services = log_services[(ind, spec.service_label)]
+    return WindowQueries(
+        window,
+        total=Query("loki", logql.log_ratio_total(ind, spec.service_label, services, window)),
+        bad=Query("loki", logql.log_ratio_bad(ind, spec.service_label, services, window)),
+    )
 
 
-def _coverage_query(spec: SLOSpec, windows: tuple[int, ...]) -> str:
+def _coverage_query(spec: SLOSpec, windows: tuple[int, ...], lookback: int) -> Query | None:
     ind = spec.indicator
     if isinstance(ind, MetricRatio):
         metric, matchers = ind.metric, ind.selector
     elif isinstance(ind, HistogramLatency):
         metric, matchers = promql.latency_total_metric(ind), ind.selector
     elif isinstance(ind, LogRatio):
-        raise TypeError("log SLIs are measured from Loki by sloctl.evaluation.log_slis")
-    else:  # raw PromQL: coverage of the total query's result over time
-        return " or ".join(
-            f'label_replace(min_over_time(timestamp({promql.render_template(ind.total, 300)})'
-            f'[{promql.duration(w)}:{promql.duration(max(w // 100, 300))}]), '
-            f'"sloctl_window", "{w}", "", "")'
-            for w in windows
-        )
-    return promql.coverage(metric, matchers, spec.service_label, windows)
-
-
-def _latency_key(spec: SLOSpec) -> tuple[object, ...]:
-    ind = spec.indicator
-    assert isinstance(ind, HistogramLatency)
-    return (ind.metric, ind.selector, spec.service_label)
-
-
-def shared_thresholds(specs: Sequence[SLOSpec]) -> dict[tuple[object, ...], set[float]]:
-    """Thresholds of all latency SLOs on the same histogram: one bucket query serves them all."""
-    out: dict[tuple[object, ...], set[float]] = {}
-    for spec in specs:
-        if isinstance(spec.indicator, HistogramLatency):
-            out.setdefault(_latency_key(spec), set()).add(spec.indicator.threshold)
-    return out
+        return None  # Loki has no scrape gaps to measure
+    else:  # raw PromQL: steps where the total query returns the service
+        return prom(promql.template_coverage(ind.total, spec.service_label, windows))
+    return prom(promql.coverage(metric, matchers, spec.identity, windows, lookback))
 
 
 def plan_slo(
-    spec: SLOSpec, at: datetime, tz: ZoneInfo,
-    thresholds: Mapping[tuple[object, ...], set[float]] | None = None,
+    spec: SLOSpec,
+    at: datetime,
+    tz: ZoneInfo,
+    bounds: Mapping[LatencyKey, set[float]] | None = None,
+    log_services: Mapping[tuple[LogRatio, str], set[str]] | None = None,
+    lookback: int = 120,
 ) -> SloPlan:
     """Queries for one SLO: every alert window plus its period window."""
     period, slo_window = period_of(spec, at, tz)
     windows = tuple(dict.fromkeys((*ALERT_WINDOWS, slo_window)))
-    shared = thresholds if thresholds is not None else shared_thresholds([spec])
     return SloPlan(
         spec=spec,
         period=period,
         slo_window=slo_window,
-        windows=tuple(_window_queries(spec, w, shared) for w in windows),
-        coverage=_coverage_query(spec, windows),
+        windows=tuple(
+            _window_queries(
+                spec,
+                w,
+                bounds if bounds is not None else shared_bounds([spec]),
+                log_services if log_services is not None else _log_services([spec]),
+            )
+            for w in windows
+        ),
+        coverage=_coverage_query(spec, windows, lookback),
     )
 
 
 def plan_signals(settings: Settings, window: int) -> SignalQueries:
     """Golden-signal queries for all services over ``window``."""
     preset = settings.signals.http_preset
-    label = settings.signals.effective_service_label
+    identity = settings.signals.identity
+    label = identity.label
     errors = (Matcher(preset.status_label, "=~", preset.error_regex),)
     sat = settings.signals.effective_saturation_query
     if label != preset.service_label and not settings.signals.saturation_query:
         sat = sat.replace(f"by ({preset.service_label})", f"by ({label})")
+    base = preset.base_selector
+    lookback = settings.prometheus.coverage_lookback_seconds
     return SignalQueries(
         window=window,
-        service_label=label,
-        total=promql.increase_by(preset.counter, (), [label], window),
-        bad=promql.increase_by(preset.counter, errors, [label], window),
-        buckets=promql.buckets(preset.histogram, (), label, window),
-        saturation=promql.rate_template(sat, window),
+        identity=identity,
+        unit=preset.unit,
+        total=prom(promql.increase_by_service(preset.counter, base, identity, window)),
+        bad=prom(promql.increase_by_service(preset.counter, (*base, *errors), identity, window)),
+        buckets=prom(promql.buckets(preset.histogram, base, identity, window)),
+        saturation=prom(promql.rate_template(sat, window)),
+        coverage=prom(promql.coverage(preset.counter, base, identity, (window,), lookback)),
     )
 
 
-def plan_cycle(specs: list[SLOSpec], settings: Settings, at: datetime) -> CyclePlan:
-    """The full plan of one cycle at instant ``at``."""
-    tz = settings.tzinfo
-    prom_specs = [s for s in specs if not isinstance(s.indicator, LogRatio)]  # Loki: log_slis
-    thresholds = shared_thresholds(prom_specs)
-    plan = CyclePlan(at=at, slos=[plan_slo(s, at, tz, thresholds) for s in prom_specs])
-    signal_windows = {SIGNAL_WINDOW}
+def signal_windows(settings: Settings) -> list[int]:
+    """The signal window shown (5m) plus the window of each enabled default alert."""
+    windows = {SIGNAL_WINDOW}
     for rule in (settings.default_alerts.error_ratio, settings.default_alerts.latency_p95):
         if rule.enabled:
-            signal_windows.add(rule.window_seconds)
-    for w in sorted(signal_windows):
+            windows.add(rule.window_seconds)
+    return sorted(windows)
+
+
+def plan_cycle(specs: Sequence[SLOSpec], settings: Settings, at: datetime) -> CyclePlan:
+    """The full plan of one cycle at instant ``at``: Prometheus and Loki queries together."""
+    tz = settings.tzinfo
+    bounds = shared_bounds(specs)
+    log_services = _log_services(specs)
+    lookback = settings.prometheus.coverage_lookback_seconds
+    plan = CyclePlan(
+        at=at,
+        slos=[plan_slo(s, at, tz, bounds, log_services, lookback) for s in specs],
+    )
+    for w in signal_windows(settings):
         plan.signals[w] = plan_signals(settings, w)
     return plan

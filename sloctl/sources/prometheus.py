@@ -23,6 +23,7 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from sloctl.core.samples import Sample
 from sloctl.errors import (
     BackendError,
     BackendProtocolError,
@@ -34,16 +35,10 @@ from sloctl.settings import PrometheusSettings
 if TYPE_CHECKING:
     from sloctl.telemetry import Telemetry
 
+__all__ = ["BACKEND", "PrometheusSource", "QueryResult", "RangeSeries", "Sample"]
+
 BACKEND = "prometheus"
 _STATUS = re.compile(r"^HTTP Status Code (\d+) \((b(['\"]).*\3)\)$", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One series of an instant-vector result."""
-
-    labels: Mapping[str, str]
-    value: float
 
 
 QueryResult = list[Sample] | BackendError

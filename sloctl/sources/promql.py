@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from sloctl.core.windows import window_name
-from sloctl.spec.models import HistogramLatency, Matcher, MetricRatio, QueryRatio
+from sloctl.spec.models import (
+    TARGET_INFO,
+    TARGET_INFO_JOIN,
+    HistogramLatency,
+    Matcher,
+    MetricRatio,
+    QueryRatio,
+    ServiceIdentity,
+)
 from sloctl.spec.presets import PRESETS
 
 WINDOW_PLACEHOLDER = "{{window}}"
@@ -63,6 +72,56 @@ def increase_by(metric: str, matchers: Iterable[Matcher], by: Sequence[str], win
     return f"sum by ({_by(by)}) (increase({selector(metric, matchers)}[{duration(window)}]))"
 
 
+Identity = ServiceIdentity | str  # a bare label name: series carry it, no target_info join
+
+
+def identity_of(identity: Identity) -> ServiceIdentity:
+    """A label name means "the series carry it"."""
+    return identity if isinstance(identity, ServiceIdentity) else ServiceIdentity(identity)
+
+
+def target_info_join(label: str, window: int, service: str | None = None) -> str:
+    """``on (job, instance) group_left (label) max by (job, instance, label) (...)``.
+
+    Every target seen in the window (``last_over_time``), so counts of instances that are gone
+    by the evaluation instant are kept. With ``service``, only that service's targets are joined
+    and no label is copied (per-service rule expressions).
+    """
+    on = _by(TARGET_INFO_JOIN)
+    svc = check_label_name(label)
+    if service is None:
+        info = f"last_over_time({TARGET_INFO}[{duration(window)}])"
+        return f"on ({on}) group_left ({svc}) max by ({on}, {svc}) ({info})"
+    sel = selector(TARGET_INFO, (Matcher(svc, "=", service),))
+    return f"on ({on}) group_left () max by ({on}) (last_over_time({sel}[{duration(window)}]))"
+
+
+def increase_by_service(
+    metric: str,
+    matchers: Iterable[Matcher],
+    identity: Identity,
+    window: int,
+    extra_by: Sequence[str] = (),
+) -> str:
+    """``sum by (<service label>, extra) (increase(metric{matchers}[window]))``, for all services.
+
+    With a ``target_info`` identity, series that carry the label are summed as they are and the
+    others take the label from ``target_info``; the two parts select disjoint series.
+    """
+    ident = identity_of(identity)
+    label, matchers = ident.label, tuple(matchers)
+    by = [label, *extra_by]
+    if not ident.target_info:
+        return increase_by(metric, matchers, by, window)
+    direct = increase_by(metric, (*matchers, Matcher(label, "!=", "")), by, window)
+    bare = selector(metric, (*matchers, Matcher(label, "=", "")))
+    joined = (
+        f"sum by ({_by(by)}) (increase({bare}[{duration(window)}]) "
+        f"* {target_info_join(label, window)})"
+    )
+    return f"{direct} or {joined}"
+
+
 def render_template(template: str, window: int) -> str:
     """Substitute the window into a user PromQL template (``{{window}}`` -> ``5m``)."""
     if WINDOW_PLACEHOLDER not in template:
@@ -70,14 +129,14 @@ def render_template(template: str, window: int) -> str:
     return template.replace(WINDOW_PLACEHOLDER, duration(window))
 
 
-def ratio_total(ind: MetricRatio, service_label: str, window: int) -> str:
+def ratio_total(ind: MetricRatio, identity: Identity, window: int) -> str:
     """Total events per service over ``window``."""
-    return increase_by(ind.metric, ind.selector, [service_label], window)
+    return increase_by_service(ind.metric, ind.selector, identity, window)
 
 
-def ratio_bad(ind: MetricRatio, service_label: str, window: int) -> str:
+def ratio_bad(ind: MetricRatio, identity: Identity, window: int) -> str:
     """Bad events per service over ``window`` (selector plus the error matchers)."""
-    return increase_by(ind.metric, (*ind.selector, *ind.error_selector), [service_label], window)
+    return increase_by_service(ind.metric, (*ind.selector, *ind.error_selector), identity, window)
 
 
 def query_ratio(ind: QueryRatio, window: int) -> tuple[str | None, str | None, str]:
@@ -87,30 +146,49 @@ def query_ratio(ind: QueryRatio, window: int) -> tuple[str | None, str | None, s
     return bad, good, render_template(ind.total, window)
 
 
-def buckets(metric: str, matchers: Iterable[Matcher], service_label: str, window: int) -> str:
+def buckets(metric: str, matchers: Iterable[Matcher], identity: Identity, window: int) -> str:
     """Histogram bucket increases per service and ``le`` over ``window``."""
-    return increase_by(f"{metric}_bucket", matchers, [service_label, "le"], window)
+    return increase_by_service(f"{metric}_bucket", matchers, identity, window, ["le"])
 
 
-def latency_buckets(ind: HistogramLatency, service_label: str, window: int) -> str:
+def latency_buckets(ind: HistogramLatency, identity: Identity, window: int) -> str:
     """Bucket query of a latency indicator; any threshold is served by the same query."""
-    return buckets(ind.metric, ind.selector, service_label, window)
+    return buckets(ind.metric, ind.selector, identity, window)
 
 
-def le_regex(thresholds: Iterable[float]) -> str:
-    """Regex matching the ``le`` labels of ``thresholds`` and ``+Inf`` (unescaped for PromQL)."""
-    values = sorted({le_value(t) for t in thresholds if t != float("inf")}, key=float)
-    return "|".join([*(re.escape(v) for v in values), re.escape("+Inf")])
+def le_pattern(bound: float) -> str:
+    """RE2 matching every way a client writes the ``le`` of ``bound`` (unescaped for PromQL).
+
+    Prometheus 2.x stores ``le`` as written: ``0.3``, ``0.30``, ``300``, ``300.0`` (the OTel SDK),
+    ``1e+06`` (Go's ``%g``). The pattern matches the plain decimal with any trailing zeros after
+    its point, and the exponent spellings of the same number.
+    """
+    if bound == float("inf"):
+        return re.escape("+Inf")
+    text = format(Decimal(repr(float(bound))).normalize(), "f")
+    whole, _, fraction = text.partition(".")
+    plain = re.escape(whole) + (rf"\.{fraction}0*" if fraction else r"(\.0*)?")
+    spellings = {plain}
+    for exp in (f"{float(bound):g}", repr(float(bound))):
+        if "e" in exp:
+            spellings.add(re.escape(exp))
+    return "|".join(sorted(spellings))
+
+
+def le_regex(bounds: Iterable[float]) -> str:
+    """RE2 matching the ``le`` labels of ``bounds`` and ``+Inf``, whatever their spelling."""
+    values = sorted({float(b) for b in bounds if b != float("inf")})
+    return "|".join([*(le_pattern(v) for v in values), re.escape("+Inf")])
 
 
 def threshold_buckets(
-    metric: str, matchers: Iterable[Matcher], service_label: str, window: int,
-    thresholds: Iterable[float],
+    metric: str, matchers: Iterable[Matcher], identity: Identity, window: int,
+    bounds: Iterable[float],
 ) -> str:
-    """Only the buckets at ``thresholds`` and +Inf: all a latency SLI needs when the
-    thresholds are bucket bounds (a fraction of the series of the full histogram)."""
-    le = Matcher("le", "=~", le_regex(thresholds))
-    return increase_by(f"{metric}_bucket", (*matchers, le), [service_label, "le"], window)
+    """Only the buckets at ``bounds`` (in the histogram's unit) and +Inf: all a latency SLI
+    needs when its threshold is a bucket bound (a fraction of the series of the histogram)."""
+    le = Matcher("le", "=~", le_regex(bounds))
+    return increase_by_service(f"{metric}_bucket", (*matchers, le), identity, window, ["le"])
 
 
 def latency_total_metric(ind: HistogramLatency) -> str:
@@ -118,23 +196,63 @@ def latency_total_metric(ind: HistogramLatency) -> str:
     return f"{ind.metric}_count"
 
 
-def coverage(
-    metric: str, matchers: Iterable[Matcher], service_label: str, windows: Sequence[int]
-) -> str:
-    """Oldest sample timestamp per service and window, for the data coverage of each window.
+COVERAGE_STEPS = 100  # coverage resolution: 1 % of each window
+COVERAGE_LABEL = "sloctl_window"
 
-    One query for all windows: each window's subquery runs at 1/100 of the window's length and
-    is tagged with a ``sloctl_window`` label (seconds), so coverage is accurate to 1 %. Each step
-    looks back one full step (``last_over_time``), so sparse samples are not missed.
+
+def coverage_step(window: int) -> int:
+    """The subquery step of a window's coverage: 1/100 of the window, at least 1 s."""
+    return max(window // COVERAGE_STEPS, 1)
+
+
+def presence(
+    metric: str, matchers: Iterable[Matcher], identity: Identity, lookback: int
+) -> str:
+    """One series per service that had a sample in the last ``lookback`` seconds."""
+    ident = identity_of(identity)
+    label, matchers = check_label_name(ident.label), tuple(matchers)
+    look = duration(lookback)
+    if not ident.target_info:
+        return f"max by ({label}) (last_over_time({selector(metric, matchers)}[{look}]))"
+    direct = selector(metric, (*matchers, Matcher(label, "!=", "")))
+    bare = selector(metric, (*matchers, Matcher(label, "=", "")))
+    return (
+        f"max by ({label}) (last_over_time({direct}[{look}])) or max by ({label}) "
+        f"(last_over_time({bare}[{look}]) * {target_info_join(label, lookback)})"
+    )
+
+
+def coverage(
+    metric: str,
+    matchers: Iterable[Matcher],
+    identity: Identity,
+    windows: Sequence[int],
+    lookback: int = 120,
+) -> str:
+    """Per service and window: how many of the window's 100 steps had data.
+
+    One query for all windows, each tagged with a ``sloctl_window`` label (seconds). A step has
+    data when a sample lies within ``max(step, lookback)`` before it (``lookback``: two scrape
+    intervals), so a gap anywhere in the window lowers the count, not only a late start.
+    Coverage is ``count / (window / step)``, capped at 1 (a window can hold 101 aligned steps).
     """
-    sel = selector(metric, matchers)
-    svc = check_label_name(service_label)
     parts = []
     for w in windows:
-        step = duration(max(w // 100, 1))
-        inner = f"timestamp(last_over_time({sel}[{step}]))"
-        sub = f"min by ({svc}) (min_over_time({inner}[{duration(w)}:{step}]))"
-        parts.append(f'label_replace({sub}, "sloctl_window", "{w}", "", "")')
+        step = coverage_step(w)
+        present = presence(metric, matchers, identity, max(step, lookback))
+        sub = f"count_over_time(({present})[{duration(w)}:{duration(step)}])"
+        parts.append(f'label_replace({sub}, "{COVERAGE_LABEL}", "{w}", "", "")')
+    return " or ".join(parts)
+
+
+def template_coverage(template: str, service_label: str, windows: Sequence[int]) -> str:
+    """Coverage of a raw PromQL total template: steps where its 5m form returns the service."""
+    check_label_name(service_label)
+    parts = []
+    for w in windows:
+        step = coverage_step(w)
+        sub = f"count_over_time(({render_template(template, 300)})[{duration(w)}:{duration(step)}])"
+        parts.append(f'label_replace({sub}, "{COVERAGE_LABEL}", "{w}", "", "")')
     return " or ".join(parts)
 
 
@@ -206,20 +324,63 @@ def service_matcher(service_label: str, service: str) -> Matcher:
     return Matcher(check_label_name(service_label), "=", service)
 
 
-def ratio_sli_error(ind: MetricRatio, service_label: str, service: str, window: int) -> str:
+def service_rate(
+    metric: str,
+    matchers: Iterable[Matcher],
+    identity: Identity,
+    service: str,
+    window: int,
+    by: Sequence[str] = (),
+) -> str:
+    """``sum(rate(metric{matchers, <label>="service"}[window]))`` of one service (rules).
+
+    With a ``target_info`` identity, the series without the label that belong to the service's
+    targets are added through ``target_info``: ``(direct or joined)``.
+    """
+    ident = identity_of(identity)
+    matchers = tuple(matchers)
+    direct = sum_rate(metric, (service_matcher(ident.label, service), *matchers), window, by)
+    if not ident.target_info:
+        return direct
+    grouping = f" by ({_by(by)}) " if by else ""
+    bare = selector(metric, (*matchers, Matcher(check_label_name(ident.label), "=", "")))
+    joined = (
+        f"sum{grouping}(rate({bare}[{prom_duration(window)}]) "
+        f"* {target_info_join(ident.label, window, service)})"
+    )
+    return f"({direct} or {joined})"
+
+
+def service_present(
+    metric: str, matchers: Iterable[Matcher], identity: Identity, service: str
+) -> str:
+    """``sum(metric{matchers, <label>="service"})``: non-empty while the service has series."""
+    ident = identity_of(identity)
+    matchers = tuple(matchers)
+    direct = f"sum({selector(metric, (service_matcher(ident.label, service), *matchers))})"
+    if not ident.target_info:
+        return direct
+    bare = selector(metric, (*matchers, Matcher(check_label_name(ident.label), "=", "")))
+    info = selector(TARGET_INFO, (Matcher(ident.label, "=", service),))
+    joined = f"sum({bare} * on ({_by(TARGET_INFO_JOIN)}) group_left () {info})"
+    return f"{direct} or {joined}"
+
+
+def ratio_sli_error(ind: MetricRatio, identity: Identity, service: str, window: int) -> str:
     """Error ratio of one service over ``window``: bad rate / total rate, other labels summed."""
-    svc = (service_matcher(service_label, service), *ind.selector)
-    bad = sum_rate(ind.metric, (*svc, *ind.error_selector), window)
-    total = sum_rate(ind.metric, svc, window)
+    bad = service_rate(ind.metric, (*ind.selector, *ind.error_selector), identity, service, window)
+    total = service_rate(ind.metric, ind.selector, identity, service, window)
     return f"({bad})\n/\n({total})"
 
 
-def query_sli_error(ind: QueryRatio, service_label: str, service: str, window: int) -> str:
+def query_sli_error(ind: QueryRatio, identity: Identity, service: str, window: int) -> str:
     """Error ratio of one service from raw templates: bad/total, or 1 - good/total."""
     bad, good, total = query_ratio(ind, window)
 
+    label = identity_of(identity).label
+
     def one(expr: str) -> str:
-        return f"sum({only_service(expr, service_label, service)})"
+        return f"sum({only_service(expr, label, service)})"
 
     if bad is not None:
         return f"({one(bad)})\n/\n({one(total)})"
@@ -227,16 +388,15 @@ def query_sli_error(ind: QueryRatio, service_label: str, service: str, window: i
     return f"1 - (({one(good)})\n/\n({one(total)}))"
 
 
-def latency_sli_error(ind: HistogramLatency, service_label: str, service: str, window: int) -> str:
+def latency_sli_error(ind: HistogramLatency, identity: Identity, service: str, window: int) -> str:
     """Share of one service's requests slower than the threshold: (count - bucket) / count.
 
-    The threshold must be a bucket bound of the histogram (``le`` spelled as by ``le_value``);
-    Prometheus rules cannot interpolate between buckets as sloctl's engine does.
+    The threshold, in the histogram's unit, must be a bucket bound (``le`` matched whatever its
+    spelling); Prometheus rules cannot interpolate between buckets as sloctl's engine does.
     """
-    svc = (service_matcher(service_label, service), *ind.selector)
-    total = sum_rate(latency_total_metric(ind), svc, window)
-    le = Matcher("le", "=", le_value(ind.threshold))
-    fast = sum_rate(f"{ind.metric}_bucket", (*svc, le), window)
+    total = service_rate(latency_total_metric(ind), ind.selector, identity, service, window)
+    le = Matcher("le", "=~", le_pattern(ind.bound))
+    fast = service_rate(f"{ind.metric}_bucket", (*ind.selector, le), identity, service, window)
     return f"(\n  {total}\n  -\n  {fast}\n)\n/\n({total})"
 
 

@@ -54,11 +54,66 @@ class HistogramLatency:
     """Share of requests slower than ``threshold`` seconds, from a histogram's buckets.
 
     ``metric`` is the base name (``http_server_request_duration_seconds``, without ``_bucket``).
+    ``unit`` is the histogram's unit in seconds (0.001 for a ``_milliseconds`` histogram): bucket
+    bounds are ``threshold / unit`` in the histogram's own unit (300 ms -> ``le="300"``).
     """
 
     metric: str
     selector: tuple[Matcher, ...]
     threshold: float
+    unit: float = 1.0
+
+    @property
+    def bound(self) -> float:
+        """The threshold in the histogram's unit, exactly (0.3 s in milliseconds is 300)."""
+        return in_unit(self.threshold, self.unit)
+
+
+def in_unit(seconds: float, unit: float) -> float:
+    """``seconds`` expressed in a unit of ``unit`` seconds, without float noise (0.3 / 0.001)."""
+    return float(Decimal(repr(seconds)) / Decimal(repr(unit)))
+
+
+# Histogram units by metric-name suffix (OpenTelemetry and Prometheus naming), in seconds.
+UNIT_SUFFIXES: tuple[tuple[str, float], ...] = (
+    ("_seconds", 1.0),
+    ("_milliseconds", 0.001),
+    ("_microseconds", 0.000001),
+    ("_nanoseconds", 0.000000001),
+    ("_ms", 0.001),
+)
+
+
+def unit_of(metric: str) -> float | None:
+    """The unit of a duration histogram from its name (``_milliseconds`` -> 0.001), or None."""
+    for suffix, unit in UNIT_SUFFIXES:
+        if metric.endswith(suffix):
+            return unit
+    return None
+
+
+# Where a series' service name lives when the series itself lacks it: OpenTelemetry SDKs put
+# service.name on ``target_info`` only (one series per scrape target), joined on these labels.
+TARGET_INFO = "target_info"
+TARGET_INFO_JOIN: tuple[str, str] = ("job", "instance")
+
+
+@dataclass(frozen=True)
+class ServiceIdentity:
+    """Which label names a series' service, and whether it may come from ``target_info``.
+
+    With ``target_info`` True, series that carry ``label`` keep it and the others take it from
+    ``target_info`` joined on (job, instance) -- the OpenTelemetry SDK's Prometheus exporter,
+    scraped directly, writes ``service.name`` only there.
+    """
+
+    label: str
+    target_info: bool = False
+
+    def describe(self) -> str:
+        """``label service_name`` or ``label service_name, else from target_info``."""
+        more = f", else from {TARGET_INFO} on ({', '.join(TARGET_INFO_JOIN)})"
+        return f"label {self.label}" + (more if self.target_info else "")
 
 
 @dataclass(frozen=True)
@@ -109,10 +164,16 @@ class SLOSpec:
     service_label: str
     indicator: Indicator
     labels: tuple[tuple[str, str], ...] = ()
+    service_from_target_info: bool = False  # see ServiceIdentity
     alerting: bool = True
     description: str = ""
     source: str = ""  # file path the SLO was loaded from
     line: int = 0  # 1-based line of the SLO's name (or service entry) in ``source``
+
+    @property
+    def identity(self) -> ServiceIdentity:
+        """Where this SLO's series name their service."""
+        return ServiceIdentity(self.service_label, self.service_from_target_info)
 
     @property
     def slo_id(self) -> str:

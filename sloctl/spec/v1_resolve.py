@@ -13,6 +13,7 @@ from sloctl.spec.models import (
     MetricRatio,
     QueryRatio,
     SLOSpec,
+    unit_of,
 )
 from sloctl.spec.presets import get_preset, split_indicator_preset
 from sloctl.spec.v1_schema import Indicator as IndicatorSchema
@@ -65,10 +66,17 @@ def _resolve_slo(
     if indicator is None or issues:
         return [], issues
     preset_label = None
+    preset_join = False
     if spec.indicator.preset is not None:
-        preset_label = split_indicator_preset(spec.indicator.preset)[0].service_label
+        preset = split_indicator_preset(spec.indicator.preset)[0]
+        preset_label, preset_join = preset.service_label, preset.service_from_target_info
     elif spec.indicator.logs is not None:
         preset_label = DEFAULT_LOG_SERVICE_LABEL
+    if spec.service_from is not None and spec.indicator.logs is not None:
+        issues.append(
+            Issue(("spec", "serviceFrom"), "log-based SLIs read the Loki stream label; remove it")
+        )
+        return [], issues
     loc: Loc = ("metadata", "name")
     slo = SLOSpec(
         service=spec.service,
@@ -78,12 +86,21 @@ def _resolve_slo(
         service_label=spec.service_label or preset_label or DEFAULT_SERVICE_LABEL,
         indicator=indicator,
         labels=tuple(sorted(doc.metadata.labels.items())),
+        service_from_target_info=_from_target_info(spec.service_from, preset_join),
         alerting=spec.alerting.enabled,
         description=spec.description,
         source=source,
         line=line_of(loc),
     )
     return [Resolved(slo, loc)], []
+
+
+def _from_target_info(service_from: str | None, preset_default: bool) -> bool:
+    """``serviceFrom`` when given, else the preset's default (False without a preset)."""
+    return preset_default if service_from is None else service_from == "target_info"
+
+
+UNITS = {"s": 1.0, "ms": 0.001, "us": 0.000001, "ns": 0.000000001}
 
 
 def _indicator(ind: IndicatorSchema, loc: Loc, issues: list[Issue]) -> Indicator | None:
@@ -195,7 +212,17 @@ def _latency(latency: LatencyIndicator, loc: Loc, issues: list[Issue]) -> Indica
                 )
             )
             return None
-    return HistogramLatency(latency.metric, matchers(latency.selector), latency.threshold)
+    unit = UNITS[latency.unit] if latency.unit is not None else unit_of(latency.metric)
+    if unit is None:
+        issues.append(
+            Issue(
+                (*loc, "unit"),
+                f"cannot tell the unit of histogram {latency.metric} from its name (no _seconds "
+                "or _milliseconds suffix); set unit: s or unit: ms",
+            )
+        )
+        return None
+    return HistogramLatency(latency.metric, matchers(latency.selector), latency.threshold, unit)
 
 
 def _logs(logs: LogsIndicator, loc: Loc, issues: list[Issue]) -> Indicator | None:
@@ -250,6 +277,9 @@ def _resolve_service_slos(
             service_label=spec.service_label or preset.service_label,
             indicator=availability,
             labels=tuple(sorted(doc.metadata.labels.items())),
+            service_from_target_info=_from_target_info(
+                spec.service_from, preset.service_from_target_info
+            ),
             alerting=spec.alerting.enabled,
             description=f"{spec.availability.objective:g}% of {service} requests succeed",
             source=source,

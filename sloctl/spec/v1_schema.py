@@ -53,10 +53,15 @@ class RatioIndicator(_Schema):
     good_query: QueryTemplate | None = None
 
 
+HistogramUnit = Literal["s", "ms", "us", "ns"]
+ServiceFrom = Literal["series", "target_info"]
+
+
 class LatencyIndicator(_Schema):
     metric: MetricName
     threshold: Threshold
     selector: Selector = {}
+    unit: HistogramUnit | None = None  # default: from the name (_seconds, _milliseconds, ...)
 
 
 class LogsIndicator(_Schema):
@@ -86,6 +91,7 @@ class SLOSpecBody(_Schema):
     objective: Objective
     window: WindowSpec = DEFAULT_WINDOW
     service_label: LabelName | None = None
+    service_from: ServiceFrom | None = None
     indicator: Indicator
     alerting: Alerting = Alerting()
 
@@ -119,6 +125,7 @@ class ServiceSLOsBody(_Schema):
     services: list[ServiceName]
     window: WindowSpec = DEFAULT_WINDOW
     service_label: LabelName | None = None
+    service_from: ServiceFrom | None = None
     availability: AvailabilityDefaults = AvailabilityDefaults()
     latency: LatencyDefaults = LatencyDefaults()
     alerting: Alerting = Alerting()

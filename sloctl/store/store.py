@@ -203,6 +203,18 @@ class Store:
             rows = conn.execute(select(alert_states).order_by(alert_states.c.key)).mappings()
             return {row["key"]: codec.alert_status(row) for row in rows}
 
+    def alert_states_before(self, at: datetime) -> dict[str, AlertStatus]:
+        """Alert states as the last evaluation before ``at`` left them (replaying the past)."""
+        query = (
+            select(evaluations.c.alerts)
+            .where(evaluations.c.at < at)
+            .order_by(evaluations.c.at.desc(), evaluations.c.id.desc())
+            .limit(1)
+        )
+        with self._transaction("reading") as conn:
+            docs = conn.scalar(query)
+        return {a.key: a for a in (codec.decode_alert(d) for d in docs or [])}
+
     def alert_history(self, since: datetime | None = None) -> list[AlertStatus]:
         """Every state change (``updated_at`` >= ``since``), oldest first."""
         query = select(alert_transitions).order_by(

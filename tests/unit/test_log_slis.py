@@ -1,4 +1,4 @@
-"""Log-based SLIs: batched LogQL plan and hand-counted error/total lines from a fake Loki."""
+"""Log-based SLIs: LogQL in the cycle's plan, hand-counted error/total lines from a fake Loki."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sloctl.core.windows import WindowCounts
+from sloctl.core.samples import Sample
+from sloctl.core.windows import ALERT_WINDOWS, DataState, WindowCounts
 from sloctl.errors import BackendQueryError
-from sloctl.evaluation.log_slis import (
-    evaluate_log_slis,
-    is_log_sli,
-    log_window_counts,
-    plan_log_slis,
-)
-from sloctl.settings import LokiSettings
-from sloctl.sources.loki import LokiSource, MetricPoint, to_ns
+from sloctl.evaluation.assemble import Results, window_counts
+from sloctl.evaluation.fetch import LokiMetrics, fetch
+from sloctl.evaluation.plan import CyclePlan, Query, plan_cycle
+from sloctl.settings import LokiSettings, Settings
+from sloctl.sources.loki import LokiSource, to_ns
 from sloctl.spec.models import LogRatio, Matcher, MetricRatio, SLOSpec, Window
 from tests.support.fake_loki import FakeLoki, FakeStream
 
@@ -73,22 +71,46 @@ def loki() -> Iterator[FakeLoki]:
         yield server
 
 
+def _loki_plan(specs: list[SLOSpec]) -> CyclePlan:
+    return plan_cycle(specs, Settings(), AT)
+
+
+def _log_counts(
+    specs: list[SLOSpec], source: LokiSource, windows: tuple[int, ...]
+) -> dict[str, list[WindowCounts]]:
+    """Plan the cycle, fetch its Loki queries, count each log SLO's windows (as a cycle does)."""
+    plan = _loki_plan(specs)
+    queries = [q for q in plan.queries() if q.backend == "loki"]
+    results = Results(fetch(queries, AT, {"loki": LokiMetrics(source)}))
+    return {
+        p.spec.slo_id: [
+            window_counts(p.spec, wq, results, None) for wq in p.windows if wq.window in windows
+        ]
+        for p in plan.slos
+        if isinstance(p.spec.indicator, LogRatio)
+    }
+
+
 def test_plan_batches_one_query_per_window_and_group() -> None:
-    plan = plan_log_slis(SPECS, WINDOWS)
-    assert sorted(plan.slos) == [
+    plan = _loki_plan(SPECS)
+    log_plans = {p.spec.slo_id: p for p in plan.slos if isinstance(p.spec.indicator, LogRatio)}
+    assert sorted(log_plans) == [
         "cart/log-errors",
         "checkout/log-errors",
         "checkout/log-fatal",
         "search/log-errors",
     ]
-    assert len(plan.queries()) == 4 * len(WINDOWS)  # (total, bad) x 2 indicators x windows
-    _, windows = plan.slos["cart/log-errors"]
-    assert windows[0].total == (
+    loki = [q for q in plan.queries() if q.backend == "loki"]
+    windows = len(ALERT_WINDOWS) + 1  # and the 28d SLO window
+    assert len(loki) == 4 * windows  # (total, bad) x 2 indicators x windows
+    cart = log_plans["cart/log-errors"].windows
+    assert cart[0].total == Query(
+        "loki",
         'sum by (service_name) (count_over_time({env="prod",service_name=~"cart|checkout|search"}'
-        " [5m]))"
+        " [5m]))",
     )
-    assert plan.slos["checkout/log-errors"][1] == windows  # the same queries serve all three
-    assert [is_log_sli(s) for s in SPECS] == [True, True, True, True, False]
+    assert log_plans["checkout/log-errors"].windows == cart  # the same queries serve all three
+    assert all(p.coverage is None for p in log_plans.values())
 
 
 EXPECTED = {
@@ -100,17 +122,18 @@ EXPECTED = {
 
 def test_counts_from_fake_loki(loki: FakeLoki) -> None:
     with LokiSource(LokiSettings(url=loki.url)) as source:
-        counts = log_window_counts(SPECS, source, AT, WINDOWS)
+        counts = _log_counts(SPECS, source, WINDOWS)
     for slo_id, rows in EXPECTED.items():
         assert [(c.window, c.bad, c.total) for c in counts[slo_id]] == rows, slo_id
         assert all(c.reason is None for c in counts[slo_id])
     assert counts["search/log-errors"] == [
-        WindowCounts(w, None, None, reason=f'no log lines for service_name="search" over {n}')
+        WindowCounts(w, None, None, reason=f'no log lines for service_name="search" over {n}',
+                     state=DataState.NO_DATA)
         for w, n in zip(WINDOWS, ("5m", "1h", "1d"), strict=True)
     ]
     assert "checkout/availability" not in counts
     queries = [r.params["query"][0] for r in loki.requests]
-    assert len(queries) == 12 and len(set(queries)) == 12
+    assert len(queries) == 32 and len(set(queries)) == 32
     assert {r.params["time"][0] for r in loki.requests} == {str(T)}
 
 
@@ -118,21 +141,23 @@ def test_unreachable_loki_makes_every_window_unknown() -> None:
     with FakeLoki([]) as server:
         url = server.url
     with LokiSource(LokiSettings(url=url, timeout_seconds=2)) as source:
-        counts = log_window_counts(SPECS[:1], source, AT, (300,))
+        counts = _log_counts(SPECS[:1], source, (300,))
     [c] = counts["checkout/log-errors"]
-    assert (c.bad, c.total) == (None, None)
+    assert (c.bad, c.total, c.state) == (None, None, None)
     assert c.reason is not None and "cannot connect" in c.reason and "SLOCTL_LOKI_URL" in c.reason
 
 
 def test_failed_bad_query_keeps_the_total() -> None:
-    plan = plan_log_slis(SPECS[:1], (300,))
-    [wq] = plan.slos["checkout/log-errors"][1]
-    results = {
+    plan = _loki_plan(SPECS[:1])
+    [p] = plan.slos
+    wq = p.windows[0]
+    assert wq.total is not None and wq.bad is not None
+    results = Results({
         wq.total: [
-            MetricPoint({"service_name": "checkout"}, 0.0, 7.0),
-            MetricPoint({"service_name": "cart"}, 0.0, 3.0),
+            Sample({"service_name": "checkout"}, 7.0),
+            Sample({"service_name": "cart"}, 3.0),
         ],
         wq.bad: BackendQueryError("loki", "HTTP 504: request timed out", status=504),
-    }
-    [c] = evaluate_log_slis(plan, results)["checkout/log-errors"]
+    })
+    c = window_counts(p.spec, wq, results, None)
     assert (c.bad, c.total, c.reason) == (None, 7.0, "loki: HTTP 504: request timed out")

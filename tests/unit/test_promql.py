@@ -69,7 +69,11 @@ def test_template_needs_the_window_placeholder() -> None:
 
 
 def test_coverage_is_one_query_for_all_windows() -> None:
-    q = promql.coverage("m_count", (), "svc", [300, 86400])
-    assert q.count("label_replace(") == 2
-    assert 'min_over_time(timestamp(last_over_time(m_count[3s]))[5m:3s])' in q
-    assert '"sloctl_window", "86400"' in q
+    """Steps with data per window; a sample counts for two scrape intervals (here 2 x 15 s)."""
+    q = promql.coverage("m_count", (), "svc", [300, 86400], lookback=30)
+    assert q == (
+        'label_replace(count_over_time((max by (svc) (last_over_time(m_count[30s])))[5m:3s]), '
+        '"sloctl_window", "300", "", "") or '
+        'label_replace(count_over_time((max by (svc) (last_over_time(m_count[864s])))[1d:864s]), '
+        '"sloctl_window", "86400", "", "")'
+    )

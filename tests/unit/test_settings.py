@@ -312,9 +312,10 @@ def test_file_errors_name_file_line_and_field(tmp_path: Path) -> None:
         "invalid settings:",
         f"  {config}:3: prometheus.timeout: unknown field 'timeout' (did you mean "
         "'timeout_seconds'?); valid fields here: url, timeout_seconds, bearer_token, username, "
-        "password, max_concurrency, headers",
+        "password, max_concurrency, headers, scrape_interval_seconds",
         f"  {config}:5: signals.preset: unknown preset 'otel'; valid presets: otel-http, "
-        "prometheus-http, spanmetrics",
+        "otel-http-legacy, prometheus-http, spanmetrics, spanmetrics-ms, spanmetrics-bare, "
+        "spanmetrics-bare-ms",
         f"  {config}:7: default_alerts.error_ratio.threshold: error ratio threshold must be "
         "between 0 and 1, e.g. 0.005; got 5.0",
     ]

@@ -59,6 +59,7 @@ def test_service_slos_shorthand_expands_to_two_slos_per_service(tmp_path: Path) 
         service_label="service_name",
         indicator=availability,
         labels=(("team", "shop"),),
+        service_from_target_info=True,  # otel-http: the label, else from target_info
         alerting=True,
         description="99.9% of order requests succeed",
         source=str(path),

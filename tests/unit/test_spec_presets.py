@@ -44,7 +44,8 @@ def test_get_preset_unknown_lists_valid_names() -> None:
         get_preset("otel")
     assert isinstance(excinfo.value, UnknownPresetError)
     assert str(excinfo.value) == (
-        "unknown preset 'otel'; valid presets: otel-http, prometheus-http, spanmetrics"
+        "unknown preset 'otel'; valid presets: otel-http, otel-http-legacy, prometheus-http, "
+        "spanmetrics, spanmetrics-ms, spanmetrics-bare, spanmetrics-bare-ms"
     )
 
 

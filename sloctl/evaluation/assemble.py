@@ -1,0 +1,394 @@
+"""Turn a cycle's query results into SLO statuses, golden signals, alerts and problems (pure).
+
+Input: the plan, the results of its queries (samples or the backend's error, per query), the
+alert states before the cycle and the instant. No I/O, no clock: unit-tested with plain dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sloctl.core import histogram
+from sloctl.core.alert_eval import Reading, SloAlerting, ThresholdRule, cycle_alerts
+from sloctl.core.alerts import AlertStatus
+from sloctl.core.burn import BurnRateRule, burn_rate_rules
+from sloctl.core.evaluation import NO_DATA_PREFIX
+from sloctl.core.samples import Sample
+from sloctl.core.signals import Signal, SignalValue, golden_signals
+from sloctl.core.slo import SLOStatus, evaluate_slo
+from sloctl.core.windows import DataState, WindowCounts, window_name
+from sloctl.errors import BackendError, BackendUnreachable
+from sloctl.evaluation.plan import CyclePlan, Query, SignalQueries, SloPlan, WindowQueries
+from sloctl.sources import promql
+from sloctl.spec.models import (
+    TARGET_INFO,
+    HistogramLatency,
+    LogRatio,
+    Matcher,
+    MetricRatio,
+    QueryRatio,
+    ServiceIdentity,
+    SLOSpec,
+)
+
+Outcome = Sequence[Sample] | BackendError
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    """The alert rules a cycle evaluates besides each SLO's burn-rate alerts."""
+
+    threshold_rules: tuple[ThresholdRule, ...] = ()
+    min_short_coverage: float = 0.0
+    min_long_coverage: float = 0.0
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """Everything one cycle computed."""
+
+    slos: tuple[SLOStatus, ...]
+    signals: tuple[SignalValue, ...]  # over the signal window (5m)
+    alerts: tuple[AlertStatus, ...]
+    problems: tuple[str, ...]  # backend errors, then "no data: ..." for blind SLOs and services
+    unreachable: bool  # a backend could not be reached at all
+
+
+class Results:
+    """Query results indexed by (query, service label) -> service, built once per cycle.
+
+    Picking one service's rows is then a dict lookup, so a cycle stays linear in the number of
+    series even with thousands of SLOs sharing the same queries.
+    """
+
+    def __init__(self, raw: Mapping[Query, Outcome]) -> None:
+        self.raw = raw
+        self._index: dict[tuple[Query, str], dict[str, list[Sample]]] = {}
+
+    def rows(self, query: Query | None, label: str, service: str) -> list[Sample] | str:
+        """Samples of one service, or the reason they are unknown."""
+        result = self.raw.get(query) if query is not None else None
+        if result is None:
+            return "query was not run"
+        if isinstance(result, BackendError):
+            return str(result)
+        assert query is not None
+        index = self._index.get((query, label))
+        if index is None:
+            index = {}
+            for sample in result:
+                index.setdefault(sample.labels.get(label, ""), []).append(sample)
+            self._index[(query, label)] = index
+        return index.get(service, [])
+
+    def services(self, query: Query, label: str) -> set[str]:
+        result = self.raw.get(query)
+        if result is None or isinstance(result, BackendError):
+            return set()
+        return {s.labels[label] for s in result if s.labels.get(label)}
+
+    def failed(self, query: Query) -> bool:
+        return isinstance(self.raw.get(query), BackendError)
+
+
+def _scalar(rows: list[Sample]) -> float | None:
+    return sum(s.value for s in rows) if rows else None
+
+
+def _buckets(rows: list[Sample]) -> list[tuple[float, float]]:
+    """``(le, count)`` pairs; ``le`` parsed as a number whatever its spelling (250 or 250.0)."""
+    by_le: dict[float, float] = {}
+    for s in rows:
+        try:
+            le = float(s.labels.get("le", "nan"))
+        except ValueError:
+            continue
+        if le == le:  # skip NaN
+            by_le[le] = by_le.get(le, 0.0) + s.value
+    return sorted(by_le.items())
+
+
+def bucket_fallbacks(plan: CyclePlan, results: Mapping[Query, Outcome]) -> list[Query]:
+    """Full-histogram queries for latency windows whose threshold is not a bucket bound.
+
+    The first round asks only for the threshold buckets; interpolation needs the neighbours.
+    """
+    indexed = Results(results)
+    out: dict[Query, None] = {}
+    for p in plan.slos:
+        ind = p.spec.indicator
+        if not isinstance(ind, HistogramLatency):
+            continue
+        for w in p.windows:
+            rows = indexed.rows(w.buckets, p.spec.service_label, p.spec.service)
+            if isinstance(rows, str) or not rows or w.all_buckets is None:
+                continue
+            _, exact = histogram.good_below(_buckets(rows), ind.bound)
+            if not exact:
+                out[w.all_buckets] = None
+    return list(out)
+
+
+def coverage(
+    query: Query | None, label: str, service: str, results: Results
+) -> dict[int, float] | None:
+    """Share of each window's steps that had data; None when the coverage query failed."""
+    if query is None:
+        return None
+    rows = results.rows(query, label, service)
+    if isinstance(rows, str):
+        return None
+    out: dict[int, float] = {}
+    for s in rows:
+        try:
+            w = int(s.labels[promql.COVERAGE_LABEL])
+        except (KeyError, ValueError):
+            continue
+        steps = w / promql.coverage_step(w)
+        out[w] = min(max(s.value / steps, 0.0), 1.0)
+    return out
+
+
+def describe_selector(spec: SLOSpec) -> str:
+    """The series an SLO reads, as a PromQL selector with its service: for no-data messages."""
+    ind = spec.indicator
+    svc = Matcher(spec.service_label, "=", spec.service)
+    if isinstance(ind, MetricRatio):
+        text = promql.selector(ind.metric, (*ind.selector, svc))
+    elif isinstance(ind, HistogramLatency):
+        text = promql.selector(promql.latency_total_metric(ind), (*ind.selector, svc))
+    elif isinstance(ind, QueryRatio):
+        return f"{ind.total} for {spec.service_label}={spec.service!r}"
+    else:
+        text = f"Loki {{{', '.join(f'{m.label}{m.op}{m.value!r}' for m in (*ind.selector, svc))}}}"
+    if spec.service_from_target_info:
+        info = promql.selector(TARGET_INFO, (svc,))
+        text += f" (or, without {spec.service_label}, those of the targets of {info})"
+    return text
+
+
+def window_counts(
+    spec: SLOSpec, wq: WindowQueries, results: Results, coverage_of: float | None
+) -> WindowCounts:
+    """Bad and total events of one SLO over one window, or why they are unknown."""
+    window = wq.window
+    label, service, wname = spec.service_label, spec.service, window_name(window)
+    no_series = f'no series for {label}="{service}" over {wname}'
+    no_data = DataState.NO_DATA
+    if isinstance(spec.indicator, HistogramLatency):
+        use_all = wq.all_buckets is not None and wq.all_buckets in results.raw
+        rows = results.rows(wq.all_buckets if use_all else wq.buckets, label, service)
+        if isinstance(rows, str):
+            return WindowCounts(window, None, None, coverage_of, reason=rows)
+        buckets = _buckets(rows)
+        if not buckets:
+            return WindowCounts(window, None, None, coverage_of, reason=no_series, state=no_data)
+        total = histogram.total(buckets)
+        good, exact = histogram.good_below(buckets, spec.indicator.bound)
+        if total is None or good is None:
+            return WindowCounts(window, None, None, coverage_of,
+                                reason=no_series + " (no +Inf bucket)", state=no_data)
+        return WindowCounts(window, max(total - good, 0.0), total, coverage_of,
+                            interpolated=not exact)
+    total_rows = results.rows(wq.total, label, service)
+    if isinstance(total_rows, str):
+        return WindowCounts(window, None, None, coverage_of, reason=total_rows)
+    total = _scalar(total_rows)
+    if total is None:
+        if isinstance(spec.indicator, LogRatio):
+            no_series = f'no log lines for {label}="{service}" over {wname}'
+        return WindowCounts(window, None, None, coverage_of, reason=no_series, state=no_data)
+    if wq.bad:
+        bad_rows = results.rows(wq.bad, label, service)
+        if isinstance(bad_rows, str):
+            return WindowCounts(window, None, total, coverage_of, reason=bad_rows)
+        bad = _scalar(bad_rows) or 0.0  # no error series at all means no errors
+        return WindowCounts(window, bad, total, coverage_of)
+    good_rows = results.rows(wq.good, label, service)
+    if isinstance(good_rows, str):
+        return WindowCounts(window, None, total, coverage_of, reason=good_rows)
+    good = _scalar(good_rows)
+    if good is None:
+        return WindowCounts(window, None, total, coverage_of,
+                            reason=no_series + " (good query); check its labels")
+    return WindowCounts(window, max(total - good, 0.0), total, coverage_of)
+
+
+def slo_status(p: SloPlan, results: Results, at: datetime, config: AlertConfig) -> SLOStatus:
+    """One SLO's status from its windows' counts and coverage."""
+    spec = p.spec
+    cov = coverage(p.coverage, spec.service_label, spec.service, results)
+    counts = [
+        window_counts(spec, w, results, None if cov is None else cov.get(w.window, 0.0))
+        for w in p.windows
+    ]
+    return evaluate_slo(
+        slo_id=spec.slo_id, service=spec.service, name=spec.name,
+        objective=spec.objective_ratio, period=p.period, period_elapsed=p.slo_window,
+        at=at, counts=counts, slo_window=p.slo_window,
+        rules=burn_rules(p), min_short_coverage=config.min_short_coverage,
+        min_long_coverage=config.min_long_coverage,
+    )
+
+
+def burn_rules(p: SloPlan) -> tuple[BurnRateRule, ...]:
+    """The SLO's burn-rate rules, with the factors of its (rule) period."""
+    return burn_rate_rules(p.rule_period)
+
+
+@dataclass(frozen=True)
+class ServiceSignals:
+    """One service's golden signals over one window and what the data was like."""
+
+    values: tuple[SignalValue, ...]
+    traffic_state: DataState  # of the request counter
+    latency_state: DataState  # of the histogram
+    coverage: float | None
+
+
+def _state(rows: list[Sample] | str, total: float | None) -> DataState:
+    if isinstance(rows, str):
+        return DataState.FAILED
+    if total is None:
+        return DataState.NO_DATA
+    return DataState.NO_TRAFFIC if total <= 0 else DataState.OK
+
+
+def service_signals(
+    sq: SignalQueries, results: Results, service: str
+) -> ServiceSignals:
+    """Traffic, errors, latency and saturation of one service over ``sq.window``."""
+    label = sq.identity.label
+    reasons: dict[Signal, str] = {}
+    total_rows = results.rows(sq.total, label, service)
+    bad_rows = results.rows(sq.bad, label, service)
+    bucket_rows = results.rows(sq.buckets, label, service)
+    sat_rows = results.rows(sq.saturation, label, service)
+    total = None
+    if isinstance(total_rows, str):
+        reasons[Signal.TRAFFIC] = reasons[Signal.ERROR_RATIO] = total_rows
+    else:
+        total = _scalar(total_rows)
+        if total is None:
+            why = f'no series for {label}="{service}" over {window_name(sq.window)}'
+            reasons[Signal.TRAFFIC] = reasons[Signal.ERROR_RATIO] = why
+    bad = None
+    if isinstance(bad_rows, str):
+        reasons[Signal.ERROR_RATIO] = bad_rows
+    elif total is not None:
+        bad = _scalar(bad_rows) or 0.0
+    buckets = None
+    latency_total = None
+    if isinstance(bucket_rows, str):
+        for sig in (Signal.LATENCY_P50, Signal.LATENCY_P95, Signal.LATENCY_P99):
+            reasons[sig] = bucket_rows
+    else:
+        buckets = _buckets(bucket_rows) or None
+        latency_total = histogram.total(buckets) if buckets else None
+    sat = None
+    if isinstance(sat_rows, str):
+        reasons[Signal.SATURATION] = sat_rows
+    else:
+        sat = _scalar(sat_rows)
+        if sat is None:
+            reasons[Signal.SATURATION] = f'no saturation series for {label}="{service}"'
+    values = golden_signals(service, window=sq.window, total=total, bad=bad, buckets=buckets,
+                            saturation=sat, reasons=reasons, unit=sq.unit)
+    cov = coverage(sq.coverage, label, service, results)
+    traffic_state = _state(total_rows, total)
+    if traffic_state is DataState.OK and isinstance(bad_rows, str):
+        traffic_state = DataState.FAILED
+    return ServiceSignals(
+        values=values,
+        traffic_state=traffic_state,
+        latency_state=_state(bucket_rows, latency_total),
+        coverage=None if cov is None else cov.get(sq.window, 0.0),
+    )
+
+
+def signal_services(plan: CyclePlan, sq: SignalQueries, results: Results) -> list[str]:
+    """The services to report: those of the specs with the same identity label, and every
+    service the signal queries found."""
+    label = sq.identity.label
+    known = {p.spec.service for p in plan.slos if p.spec.service_label == label}
+    return sorted(known | results.services(sq.total, label) | results.services(sq.buckets, label))
+
+
+def _reading(signals: ServiceSignals, signal: Signal, state: DataState) -> Reading:
+    value = next(v for v in signals.values if v.signal == signal)
+    return Reading(value.service, value.value, state, signals.coverage, value.reason)
+
+
+def _describe_signal_series(sq: SignalQueries, service: str) -> str:
+    identity: ServiceIdentity = sq.identity
+    text = f'{identity.label}="{service}" ({identity.describe()})'
+    return f"the request counter of the signals preset for {text}"
+
+
+def assemble(
+    plan: CyclePlan,
+    raw: Mapping[Query, Outcome],
+    *,
+    at: datetime,
+    prev: Mapping[str, AlertStatus],
+    config: AlertConfig,
+    alerting: Mapping[str, SloAlerting],
+) -> Assembled:
+    """SLO statuses, signals, alerts and problems of one cycle from its query results.
+
+    ``alerting`` maps slo_id to its alert identity (labels, on/off).
+    """
+    results = Results(raw)
+    slos = tuple(slo_status(p, results, at, config) for p in plan.slos)
+    per_window: dict[int, dict[str, ServiceSignals]] = {}
+    for window, sq in plan.signals.items():
+        per_window[window] = {
+            s: service_signals(sq, results, s) for s in signal_services(plan, sq, results)
+        }
+    threshold_inputs = []
+    for rule in config.threshold_rules:
+        services = per_window.get(rule.window, {})
+        signal = Signal.ERROR_RATIO if rule.defn.rule == "error_ratio" else Signal.LATENCY_P95
+        threshold_inputs.append((rule, [
+            _reading(ss, signal, ss.traffic_state if signal is Signal.ERROR_RATIO
+                     else ss.latency_state)
+            for ss in services.values()
+        ]))
+    errors = [r for r in raw.values() if isinstance(r, BackendError)]
+    alerts = cycle_alerts(
+        at=at, prev=prev, threshold_rules=threshold_inputs,
+        slos=[(s, alerting.get(s.slo_id, SloAlerting(s.service, s.name))) for s in slos],
+        backend_ok=not errors,
+    )
+    problems = list(dict.fromkeys(str(e) for e in errors))
+    for p, status in zip(plan.slos, slos, strict=True):
+        if status.no_data:
+            problems.append(
+                f"{NO_DATA_PREFIX}{status.slo_id}: no series match {describe_selector(p.spec)} "
+                "in any window; run `sloctl discover` to see what this Prometheus holds, or "
+                "`sloctl validate --live` to check the spec"
+            )
+    main = plan.signals.get(min(plan.signals)) if plan.signals else None
+    if main is not None:
+        known = {p.spec.service for p in plan.slos if p.spec.service_label == main.identity.label}
+        for service in sorted(known):
+            ss = per_window[main.window].get(service)
+            if ss is not None and ss.traffic_state is DataState.NO_DATA:
+                problems.append(
+                    f"{NO_DATA_PREFIX}signals of {service}: no series match "
+                    f"{_describe_signal_series(main, service)} over "
+                    f"{window_name(main.window)}; set signals.preset (and signals.service_label) "
+                    "to the instrumentation this service uses"
+                )
+    signals = (
+        tuple(v for ss in per_window[main.window].values() for v in ss.values) if main else ()
+    )
+    return Assembled(
+        slos=slos,
+        signals=signals,
+        alerts=alerts,
+        problems=tuple(problems),
+        unreachable=any(isinstance(e, BackendUnreachable) for e in errors),
+    )
