@@ -11,7 +11,7 @@ import typer
 from sloctl.cli.context import Context
 from sloctl.core.alerts import AlertState
 from sloctl.core.evaluation import Evaluation
-from sloctl.errors import EXIT_BREACH, EXIT_OK
+from sloctl.errors import EXIT_BACKEND, EXIT_BREACH, EXIT_NO_DATA, EXIT_OK
 
 
 class OutputFormat(StrEnum):
@@ -23,12 +23,15 @@ class FailOnWhat(StrEnum):
     breach = "breach"
     alert = "alert"
     any = "any"
+    no_data = "no-data"
 
 
 OutputOption = Annotated[OutputFormat, typer.Option("--output", "-o", help="table or json.")]
 FailOn = Annotated[FailOnWhat | None, typer.Option(
-    "--fail-on", help="Exit 1 when an SLO breaches its objective (breach), an alert fires "
-    "(alert), or either (any). For CI gates and scripts.")]
+    "--fail-on", help="For CI gates and scripts: exit 1 when an SLO breaches its objective "
+    "(breach), an alert fires (alert), or either (any); with any of these, also exit 4 when an "
+    "SLO or a service's signals match no series at all (no data; `no-data` checks only that) "
+    "and 3 when a backend answered with an error.")]
 SpecOption = Annotated[list[Path] | None, typer.Option(
     "--spec", "-s", help="SLO spec file or folder (repeatable); default: settings `specs`.")]
 
@@ -41,7 +44,11 @@ def get_ctx(obj: object) -> Context:
 
 
 def exit_for(ev: Evaluation, fail_on: FailOnWhat | None) -> int:
-    """Exit code for --fail-on."""
+    """Exit code for --fail-on: 1 breach/firing, else 4 no data, else 3 backend errors, else 0.
+
+    A gate must not pass because sloctl could not see: an SLO without series (no data) or a
+    backend error fails it even when nothing breaches.
+    """
     if fail_on is None:
         return EXIT_OK
     breach = any(s.breaching for s in ev.slos)
@@ -50,5 +57,12 @@ def exit_for(ev: Evaluation, fail_on: FailOnWhat | None) -> int:
         FailOnWhat.breach: breach,
         FailOnWhat.alert: firing,
         FailOnWhat.any: breach or firing,
+        FailOnWhat.no_data: False,
     }[fail_on]
-    return EXIT_BREACH if hit else EXIT_OK
+    if hit:
+        return EXIT_BREACH
+    if ev.blind:
+        return EXIT_NO_DATA
+    if ev.backend_errors and fail_on is not FailOnWhat.no_data:
+        return EXIT_BACKEND
+    return EXIT_OK

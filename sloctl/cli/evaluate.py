@@ -82,7 +82,8 @@ def eval_command(
 
     Every SLO, golden signal and default alert rule is evaluated with one batch of concurrent
     Prometheus queries at a single timestamp. Exit codes: 0 ok, 1 --fail-on matched,
-    2 usage or spec error, 3 Prometheus unreachable.
+    2 usage or spec error, 3 Prometheus unreachable (with --fail-on: or answering errors),
+    4 with --fail-on: an SLO or a service's signals match no series at all (no data).
 
     Examples:
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -16,6 +17,8 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
+from sloctl.core import alert_rules
+from sloctl.core.alert_rules import CONTEXT_LABELS
 from sloctl.core.alerts import AlertState
 from sloctl.core.incidents import AlertIncident
 from sloctl.dora.incidents import (
@@ -25,6 +28,7 @@ from sloctl.dora.incidents import (
     load_dora_incidents,
 )
 from sloctl.errors import EXIT_USAGE
+from sloctl.runtime.alertmanager import summary_and_description
 from sloctl.spec.durations import DURATION_HELP, parse_duration
 from sloctl.store.deployments import DeploymentStore
 from sloctl.store.incidents import AlertLog
@@ -55,12 +59,24 @@ def parse_since(value: str, now: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
+def _identity(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in labels.items() if k not in CONTEXT_LABELS and v))
+
+
 def _firing_rows(ctx: typer.Context) -> list[dict[str, Any]]:
-    """Received alerts still firing, and sloctl's own firing alerts; newest first."""
+    """One row per firing condition, newest first, with every source that reports it.
+
+    Alerts received on the webhook and sloctl's own firing states share one identity (the same
+    alertname and labels, ``sloctl.core.alert_rules``): a condition that both Prometheus' rules
+    and sloctl raise is one row whose ``sources`` lists both.
+    """
     context = get_ctx(ctx.obj)
-    rows: list[dict[str, Any]] = [
-        {
-            "source": "alertmanager",
+    dashboard = context.settings.dashboard_url
+    rows: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+    for a in AlertLog(context.store).firing():
+        sender = "sloctl" if a.generator_url.startswith(dashboard) else "prometheus"
+        rows[_identity(a.labels)] = {
+            "sources": [f"alertmanager ({sender})" if a.generator_url else "alertmanager"],
             "alert": a.alertname,
             "service": a.service,
             "severity": a.severity,
@@ -69,35 +85,33 @@ def _firing_rows(ctx: typer.Context) -> list[dict[str, Any]]:
             "fingerprint": a.fingerprint,
             "labels": a.labels,
         }
-        for a in AlertLog(context.store).firing()
-    ]
     ev = context.store.latest_evaluation()
     for s in ev.alerts if ev is not None else ():
-        if s.state == AlertState.FIRING:
-            rows.append(
-                {
-                    "source": "sloctl",
-                    "alert": s.rule,
-                    "service": s.service,
-                    "severity": s.severity,
-                    "since": s.fired_at or s.active_since or s.updated_at,
-                    "summary": s.key,
-                    "key": s.key,
-                    "value": s.value,
-                    "threshold": s.threshold,
-                    "labels": dict(s.labels),
-                }
-            )
-    rows.sort(key=lambda r: r["since"], reverse=True)
-    return rows
+        if s.state != AlertState.FIRING:
+            continue
+        labels = alert_rules.identity_labels(s)
+        row = rows.setdefault(_identity(labels), {
+            "sources": [],
+            "alert": labels["alertname"],
+            "service": s.service,
+            "severity": s.severity,
+            "since": s.fired_at or s.active_since or s.updated_at,
+            "summary": summary_and_description(s)[0],
+            "labels": labels,
+        })
+        row["sources"].insert(0, "sloctl")
+        row.update(key=s.key, value=s.value, threshold=s.threshold)
+    return sorted(rows.values(), key=lambda r: r["since"], reverse=True)
 
 
 def alerts_command(ctx: typer.Context, output: OutputOption = OutputFormat.table) -> None:
-    """Alerts firing now, newest first.
+    """Alerts firing now, newest first: one row per condition, with its sources.
 
-    Source "alertmanager": alerts received on sloctl's webhook (POST /api/v1/alertmanager of
-    `sloctl serve`) without a resolved notification yet. Source "sloctl": sloctl's own firing
-    alert states from the latest evaluation.
+    Source "sloctl": sloctl's own firing alert states from the latest evaluation. Source
+    "alertmanager (prometheus|sloctl)": alerts received on sloctl's webhook (POST
+    /api/v1/alertmanager of `sloctl serve`) without a resolved notification yet, and who sent
+    them last. Prometheus' generated rules and sloctl send the same alertname and labels, so one
+    condition raised by both is one row (and one alert in Alertmanager).
     """
     rows = _firing_rows(ctx)
     if output == OutputFormat.json:
@@ -107,7 +121,7 @@ def alerts_command(ctx: typer.Context, output: OutputOption = OutputFormat.table
         out.print("[green]No alert is firing.[/]")
         return
     t = Table(title="Firing alerts", header_style="bold", box=box.SIMPLE_HEAD)
-    for col in ("since", "alert", "service", "severity", "source", "summary"):
+    for col in ("since", "alert", "service", "severity", "sources", "summary"):
         t.add_column(col, no_wrap=col != "summary")
     for r in rows:
         t.add_row(
@@ -115,7 +129,7 @@ def alerts_command(ctx: typer.Context, output: OutputOption = OutputFormat.table
             r["alert"],
             r["service"],
             r["severity"] or "-",
-            r["source"],
+            ", ".join(r["sources"]),
             r["summary"],
         )
     out.print(t)

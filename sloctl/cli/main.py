@@ -1,7 +1,8 @@
 """The `sloctl` command line: thin formatting over the engine, store and spec loader.
 
 Exit codes: 0 ok; 1 --fail-on matched (an SLO breaches or an alert fires); 2 usage, settings or
-spec error; 3 a backend is unreachable.
+spec error; 3 a backend is unreachable (with --fail-on: or answered with an error); 4 with
+--fail-on, an SLO or a service's signals match no series at all (no data).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ app = typer.Typer(
     name="sloctl",
     help="SLOs, error budgets, burn rates and golden signals from Prometheus, for on-call "
     "engineers.\n\nExit codes: 0 ok, 1 --fail-on matched, 2 usage/spec error, "
-    "3 backend unreachable.",
+    "3 backend unreachable (with --fail-on: or erroring), 4 no data (with --fail-on: an SLO or "
+    "a service's signals match no series).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",

@@ -64,10 +64,11 @@ def slo_table(ev: Evaluation) -> Table:
     t.add_column("alert", no_wrap=True)
     for s in ev.slos:
         sli_style = "dim" if s.sli is None else ("red" if s.breaching else "green")
+        sli = "[bold red]no data[/]" if s.no_data else f"[{sli_style}]{fmt.pct(s.sli)}[/]"
         cells = [
             s.slo_id,
             f"{s.objective * 100:g}% {period_name(s)}",
-            f"[{sli_style}]{fmt.pct(s.sli)}[/]",
+            sli,
             f"[{fmt.budget_style(s.budget_remaining)}]{fmt.pct(s.budget_remaining, 1)}[/]",
             fmt.minutes(s.budget_remaining_minutes),
         ]
@@ -124,7 +125,8 @@ def status_command(
 
     Reads the store (fast; run `sloctl serve` or `sloctl eval` to fill it). Colours: green
     healthy, yellow burning faster than budgeted, red breaching or firing.
-    Exit 1 with --fail-on when an SLO breaches or an alert fires.
+    Exit 1 with --fail-on when an SLO breaches or an alert fires; 4 when an SLO or a service's
+    signals match no series at all ("no data"), 3 when the evaluation met backend errors.
     """
     ev = _latest(ctx)
     show_evaluation(ev, output)

@@ -1,20 +1,18 @@
 """The two default alerts per service (``settings.default_alerts``), from the signals preset.
 
 Error ratio above 0.5 % and p95 latency above 300 ms over 5m by default, each with ``for:``.
-One rule per service, so every alert carries a static ``service`` label.
+One rule per service; each expression aggregates every label away, so the alert carries exactly
+the labels of ``sloctl.core.alert_rules`` -- the same ones sloctl's own notifier sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sloctl.core import alert_rules
+from sloctl.core.alert_rules import AlertDefinition
 from sloctl.rulegen.model import Group, Rule
-from sloctl.rulegen.names import (
-    DEFAULT_ALERTS_GROUP,
-    ERROR_RATIO_ALERT,
-    LATENCY_P95_ALERT,
-    runbook_url,
-)
+from sloctl.rulegen.names import DEFAULT_ALERTS_GROUP
 from sloctl.settings import Settings
 from sloctl.sources import promql
 from sloctl.spec.models import Matcher
@@ -24,29 +22,35 @@ def error_ratio_expr(service: str, settings: Settings) -> str:
     """``errors / requests > threshold`` of one service over the rule's window."""
     rule = settings.default_alerts.error_ratio
     preset = settings.signals.http_preset
-    label = settings.signals.effective_service_label
-    svc = (promql.service_matcher(label, service),)
+    identity = settings.signals.identity
+    base = preset.base_selector
     errors = Matcher(preset.status_label, "=~", preset.error_regex)
-    bad = promql.sum_rate(preset.counter, (*svc, errors), rule.window_seconds, by=(label,))
-    total = promql.sum_rate(preset.counter, svc, rule.window_seconds, by=(label,))
+    window = rule.window_seconds
+    bad = promql.service_rate(preset.counter, (*base, errors), identity, service, window)
+    total = promql.service_rate(preset.counter, base, identity, service, window)
     return f"(\n  {bad}\n  /\n  {total}\n) > {promql.number(rule.threshold)}"
 
 
 def latency_p95_expr(service: str, settings: Settings) -> str:
-    """``histogram_quantile(0.95, ...) > threshold`` of one service over the rule's window."""
+    """``histogram_quantile(0.95, ...) > threshold`` of one service, in seconds."""
     rule = settings.default_alerts.latency_p95
     preset = settings.signals.http_preset
-    label = settings.signals.effective_service_label
-    svc = (promql.service_matcher(label, service),)
-    p95 = promql.histogram_quantile_of(0.95, preset.histogram, svc, (label,), rule.window_seconds)
+    rates = promql.service_rate(
+        f"{preset.histogram}_bucket", preset.base_selector, settings.signals.identity, service,
+        rule.window_seconds, by=("le",),
+    )
+    p95 = f"histogram_quantile(0.95, {rates})"
+    if preset.unit != 1.0:  # a _milliseconds histogram: compare (and show) seconds
+        p95 = f"{p95} * {promql.number(preset.unit)}"
     return f"{p95}\n> {promql.number(rule.threshold)}"
 
 
-def _annotations(alert: str, summary: str, description: str, settings: Settings) -> dict[str, str]:
+def _annotations(defn: AlertDefinition, summary: str, description: str,
+                 settings: Settings) -> dict[str, str]:
     return {
         "summary": summary,
         "description": description,
-        "runbook_url": runbook_url(alert),
+        "runbook_url": alert_rules.runbook_url(settings.alertmanager.runbook_url, defn),
         "dashboard": settings.dashboard_url,
     }
 
@@ -54,19 +58,19 @@ def _annotations(alert: str, summary: str, description: str, settings: Settings)
 def error_ratio_rule(service: str, settings: Settings) -> Rule:
     """``ServiceErrorRatioHigh`` of one service."""
     rule = settings.default_alerts.error_ratio
+    defn = alert_rules.ERROR_RATIO
     window = promql.prom_duration(rule.window_seconds)
-    limit = f"{round(rule.threshold * 100, 6):g} %"
     value = "{{ $value | humanizePercentage }}"
     return Rule(
         "alert",
-        ERROR_RATIO_ALERT,
+        defn.alertname,
         error_ratio_expr(service, settings),
-        {"service": service, "severity": "warning"},
+        alert_rules.service_alert_labels(defn, service),
         _annotations(
-            ERROR_RATIO_ALERT,
-            f"{service}: error ratio above {limit} over {window}",
+            defn,
+            alert_rules.summary(defn, service=service, threshold=rule.threshold, window=window),
             f"{service} answers {value} of its requests with an error (5xx) over the last "
-            f"{window}; the limit is {limit}.",
+            f"{window}; the limit is {alert_rules.percent(rule.threshold)}.",
             settings,
         ),
         rule.for_seconds,
@@ -76,19 +80,19 @@ def error_ratio_rule(service: str, settings: Settings) -> Rule:
 def latency_p95_rule(service: str, settings: Settings) -> Rule:
     """``ServiceLatencyP95High`` of one service."""
     rule = settings.default_alerts.latency_p95
+    defn = alert_rules.LATENCY_P95
     window = promql.prom_duration(rule.window_seconds)
-    limit = f"{round(rule.threshold * 1000, 6):g} ms"
     value = "{{ $value | humanizeDuration }}"
     return Rule(
         "alert",
-        LATENCY_P95_ALERT,
+        defn.alertname,
         latency_p95_expr(service, settings),
-        {"service": service, "severity": "warning"},
+        alert_rules.service_alert_labels(defn, service),
         _annotations(
-            LATENCY_P95_ALERT,
-            f"{service}: p95 latency above {limit} over {window}",
+            defn,
+            alert_rules.summary(defn, service=service, threshold=rule.threshold, window=window),
             f"{service}'s 95th percentile latency is {value} over the last {window}; "
-            f"the limit is {limit}.",
+            f"the limit is {alert_rules.millis(rule.threshold)}.",
             settings,
         ),
         rule.for_seconds,

@@ -7,16 +7,11 @@ recording over the period, which reads one recorded series instead of weeks of r
 
 from __future__ import annotations
 
-from sloctl.core.burn import DEFAULT_BURN_RATE_RULES, BurnRateRule, Severity
+from sloctl.core import alert_rules, recordings
+from sloctl.core.burn import BURN_RATE_TIERS, BurnRateRule, Severity, burn_rate_rules
 from sloctl.core.windows import ALERT_WINDOWS
 from sloctl.rulegen.model import Group, Rule
-from sloctl.rulegen.names import (
-    CALENDAR_PERIOD,
-    burn_alert_name,
-    runbook_url,
-    sli_metric,
-    sloth_id,
-)
+from sloctl.rulegen.names import CALENDAR_PERIOD, sli_metric, sloth_id
 from sloctl.settings import Settings
 from sloctl.sources import promql
 from sloctl.spec.models import HistogramLatency, LogRatio, Matcher, MetricRatio, SLOSpec
@@ -29,18 +24,14 @@ def period_seconds(spec: SLOSpec) -> int:
 
 def base_labels(spec: SLOSpec) -> dict[str, str]:
     """The spec labels plus ``sloth_id``, ``sloth_service`` and ``sloth_slo`` (these win)."""
-    labels = {promql.check_label_name(k): v for k, v in spec.labels}
-    labels.update(sloth_id=sloth_id(spec), sloth_service=spec.service, sloth_slo=spec.name)
-    return labels
+    user = {promql.check_label_name(k): v for k, v in spec.labels}
+    return recordings.slo_labels(spec.service, spec.name, user)
 
 
 def id_selector(spec: SLOSpec, metric: str) -> str:
     """``metric{sloth_id="...", sloth_service="...", sloth_slo="..."}``."""
-    matchers = [
-        Matcher("sloth_id", "=", sloth_id(spec)),
-        Matcher("sloth_service", "=", spec.service),
-        Matcher("sloth_slo", "=", spec.name),
-    ]
+    labels = recordings.slo_labels(spec.service, spec.name)
+    matchers = [Matcher(name, "=", labels[name]) for name in recordings.SLO_LABELS]
     return promql.selector(metric, matchers)
 
 
@@ -48,14 +39,14 @@ def sli_expr(spec: SLOSpec, window: int) -> str:
     """The raw error-ratio expression of ``spec`` over ``window``, for its service only."""
     ind = spec.indicator
     if isinstance(ind, MetricRatio):
-        return promql.ratio_sli_error(ind, spec.service_label, spec.service, window)
+        return promql.ratio_sli_error(ind, spec.identity, spec.service, window)
     if isinstance(ind, HistogramLatency):
-        return promql.latency_sli_error(ind, spec.service_label, spec.service, window)
+        return promql.latency_sli_error(ind, spec.identity, spec.service, window)
     if isinstance(ind, LogRatio):
         raise ValueError(
             f"{spec.slo_id} is a log-based SLI (Loki); it has no Prometheus recording rules"
         )
-    return promql.query_sli_error(ind, spec.service_label, spec.service, window)
+    return promql.query_sli_error(ind, spec.identity, spec.service, window)
 
 
 def optimized_period_expr(spec: SLOSpec) -> str:
@@ -99,7 +90,7 @@ def meta_group(spec: SLOSpec) -> Group:
     """Objective, budget, period, burn rates, budget remaining and ``sloth_slo_info``."""
     labels = base_labels(spec)
     period = period_seconds(spec)
-    budget = id_selector(spec, "slo:error_budget:ratio")
+    budget = id_selector(spec, recordings.ERROR_BUDGET)
     on = "on (sloth_id, sloth_slo, sloth_service) group_left"
     info = {
         **labels,
@@ -111,36 +102,41 @@ def meta_group(spec: SLOSpec) -> Group:
     rules = [
         Rule(
             "record",
-            "slo:objective:ratio",
+            recordings.OBJECTIVE,
             f"vector({promql.number(spec.objective_ratio)})",
             labels,
         ),
         Rule(
             "record",
-            "slo:error_budget:ratio",
+            recordings.ERROR_BUDGET,
             f"vector({promql.number(spec.error_budget)})",
             labels,
         ),
-        Rule("record", "slo:time_period:days", f"vector({promql.number(period / 86400)})", labels),
         Rule(
             "record",
-            "slo:current_burn_rate:ratio",
+            recordings.TIME_PERIOD_DAYS,
+            f"vector({promql.number(period / 86400)})",
+            labels,
+        ),
+        Rule(
+            "record",
+            recordings.CURRENT_BURN_RATE,
             f"{id_selector(spec, sli_metric(ALERT_WINDOWS[0]))}\n/ {on}\n{budget}",
             labels,
         ),
         Rule(
             "record",
-            "slo:period_burn_rate:ratio",
+            recordings.PERIOD_BURN_RATE,
             f"{id_selector(spec, sli_metric(period))}\n/ {on}\n{budget}",
             labels,
         ),
         Rule(
             "record",
-            "slo:period_error_budget_remaining:ratio",
-            f"1 - {id_selector(spec, 'slo:period_burn_rate:ratio')}",
+            recordings.PERIOD_BUDGET_REMAINING,
+            f"1 - {id_selector(spec, recordings.PERIOD_BURN_RATE)}",
             labels,
         ),
-        Rule("record", "sloth_slo_info", "vector(1)", info),
+        Rule("record", recordings.SLO_INFO, "vector(1)", info),
     ]
     return Group(f"sloth-slo-meta-recordings-{sloth_id(spec)}", tuple(rules))
 
@@ -154,9 +150,14 @@ def _over(spec: SLOSpec, rule: BurnRateRule, window: int) -> str:
     return f"max({id_selector(spec, sli_metric(window))} > {threshold}) without (sloth_window)"
 
 
+def burn_rules(spec: SLOSpec, severity: Severity) -> list[BurnRateRule]:
+    """The window pairs of one severity, with the factors of the SLO's period."""
+    return [r for r in burn_rate_rules(period_seconds(spec)) if r.severity == severity]
+
+
 def burn_alert(spec: SLOSpec, severity: Severity, settings: Settings) -> Rule:
     """One MWMB alert: OR over this severity's (short AND long) window pairs."""
-    tiers = [r for r in DEFAULT_BURN_RATE_RULES if r.severity == severity]
+    tiers = burn_rules(spec, severity)
     expr = "\nor\n".join(
         f"(\n  {_over(spec, r, r.short_window)}\n  and\n  {_over(spec, r, r.long_window)}\n)"
         for r in tiers
@@ -167,36 +168,73 @@ def burn_alert(spec: SLOSpec, severity: Severity, settings: Settings) -> Rule:
         f"{promql.prom_duration(r.short_window)}"
         for r in tiers
     )
-    name = burn_alert_name(severity)
+    defn = alert_rules.burn_rate_definition(severity)
     return Rule(
         "alert",
-        name,
+        defn.alertname,
         expr,
-        labels={
-            "severity": str(severity),
-            "sloth_severity": str(severity),
-            "service": spec.service,
-            "slo": spec.name,
-        },
+        labels=_alert_labels(spec, defn),
         annotations={
-            "summary": f"{spec.slo_id} is burning its error budget too fast ({severity})",
+            "summary": alert_rules.summary(defn, service=spec.service, slo_id=spec.slo_id),
             "description": (
                 f"{spec.slo_id} (objective {promql.number(spec.objective)} % over "
                 f"{spec.window.name}): error ratio {{{{ $value | humanizePercentage }}}} over the "
                 f"short window. Fires when the error budget burns faster than {pairs}."
             ),
-            "runbook_url": runbook_url(name),
+            "runbook_url": alert_rules.runbook_url(settings.alertmanager.runbook_url, defn),
             "dashboard": settings.dashboard_url,
         },
     )
 
 
+def _alert_labels(spec: SLOSpec, defn: alert_rules.AlertDefinition) -> dict[str, str]:
+    user = {promql.check_label_name(k): v for k, v in spec.labels}
+    return alert_rules.slo_alert_labels(defn, spec.service, spec.name, user)
+
+
+def absent_expr(spec: SLOSpec) -> str:
+    """``absent(...)`` of the SLO's total series (summed, so the alert gets no extra labels)."""
+    ind = spec.indicator
+    if isinstance(ind, MetricRatio):
+        metric, matchers = ind.metric, ind.selector
+    elif isinstance(ind, HistogramLatency):
+        metric, matchers = promql.latency_total_metric(ind), ind.selector
+    else:
+        assert not isinstance(ind, LogRatio)
+        total = promql.render_template(ind.total, ALERT_WINDOWS[0])
+        return f"absent(sum({promql.only_service(total, spec.service_label, spec.service)}))"
+    present = promql.service_present(metric, matchers, spec.identity, spec.service)
+    return f"absent({present})"
+
+
+def absent_alert(spec: SLOSpec, settings: Settings) -> Rule:
+    """``SLOMetricAbsent`` (as Pyrra's): the SLO's series are gone for 10 minutes."""
+    defn = alert_rules.METRIC_ABSENT
+    return Rule(
+        "alert",
+        defn.alertname,
+        absent_expr(spec),
+        labels=_alert_labels(spec, defn),
+        annotations={
+            "summary": alert_rules.summary(defn, service=spec.service, slo_id=spec.slo_id),
+            "description": (
+                f"No series of {spec.slo_id} exist: its recording rules record nothing and its "
+                "burn-rate alerts cannot fire. Check that the service is scraped and that the "
+                "spec's metric and labels match (sloctl validate --live)."
+            ),
+            "runbook_url": alert_rules.runbook_url(settings.alertmanager.runbook_url, defn),
+            "dashboard": settings.dashboard_url,
+        },
+        for_seconds=alert_rules.METRIC_ABSENT_FOR_SECONDS,
+    )
+
+
 def alert_group(spec: SLOSpec, settings: Settings) -> Group:
-    """The page and ticket burn-rate alerts of one SLO."""
-    severities = sorted({r.severity for r in DEFAULT_BURN_RATE_RULES})
+    """The page and ticket burn-rate alerts of one SLO, and its absent-metric alert."""
+    severities = sorted({t.severity for t in BURN_RATE_TIERS})
     return Group(
         f"sloth-slo-alerts-{sloth_id(spec)}",
-        tuple(burn_alert(spec, s, settings) for s in severities),
+        (*(burn_alert(spec, s, settings) for s in severities), absent_alert(spec, settings)),
     )
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from sloctl.core import alert_rules
 from sloctl.core.alerts import AlertState, AlertStatus
 from sloctl.core.evaluation import Evaluation
 from sloctl.errors import BackendError, BackendQueryError, BackendUnreachable, SettingsError
@@ -36,22 +37,12 @@ log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 
-ALERT_NAMES: dict[str, str] = {
-    "error_ratio": "SloctlErrorRatioHigh",
-    "latency_p95": "SloctlLatencyP95High",
-    "slo_burn_rate_page": "SloctlSLOBurnRatePage",
-    "slo_burn_rate_ticket": "SloctlSLOBurnRateTicket",
-}
-# Labels of AlertStatus that change between cycles of one alert instance (the engine names the
-# worst window pair). As labels they would change the fingerprint, so they go to the description.
-VOLATILE_LABELS = frozenset({"long_window", "short_window"})
 SENT_STATES = (AlertState.FIRING, AlertState.RESOLVED)
-SOURCE = "sloctl"
 
 
 def alert_name(rule: str) -> str:
-    """Alertmanager ``alertname`` of an engine rule: ``error_ratio`` -> ``SloctlErrorRatioHigh``."""
-    return ALERT_NAMES.get(rule) or "Sloctl" + "".join(p.capitalize() for p in rule.split("_"))
+    """Alertmanager ``alertname`` of a rule id: ``error_ratio`` -> ``ServiceErrorRatioHigh``."""
+    return alert_rules.alertname(rule)
 
 
 def rfc3339(at: datetime) -> str:
@@ -84,27 +75,31 @@ def _over(*windows: str | None) -> str:
 def summary_and_description(alert: AlertStatus) -> tuple[str, str]:
     """Human text of one alert, with the measured value against the threshold."""
     labels = alert.labels
+    defn = alert_rules.definition(alert.rule)
+    summary = (
+        alert_rules.summary(defn, service=alert.service, slo_id=alert.slo_id,
+                            threshold=alert.threshold, window=labels.get("window"))
+        if defn is not None else f"{alert.service}: {alert.rule} above {_number(alert.threshold)}"
+    )
     if alert.rule == "error_ratio":
-        summary = f"{alert.service}: error ratio above {_percent(alert.threshold)}"
         measured = (
             f"{alert.service}: error ratio {_percent(alert.value)} vs "
             f"{_percent(alert.threshold)}{_over(labels.get('window'))}"
         )
     elif alert.rule == "latency_p95":
-        summary = f"{alert.service}: p95 latency above {_millis(alert.threshold)}"
         measured = (
             f"{alert.service}: p95 latency {_millis(alert.value)} vs "
             f"{_millis(alert.threshold)}{_over(labels.get('window'))}"
         )
     elif alert.rule.startswith("slo_burn_rate"):
         slo = alert.slo_id or alert.service
-        summary = f"{slo} is burning its error budget too fast ({alert.severity})"
         measured = (
             f"{slo}: burn {_burn(alert.value)} vs {_burn(alert.threshold)}"
             f"{_over(labels.get('long_window'), labels.get('short_window'))}"
         )
+    elif defn is alert_rules.METRIC_ABSENT:
+        measured = f"{alert.slo_id}: no series match its metrics"
     else:
-        summary = f"{alert.service}: {alert.rule} above {_number(alert.threshold)}"
         measured = (
             f"{alert.service}: {alert.rule} {_number(alert.value)} vs {_number(alert.threshold)}"
         )
@@ -114,17 +109,9 @@ def summary_and_description(alert: AlertStatus) -> tuple[str, str]:
 
 
 def alert_labels(alert: AlertStatus) -> dict[str, str]:
-    """The identity of the alert in Alertmanager: stable from firing to resolved."""
-    labels = {k: v for k, v in alert.labels.items() if k not in VOLATILE_LABELS}
-    labels.update(
-        alertname=alert_name(alert.rule),
-        service=alert.service,
-        severity=alert.severity,
-        source=SOURCE,
-    )
-    if alert.slo_id:
-        labels["slo"] = alert.labels.get("slo") or alert.slo_id.split("/", 1)[-1]
-    return {k: v for k, v in sorted(labels.items()) if v}
+    """The identity of the alert in Alertmanager: the labels Prometheus' generated rule sends
+    for the same condition (``sloctl.core.alert_rules``), so the two are one alert."""
+    return alert_rules.identity_labels(alert)
 
 
 def postable_alert(
@@ -146,7 +133,7 @@ def postable_alert(
         "annotations": {
             "summary": summary,
             "description": description,
-            "runbook_url": f"{runbook_url}#{labels['alertname'].lower()}",
+            "runbook_url": alert_rules.runbook_url(runbook_url, labels["alertname"]),
             "dashboard": dashboard_url,
         },
         "startsAt": rfc3339(alert.fired_at or alert.active_since or ev.at),

@@ -151,7 +151,7 @@ def test_eval_stores_exemplars_of_breaching_slos_and_firing_alerts(
 
     alerts = cli.invoke(app, ["alerts"])
     assert alerts.exit_code == 0
-    assert "Exemplars of slo_burn_rate_ticket (payment)" in alerts.stdout
+    assert "Exemplars of SLOBurnRateTicket (payment)" in alerts.stdout
     assert f"{fake.url}/trace/{0xA2:032x}" in alerts.stdout
 
     signals = cli.invoke(app, ["signals", "order"])

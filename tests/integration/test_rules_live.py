@@ -82,7 +82,7 @@ def test_prometheus_loads_and_evaluates_every_rule_without_error(prometheus: str
     groups = evaluated_groups(prometheus)
     rules = [r for g in groups for r in g["rules"]]
     assert len(groups) == 11 * 3 + 1
-    assert len(rules) == 187 + 10
+    assert len(rules) == 198 + 10  # 11 SLOs x 18 rules, 5 services x 2 default alerts
     unhealthy = [(r["name"], r["health"], r.get("lastError")) for r in rules if r["health"] != "ok"]
     assert unhealthy == []
 

@@ -31,7 +31,7 @@ def test_generated_rule_files_pass_promtool_check() -> None:
     assert [p.name for p in GENERATED] == ["shop.yml", "sloctl-default-alerts.yml"]
     result = promtool("check", "rules", *GENERATED)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 187 rules found" in result.stdout  # 11 SLOs x 17 rules
+    assert "SUCCESS: 198 rules found" in result.stdout  # 11 SLOs x 18 rules
     assert "SUCCESS: 10 rules found" in result.stdout  # 5 services x 2 default alerts
 
 
@@ -60,6 +60,7 @@ def test_every_alert_has_promtool_cases_firing_and_silent() -> None:
                 (firing if check["exp_alerts"] else silent).add(check["alertname"])
     assert alerts == {
         "SLOBurnRatePage",
+        "SLOMetricAbsent",
         "SLOBurnRateTicket",
         "ServiceErrorRatioHigh",
         "ServiceLatencyP95High",

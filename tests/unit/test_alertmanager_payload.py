@@ -115,7 +115,17 @@ def burn(
         severity=severity,
         fired=fired,
         resolved=resolved,
-        labels={"slo": "availability", "long_window": windows[0], "short_window": windows[1]},
+        labels={  # as the evaluator builds them: identity labels, then the window context
+            "sloth_id": "checkout-availability",
+            "sloth_service": "checkout",
+            "sloth_slo": "availability",
+            "service": "checkout",
+            "slo": "availability",
+            "severity": severity,
+            "sloth_severity": severity,
+            "long_window": windows[0],
+            "short_window": windows[1],
+        },
     )
 
 
@@ -156,17 +166,16 @@ KNOWN = evaluation(
 
 EXPECTED = [
     {
+        # exactly the labels of the generated Prometheus rule (one identity, deduplicated)
         "labels": {
-            "alertname": "SloctlErrorRatioHigh",
+            "alertname": "ServiceErrorRatioHigh",
             "service": "checkout",
             "severity": "warning",
-            "source": "sloctl",
-            "window": "5m",
         },
         "annotations": {
-            "summary": "checkout: error ratio above 0.50 %",
+            "summary": "checkout: error ratio above 0.5 % over 5m",
             "description": "checkout: error ratio 1.21 % vs 0.50 % over 5m",
-            "runbook_url": f"{RUNBOOKS}#sloctlerrorratiohigh",
+            "runbook_url": f"{RUNBOOKS}#serviceerrorratiohigh",
             "dashboard": DASHBOARD,
         },
         "startsAt": "2025-03-01T11:55:00.000Z",
@@ -174,16 +183,19 @@ EXPECTED = [
     },
     {
         "labels": {
-            "alertname": "SloctlSLOBurnRatePage",
+            "alertname": "SLOBurnRatePage",
             "service": "checkout",
             "severity": "page",
             "slo": "availability",
-            "source": "sloctl",
+            "sloth_id": "checkout-availability",
+            "sloth_service": "checkout",
+            "sloth_severity": "page",
+            "sloth_slo": "availability",
         },
         "annotations": {
             "summary": "checkout/availability is burning its error budget too fast (page)",
             "description": "checkout/availability: burn 14.9x vs 14.4x over 1h/5m",
-            "runbook_url": f"{RUNBOOKS}#sloctlsloburnratepage",
+            "runbook_url": f"{RUNBOOKS}#sloburnratepage",
             "dashboard": DASHBOARD,
         },
         "startsAt": "2025-03-01T11:58:00.000Z",
@@ -191,16 +203,19 @@ EXPECTED = [
     },
     {
         "labels": {
-            "alertname": "SloctlSLOBurnRateTicket",
+            "alertname": "SLOBurnRateTicket",
             "service": "checkout",
             "severity": "ticket",
             "slo": "availability",
-            "source": "sloctl",
+            "sloth_id": "checkout-availability",
+            "sloth_service": "checkout",
+            "sloth_severity": "ticket",
+            "sloth_slo": "availability",
         },
         "annotations": {
             "summary": "checkout/availability is burning its error budget too fast (ticket)",
             "description": "checkout/availability: burn 1.2x vs 3.0x over 1d/2h",
-            "runbook_url": f"{RUNBOOKS}#sloctlsloburnrateticket",
+            "runbook_url": f"{RUNBOOKS}#sloburnrateticket",
             "dashboard": DASHBOARD,
         },
         "startsAt": "2025-03-01T11:00:00.000Z",
@@ -236,13 +251,13 @@ def test_without_valid_for_firing_alerts_have_no_ends_at_and_generator_url_is_pa
     [
         pytest.param(
             error_ratio(FIRING, value=0.0121),
-            "checkout: error ratio above 0.50 %",
+            "checkout: error ratio above 0.5 % over 5m",
             "checkout: error ratio 1.21 % vs 0.50 % over 5m",
             id="error-ratio-percent",
         ),
         pytest.param(
             error_ratio(FIRING, value=None, reason="prometheus: connection refused"),
-            "checkout: error ratio above 0.50 %",
+            "checkout: error ratio above 0.5 % over 5m",
             "checkout: error ratio unknown vs 0.50 % over 5m (prometheus: connection refused)",
             id="error-ratio-unknown-with-reason",
         ),
@@ -255,7 +270,7 @@ def test_without_valid_for_firing_alerts_have_no_ends_at_and_generator_url_is_pa
                 threshold=0.3,
                 labels={"window": "10m"},
             ),
-            "checkout: p95 latency above 300 ms",
+            "checkout: p95 latency above 300 ms over 10m",
             "checkout: p95 latency 476 ms vs 300 ms over 10m",
             id="latency-milliseconds",
         ),
@@ -280,10 +295,11 @@ def test_summary_and_description(alert: AlertStatus, summary: str, description: 
 @pytest.mark.parametrize(
     ("rule", "name"),
     [
-        pytest.param("error_ratio", "SloctlErrorRatioHigh", id="error-ratio"),
-        pytest.param("latency_p95", "SloctlLatencyP95High", id="latency"),
-        pytest.param("slo_burn_rate_page", "SloctlSLOBurnRatePage", id="page"),
-        pytest.param("slo_burn_rate_ticket", "SloctlSLOBurnRateTicket", id="ticket"),
+        pytest.param("error_ratio", "ServiceErrorRatioHigh", id="error-ratio"),
+        pytest.param("latency_p95", "ServiceLatencyP95High", id="latency"),
+        pytest.param("slo_burn_rate_page", "SLOBurnRatePage", id="page"),
+        pytest.param("slo_burn_rate_ticket", "SLOBurnRateTicket", id="ticket"),
+        pytest.param("slo_metric_absent", "SLOMetricAbsent", id="absent"),
         pytest.param("queue_depth", "SloctlQueueDepth", id="other-rule"),
     ],
 )
@@ -309,10 +325,10 @@ def test_own_labels_cannot_override_identity_labels() -> None:
         labels={"team": "payments", "service": "spoofed", "source": "other", "empty": ""},
     )
     assert alert_labels(alert) == {
-        "alertname": "SloctlErrorRatioHigh",
+        "alertname": "ServiceErrorRatioHigh",
         "service": "checkout",
         "severity": "warning",
-        "source": "sloctl",
+        "source": "other",
         "team": "payments",
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sloctl.cli.main import app
+from sloctl.core import alert_rules
 from sloctl.core.alerts import AlertState
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog, Notification, ReceivedAlert
@@ -75,10 +77,34 @@ def env(tmp_path: Path) -> dict[str, str]:
             ),
             NOW,
         )
-        fired = sloctl_alert(
-            "burn_rate:page/checkout/availability", AlertState.FIRING, NOW - timedelta(minutes=5)
+        fired = replace(
+            sloctl_alert(
+                "burn_rate:page/checkout/availability",
+                AlertState.FIRING,
+                NOW - timedelta(minutes=5),
+            ),
+            rule="slo_burn_rate_page",
+            labels={
+                **alert_rules.slo_alert_labels(
+                    alert_rules.BURN_RATE_PAGE, "checkout", "availability", {"team": "payments"}
+                ),
+                "long_window": "1h",
+                "short_window": "5m",
+            },
         )
-        store.save_evaluation(evaluation(NOW - timedelta(minutes=1), [], alerts=[fired]))
+        # The same condition raised by Prometheus' generated rule (same alertname and labels),
+        # received through Alertmanager, and a sloctl-only page of another SLO.
+        same = replace(
+            received("e", "SLOBurnRatePage", "checkout", "page", NOW - timedelta(minutes=6), None),
+            labels=alert_rules.identity_labels(fired),
+            generator_url="http://127.0.0.1:9090/graph?g0.expr=x",
+        )
+        log.record(Notification("sloctl", "firing", '{}:{slo="availability"}', [same]), NOW)
+        other = replace(fired, key="burn_rate:page/checkout/latency", slo_id="checkout/latency",
+                        labels={**fired.labels, "slo": "latency", "sloth_slo": "latency",
+                                "sloth_id": "checkout-latency"},
+                        fired_at=NOW - timedelta(minutes=3))
+        store.save_evaluation(evaluation(NOW - timedelta(minutes=1), [], alerts=[fired, other]))
     return {"SLOCTL_STORE_URL": url, "COLUMNS": "200"}
 
 
@@ -109,6 +135,7 @@ def test_incidents_json(env: dict[str, str]) -> None:
             False,
         ),
         ("cart", iso(NOW - timedelta(minutes=30)), None, "page", ["HighErrorRate"], True),
+        ("checkout", iso(NOW - timedelta(minutes=6)), None, "page", ["SLOBurnRatePage"], True),
     ]
     assert doc["incidents"][0]["duration_seconds"] == 1200.0
     assert [(g["truncated_alerts"], g["alert_count"]) for g in doc["data_gaps"]] == [(3, 2)]
@@ -118,10 +145,12 @@ def test_incidents_json(env: dict[str, str]) -> None:
     ("args", "services"),
     [
         pytest.param(["--service", "cart"], ["cart"], id="service-filter"),
-        pytest.param(["--since", "1h"], ["cart"], id="since-duration-excludes-older"),
+        pytest.param(
+            ["--since", "1h"], ["cart", "checkout"], id="since-duration-excludes-older"
+        ),
         pytest.param(
             ["--since", (T0 - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S")],
-            ["checkout", "cart"],
+            ["checkout", "cart", "checkout"],
             id="since-naive-iso-is-utc",
         ),
     ],
@@ -140,15 +169,22 @@ def test_incidents_table_shows_open_and_data_gap(env: dict[str, str]) -> None:
     assert "Alertmanager dropped 3 alert(s) in 1 notification(s)" in output
 
 
-def test_alerts_json_newest_first_with_sloctl_alerts_marked(env: dict[str, str]) -> None:
+def test_alerts_json_one_row_per_condition_with_its_sources(env: dict[str, str]) -> None:
     code, output = run(env, "alerts", "-o", "json")
     assert code == 0, output
     rows: list[dict[str, Any]] = json.loads(output)
-    assert [(r["source"], r["alert"], r["service"], r["since"]) for r in rows] == [
-        ("sloctl", "burn_rate:page", "checkout", iso(NOW - timedelta(minutes=5))),
-        ("alertmanager", "Chatty", "cart", iso(NOW - timedelta(minutes=20))),
-        ("alertmanager", "HighErrorRate", "cart", iso(NOW - timedelta(minutes=30))),
+    assert [(r["sources"], r["alert"], r["service"], r["since"]) for r in rows] == [
+        (["sloctl"], "SLOBurnRatePage", "checkout", iso(NOW - timedelta(minutes=3))),
+        (  # raised by both Prometheus and sloctl: one condition, one row
+            ["sloctl", "alertmanager (prometheus)"],
+            "SLOBurnRatePage",
+            "checkout",
+            iso(NOW - timedelta(minutes=6)),
+        ),
+        (["alertmanager"], "Chatty", "cart", iso(NOW - timedelta(minutes=20))),
+        (["alertmanager"], "HighErrorRate", "cart", iso(NOW - timedelta(minutes=30))),
     ]
+    assert rows[1]["labels"]["slo"] == "availability" and rows[0]["labels"]["slo"] == "latency"
 
 
 def test_alerts_table(env: dict[str, str]) -> None:

@@ -125,8 +125,10 @@ def test_meta_recordings() -> None:
 
 
 def test_page_and_ticket_alerts_follow_the_burn_rate_table() -> None:
+    """A 7-day SLO: factors = budget share x period / long window (3.36 / 1.4 / 0.7 / 0.2333):
+    each alert spends the same share of budget as 14.4 / 6 / 3 / 1 do for 30 days."""
     alerts = rules_of(slo_groups(ratio_spec(), SETTINGS), "sloth-slo-alerts-api-avail")
-    assert list(alerts) == ["SLOBurnRatePage", "SLOBurnRateTicket"]
+    assert list(alerts) == ["SLOBurnRatePage", "SLOBurnRateTicket", "SLOMetricAbsent"]
 
     def over(window: str, factor: str) -> str:
         return (
@@ -136,23 +138,42 @@ def test_page_and_ticket_alerts_follow_the_burn_rate_table() -> None:
 
     page = alerts["SLOBurnRatePage"]
     assert page.expr == (
-        f"(\n  {over('5m', '14.4')}\n  and\n  {over('1h', '14.4')}\n)\n"
-        f"or\n(\n  {over('30m', '6')}\n  and\n  {over('6h', '6')}\n)"
+        f"(\n  {over('5m', '3.36')}\n  and\n  {over('1h', '3.36')}\n)\n"
+        f"or\n(\n  {over('30m', '1.4')}\n  and\n  {over('6h', '1.4')}\n)"
     )
-    assert dict(page.labels) == {
+    assert dict(page.labels) == {  # the same labels sloctl's notifier sends (one identity)
         "severity": "page",
         "sloth_severity": "page",
         "service": "api",
         "slo": "avail",
+        "sloth_id": "api-avail",
+        "sloth_service": "api",
+        "sloth_slo": "avail",
+        "team": "a",
     }
     assert page.for_seconds == 0
     assert page.annotations["runbook_url"].endswith("/docs/runbooks.md#sloburnratepage")
     assert page.annotations["dashboard"] == SETTINGS.dashboard_url
     assert "{{ $value | humanizePercentage }}" in page.annotations["description"]
-    assert "14.4x (1.44 % errors) over 1h and 5m" in page.annotations["description"]
+    assert "3.36x (0.336 % errors) over 1h and 5m" in page.annotations["description"]
     ticket = alerts["SLOBurnRateTicket"]
-    assert over("2h", "3") in ticket.expr and over("3d", "1") in ticket.expr
+    assert over("2h", "0.7") in ticket.expr and over("3d", "0.233333333333") in ticket.expr
     assert ticket.labels["severity"] == "ticket"
+    absent = alerts["SLOMetricAbsent"]
+    assert absent.expr == 'absent(sum(http_requests_total{job="api",route="/x"}))'
+    assert absent.for_seconds == 600
+    assert dict(absent.labels) == {**page.labels, "severity": "ticket", "sloth_severity": "ticket"}
+
+
+def test_thirty_day_slo_keeps_the_workbook_factors() -> None:
+    alerts = rules_of(
+        slo_groups(ratio_spec(window=Window(seconds=30 * 86400)), SETTINGS),
+        "sloth-slo-alerts-api-avail",
+    )
+    for factor in ("14.4", "6"):
+        assert f"> ({factor} * 0.001)" in alerts["SLOBurnRatePage"].expr
+    for factor in ("3", "1"):
+        assert f"> ({factor} * 0.001)" in alerts["SLOBurnRateTicket"].expr
 
 
 def test_no_alert_group_when_alerting_is_disabled() -> None:
@@ -170,7 +191,7 @@ def test_latency_sli_reads_the_threshold_bucket() -> None:
         "(\n"
         '  sum(rate(h_seconds_count{job="api",method="GET"}[1h]))\n'
         "  -\n"
-        '  sum(rate(h_seconds_bucket{job="api",method="GET",le="0.3"}[1h]))\n'
+        '  sum(rate(h_seconds_bucket{job="api",method="GET",le=~"0\\\\.30*"}[1h]))\n'
         ")\n/\n"
         '(sum(rate(h_seconds_count{job="api",method="GET"}[1h])))'
     )
@@ -221,17 +242,22 @@ def test_default_alerts_per_service_from_the_settings() -> None:
     ]
     errors, p95 = group.rules[:2]
     count = "http_server_request_duration_seconds_count"
-    assert errors.expr == (
+    join = "on (job, instance) group_left () max by (job, instance) "
+    info = 'last_over_time(target_info{service_name="api"}[5m])'
+    assert errors.expr == (  # otel-http: the service label, else target_info (a direct scrape)
         "(\n"
-        f'  sum by (service_name) (rate({count}{{service_name="api",'
-        'http_response_status_code=~"5.."}[5m]))\n'
+        f'  (sum(rate({count}{{service_name="api",http_response_status_code=~"5.."}}[5m])) or '
+        f'sum(rate({count}{{http_response_status_code=~"5..",service_name=""}}[5m]) * {join}'
+        f"({info})))\n"
         "  /\n"
-        f'  sum by (service_name) (rate({count}{{service_name="api"}}[5m]))\n'
+        f'  (sum(rate({count}{{service_name="api"}}[5m])) or '
+        f'sum(rate({count}{{service_name=""}}[5m]) * {join}({info})))\n'
         ") > 0.005"
     )
-    assert p95.expr == (
-        "histogram_quantile(0.95, sum by (le, service_name) "
-        '(rate(http_server_request_duration_seconds_bucket{service_name="api"}[5m])))\n'
+    bucket = "http_server_request_duration_seconds_bucket"
+    assert p95.expr == (  # no label survives the aggregation: the alert has only its own
+        f'histogram_quantile(0.95, (sum by (le) (rate({bucket}{{service_name="api"}}[5m])) or '
+        f'sum by (le) (rate({bucket}{{service_name=""}}[5m]) * {join}({info}))))\n'
         "> 0.3"
     )
     assert errors.as_dict()["for"] == "5m"
