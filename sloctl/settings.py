@@ -33,6 +33,7 @@ from sloctl.spec.error_messages import describe_error, loc_path
 from sloctl.spec.fields import DurationOrZero, DurationSeconds, LabelName, PresetName, Threshold
 from sloctl.spec.models import ServiceIdentity
 from sloctl.spec.presets import HttpPreset, get_preset
+from sloctl.spec.stream_selector import parse_stream_selector
 from sloctl.spec.yaml_source import YamlSyntaxError, line_of, load_documents
 
 CONFIG_ENV = "SLOCTL_CONFIG"
@@ -317,9 +318,8 @@ class IncidentSettings(_Frozen):
 
 
 def _loki_selector(value: str) -> str:
-    from sloctl.sources.logql import parse_stream_selector, stream_selector
-
-    return stream_selector(parse_stream_selector(value))
+    parse_stream_selector(value)  # raises ValueError saying what is wrong
+    return value.strip()
 
 
 class DeploySourceSettings(_Frozen):

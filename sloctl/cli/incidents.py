@@ -29,6 +29,7 @@ from sloctl.dora.incidents import (
 )
 from sloctl.errors import EXIT_USAGE
 from sloctl.runtime.alertmanager import summary_and_description
+from sloctl.runtime.incidents import incidents as incidents_of
 from sloctl.spec.durations import DURATION_HELP, parse_duration
 from sloctl.store.deployments import DeploymentStore
 from sloctl.store.incidents import AlertLog
@@ -190,7 +191,8 @@ def incidents_command(
         err.print(f"[red]--since {since} is in the future.[/] Give a past time or a duration.")
         raise typer.Exit(EXIT_USAGE)
     log = AlertLog(context.store)
-    incidents = log.incidents(context.settings.incidents, now=now, since=start, service=service)
+    incidents = incidents_of(log, context.settings.incidents, now=now, since=start,
+                             service=service)
     gaps = log.data_gaps(since=start)
     if output == OutputFormat.json:
         doc = {

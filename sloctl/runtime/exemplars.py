@@ -1,57 +1,13 @@
-"""Exemplar traces for a breaching SLO or a firing alert: the slowest and the failing traces.
-
-``Exemplars`` is a plain frozen dataclass of strings and numbers: ``to_dict``/``from_dict``
-round-trip it through JSON so it can be stored next to an evaluation.
-"""
+"""Exemplar traces for a breaching SLO or a firing alert: the slowest and the failing traces,
+found in Jaeger (the values themselves are ``sloctl.core.exemplars``)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from sloctl.core.exemplars import Exemplars, TraceLink
 from sloctl.core.spans import TraceSummary, trace_summaries
 from sloctl.sources.jaeger import JaegerSource
-
-
-@dataclass(frozen=True)
-class TraceLink:
-    """One exemplar trace with its Jaeger UI link."""
-
-    trace_id: str
-    root_service: str
-    root_operation: str
-    start: str  # RFC 3339, UTC
-    duration_seconds: float
-    spans: int
-    errors: int  # error spans of the exemplar's service
-    url: str
-
-
-@dataclass(frozen=True)
-class Exemplars:
-    """The slowest and the failing traces of ``service`` between ``start`` and ``end``."""
-
-    service: str
-    start: str  # RFC 3339, UTC
-    end: str
-    slowest: tuple[TraceLink, ...]
-    failing: tuple[TraceLink, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (tuples become lists)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Exemplars:
-        """The inverse of ``to_dict``."""
-        return cls(
-            service=data["service"],
-            start=data["start"],
-            end=data["end"],
-            slowest=tuple(TraceLink(**t) for t in data["slowest"]),
-            failing=tuple(TraceLink(**t) for t in data["failing"]),
-        )
 
 
 def trace_link(summary: TraceSummary, url: str) -> TraceLink:
@@ -102,3 +58,6 @@ def find_exemplars(
         slowest=tuple(trace_link(s, client.trace_url(s.trace_id)) for s in slowest),
         failing=tuple(trace_link(s, client.trace_url(s.trace_id)) for s in failing),
     )
+
+
+__all__ = ["Exemplars", "TraceLink", "find_exemplars", "trace_link"]

@@ -13,6 +13,7 @@ from typing import Literal
 
 from sloctl.sources.promql import check_label_name, duration, escape_label_value
 from sloctl.spec.models import LogRatio, Matcher
+from sloctl.spec.stream_selector import parse_stream_selector
 
 LineOp = Literal["|=", "!=", "|~", "!~"]
 _MATCH_OPS = frozenset({"=", "!=", "=~", "!~"})
@@ -112,43 +113,9 @@ def log_ratio_bad(
     return count_by(service_label, log_query(sel, error_filters(ind)), window)
 
 
-_SELECTOR_MATCHER = re.compile(
-    r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\\n]|\\.)*"|`[^`]*`)\s*(,|$)'
-)
-_UNESCAPE = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"'}
-
-
-def _unquote(literal: str) -> str:
-    if literal.startswith("`"):
-        return literal[1:-1]
-    return re.sub(r"\\(.)", lambda m: _UNESCAPE.get(m.group(1), m.group(1)), literal[1:-1])
-
-
-def parse_stream_selector(text: str) -> tuple[Matcher, ...]:
-    """The matchers of a stream selector such as ``{app="deployer",env=~"prod|staging"}``.
-
-    Raises ValueError saying what is wrong; ``stream_selector`` writes them back escaped.
-    """
-    body = text.strip()
-    example = 'write it like {app="deployer"}'
-    if not (body.startswith("{") and body.endswith("}")):
-        raise ValueError(f"a stream selector is enclosed in braces; {example}, got {text!r}")
-    inner, matchers, pos = body[1:-1], [], 0
-    while pos < len(inner):
-        m = _SELECTOR_MATCHER.match(inner, pos)
-        if m is None or m.end() == pos:
-            raise ValueError(
-                f"cannot read the stream selector {text!r} at {inner[pos:]!r}; {example}"
-            )
-        op = m.group(2)
-        assert op in _MATCH_OPS
-        matchers.append(Matcher(m.group(1), op, _unquote(m.group(3))))  # type: ignore[arg-type]
-        pos = m.end()
-    if not matchers:
-        raise ValueError(f"the stream selector {text!r} has no label matcher; {example}")
-    return tuple(matchers)
-
-
 def deployment_lines(selector: str) -> str:
     """The log query of deployment event lines: the configured selector, re-escaped."""
     return stream_selector(parse_stream_selector(selector))
+
+
+__all__ = ["parse_stream_selector"]

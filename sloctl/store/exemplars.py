@@ -32,10 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from sloctl.core.exemplars import Exemplars
 from sloctl.core.signals import Signal
 from sloctl.core.trace_compare import Disagreement
 from sloctl.errors import StoreError
-from sloctl.runtime.exemplars import Exemplars
 from sloctl.store.database import URL_HELP, shown
 from sloctl.store.tables import Name, RowId, UTCDateTime, metadata
 

@@ -2,7 +2,7 @@
 
     log = AlertLog(store)
     log.record(notification, received_at=datetime.now(UTC))  # one transaction per body
-    log.incidents(settings.incidents, now=..., since=...)
+    log.instances(since=...)  # alert instances; sloctl.core.incidents merges them
 
 An alert instance is keyed by ``(fingerprint, starts_at)``. A repeated firing notification changes
 nothing but ``last_received_at``; a resolved one sets ``status`` and ``ends_at``; a late firing
@@ -21,9 +21,8 @@ from typing import Any, Literal
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from sloctl.core.incidents import AlertIncident, AlertInstance, build_incidents, service_of
+from sloctl.core.incidents import AlertInstance, service_of
 from sloctl.errors import StoreError
-from sloctl.settings import IncidentSettings
 from sloctl.store.database import URL_HELP, shown
 from sloctl.store.incident_tables import am_alerts, am_notifications
 from sloctl.store.store import Store, batched
@@ -233,25 +232,14 @@ class AlertLog:
                 for r in conn.execute(query).mappings()
             ]
 
-    def incidents(
-        self,
-        settings: IncidentSettings,
-        *,
-        now: datetime,
-        since: datetime | None = None,
-        service: str | None = None,
-    ) -> list[AlertIncident]:
-        """Incidents active at or after ``since`` (merged per service, see core.incidents)."""
-        instances = [
+    def instances(
+        self, since: datetime | None = None, service: str | None = None
+    ) -> list[AlertInstance]:
+        """Alert instances active at or after ``since`` (for ``core.incidents.build_incidents``)."""
+        return [
             AlertInstance(a.fingerprint, a.starts_at, a.ends_at, a.labels)
             for a in self.alerts(since, service)
         ]
-        return build_incidents(
-            instances,
-            merge_gap_seconds=settings.merge_gap_seconds,
-            severities=settings.severities,
-            now=now,
-        )
 
     def _alerts(self, query: Any) -> list[StoredAlert]:
         with self._transaction("reading") as conn:

@@ -23,6 +23,7 @@ from pydantic import AwareDatetime, TypeAdapter
 from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.runtime.http import WEBHOOK_PATH, HttpServer
+from sloctl.runtime.incidents import incidents as incidents_of
 from sloctl.settings import Settings
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog
@@ -143,7 +144,7 @@ def test_breach_becomes_incident_and_recovery_resolves_it(
         )
         assert "g0.expr=e2e_error_ratio" in alert.generator_url  # it came from the rule
         assert alert.starts_at == active_at
-        [incident] = log.incidents(settings.incidents, now=datetime.now(UTC))
+        [incident] = incidents_of(log, settings.incidents, now=datetime.now(UTC))
         assert (incident.service, incident.start, incident.end, incident.severity) == (
             "checkout",
             active_at,
@@ -157,7 +158,7 @@ def test_breach_becomes_incident_and_recovery_resolves_it(
         [resolved] = log.alerts()
         assert resolved.status == "resolved"
         assert resolved.ends_at is not None and resolved.ends_at > active_at
-        [incident] = log.incidents(settings.incidents, now=datetime.now(UTC))
+        [incident] = incidents_of(log, settings.incidents, now=datetime.now(UTC))
         assert (incident.service, incident.start, incident.end, incident.open) == (
             "checkout",
             active_at,

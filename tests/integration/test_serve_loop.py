@@ -22,6 +22,7 @@ from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.live import LiveExporter
 from sloctl.demo.prometheus_server import PrometheusServer, free_port
 from sloctl.demo.scenario import shop_scenario
+from sloctl.runtime.incidents import incidents as incidents_of
 from sloctl.settings import load_settings
 from sloctl.store import Store
 from sloctl.store.incidents import AlertLog
@@ -70,7 +71,7 @@ def test_serve_alerts_alertmanager_and_records_the_round_trip(tmp_path: Path) ->
             log = AlertLog(Store(store_url))
             settings = load_settings(config, env={})
             while time.monotonic() < deadline:
-                incidents = log.incidents(settings.incidents, now=datetime.now(UTC))
+                incidents = incidents_of(log, settings.incidents, now=datetime.now(UTC))
                 if any(i.service == "payment" and i.open for i in incidents):
                     break
                 time.sleep(1)

@@ -220,7 +220,8 @@ def test_settings_read_and_check_the_sources(tmp_path: Any) -> None:
         "    prometheus_build_info: target_info\n    version_label: service_version\n"
     )
     sources = load_settings(path, env={}).dora.sources
-    assert sources.loki_selector == '{app="deployer"}'
+    assert sources.loki_selector == '{app = "deployer"}'  # checked; queries re-escape it
+    assert deployment_lines(sources.loki_selector) == '{app="deployer"}'
     assert (sources.prometheus_build_info, sources.version_label) == (
         "target_info",
         "service_version",
