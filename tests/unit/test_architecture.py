@@ -1,0 +1,116 @@
+"""The layer rules of DESIGN.md, enforced on the imports of every module (as core purity is).
+
+From the bottom up: ``core`` (and DORA's pure modules) imports nothing of ours; ``errors`` and
+``spec`` sit on it; ``settings`` on those; ``sources`` and ``store`` are siblings that never
+import each other or anything above; ``evaluation``, ``rulegen`` and ``grafana`` build on the
+sources; the ``runtime`` (the daemon, DORA's jobs) on all of those; ``cli`` and ``demo`` may use
+everything. The dashboard reads core, the store and settings only. Nothing imports upward.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DORA_PURE = ("sloctl.dora.model", "sloctl.dora.compute", "sloctl.dora.history",
+             "sloctl.dora.levels")
+CORE = ("sloctl.core", *DORA_PURE)
+BASE = (*CORE, "sloctl.errors", "sloctl.spec")
+CONFIG = (*BASE, "sloctl.settings")
+ADAPTERS = (*CONFIG, "sloctl.sources")
+BUILDERS = (*ADAPTERS, "sloctl.evaluation", "sloctl.rulegen", "sloctl.grafana", "sloctl.discover")
+RUNTIME = (*BUILDERS, "sloctl.store", "sloctl.runtime", "sloctl.dora", "sloctl.telemetry")
+
+# Module prefix -> the sloctl modules it may import (most specific prefix wins).
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "sloctl.core": CORE,
+    **{name: CORE for name in DORA_PURE},
+    "sloctl.errors": (),
+    "sloctl.spec": BASE,
+    "sloctl.settings": CONFIG,
+    "sloctl.sources": ADAPTERS,
+    "sloctl.store": (*CORE, "sloctl.errors", "sloctl.store"),
+    "sloctl.evaluation": (*ADAPTERS, "sloctl.evaluation"),
+    "sloctl.rulegen": (*ADAPTERS, "sloctl.rulegen"),
+    "sloctl.grafana": (*ADAPTERS, "sloctl.rulegen", "sloctl.grafana"),
+    "sloctl.discover": (*ADAPTERS, "sloctl.discover"),
+    "sloctl.telemetry": RUNTIME,  # the SDK set-up belongs to the runtime
+    "sloctl.runtime": RUNTIME,
+    "sloctl.dora": RUNTIME,
+    "sloctl.cli": (*RUNTIME, "sloctl.cli"),
+    "sloctl.demo": (*RUNTIME, "sloctl.cli", "sloctl.demo"),
+    "dashboard": (*CORE, "sloctl.errors", "sloctl.store", "sloctl.settings", "dashboard"),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def rules_for(module: str) -> tuple[str, ...]:
+    matches = [p for p in ALLOWED if module == p or module.startswith(p + ".")]
+    assert matches, f"{module} belongs to no layer: add it to ALLOWED"
+    return ALLOWED[max(matches, key=len)]
+
+
+def own_imports(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, module) of every import of ours in ``path``, including lazy and TYPE_CHECKING ones."""
+    package = module_name(path).rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                names = [f"{base}.{node.module}" if node.module else base]
+            else:
+                names = [node.module or ""]
+                names += [f"{node.module}.{a.name}" for a in node.names if node.module == "sloctl"]
+        else:
+            continue
+        for name in names:
+            if name == "sloctl" or name.startswith(("sloctl.", "dashboard")):
+                yield node.lineno, name
+
+
+def allowed(target: str, rules: tuple[str, ...]) -> bool:
+    if target in ("sloctl", "sloctl.__version__"):  # the package's face: its version
+        return True
+    return any(target == r or target.startswith(r + ".") for r in rules if r != "sloctl")
+
+
+def violations(path: Path) -> list[str]:
+    module = module_name(path)
+    rules = rules_for(module)
+    return [
+        f"{path.relative_to(ROOT)}:{line}: {module} imports {target}"
+        for line, target in own_imports(path)
+        if not allowed(target, rules)
+    ]
+
+
+SOURCES = sorted(
+    p for p in [*(ROOT / "sloctl").rglob("*.py"), *(ROOT / "dashboard").rglob("*.py")]
+    if p.name != "__init__.py" or p.parent.name != "sloctl"
+)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_imports_above_its_layer(path: Path) -> None:
+    assert violations(path) == []
+
+
+def test_the_checker_catches_an_upward_import(tmp_path: Path) -> None:
+    fake = ROOT / "sloctl" / "store" / "fake_upward.py"
+    try:
+        fake.write_text("from sloctl.runtime import daemon\nfrom sloctl.core import slo\n")
+        assert violations(fake) == [
+            "sloctl/store/fake_upward.py:1: sloctl.store.fake_upward imports sloctl.runtime"
+        ]
+    finally:
+        fake.unlink()
