@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sloctl.core.recordings import (
+    CURRENT_BURN_RATE,
+    ERROR_BUDGET,
+    OBJECTIVE,
+    PERIOD_BUDGET_REMAINING,
+    SLI_ERROR_PREFIX,
+    SLO_LABELS,
+)
 from sloctl.grafana.dora_dashboard import dora
 from sloctl.grafana.model import (
     Json,
@@ -37,7 +45,7 @@ HTTP = "http_server_request_duration_seconds"
 CPU = "process_cpu_seconds_total"
 SERVICE = 'service_name="$service"'
 RATE = "[$__rate_interval]"
-SLO_KEYS = "sloth_id, sloth_service, sloth_slo"
+SLO_KEYS = ", ".join(SLO_LABELS)
 SLO_SEL = 'sloth_id="$sloth_id"'
 
 BUDGET_STEPS = thresholds(("red", None), ("orange", 0.0), ("yellow", 0.25), ("green", 0.5))
@@ -87,8 +95,8 @@ def _period_sli(selector: str = "") -> str:
     """SLI over the SLO period from the budget rules: 1 - (1 - remaining) x error budget."""
     inner = f"{{{selector}}}" if selector else ""
     return (
-        f"1 - max by ({SLO_KEYS}) ((1 - slo:period_error_budget_remaining:ratio{inner})"
-        f" * on (sloth_id) group_left () slo:error_budget:ratio{inner})"
+        f"1 - max by ({SLO_KEYS}) ((1 - {PERIOD_BUDGET_REMAINING}{inner})"
+        f" * on (sloth_id) group_left () {ERROR_BUDGET}{inner})"
     )
 
 
@@ -228,7 +236,7 @@ def golden_signals() -> Json:
                     "Error budget remaining",
                     [
                         prom(
-                            'slo:period_error_budget_remaining:ratio{sloth_service="$service"}',
+                            f'{PERIOD_BUDGET_REMAINING}{{sloth_service="$service"}}',
                             "{{sloth_slo}}",
                             instant=True,
                         )
@@ -248,7 +256,7 @@ def golden_signals() -> Json:
                     "Current burn rate (5m)",
                     [
                         prom(
-                            'slo:current_burn_rate:ratio{sloth_service="$service"}', "{{sloth_slo}}"
+                            f'{CURRENT_BURN_RATE}{{sloth_service="$service"}}', "{{sloth_slo}}"
                         )
                     ],
                     unit="short",
@@ -314,7 +322,7 @@ def slo_overview() -> Json:
                 panel(
                     "stat",
                     "SLOs",
-                    [prom("count(slo:objective:ratio)", "SLOs", instant=True)],
+                    [prom(f"count({OBJECTIVE})", "SLOs", instant=True)],
                     options=stat_options(),
                 ),
                 6,
@@ -323,7 +331,7 @@ def slo_overview() -> Json:
             count_tile("Firing alerts", f"count({firing}) or vector(0)", "firing",
                        links=[LINK_ALERTS]),
             count_tile("SLOs out of budget",
-                       "count(slo:period_error_budget_remaining:ratio < 0) or vector(0)",
+                       f"count({PERIOD_BUDGET_REMAINING} < 0) or vector(0)",
                        "exhausted"),
             (
                 panel(
@@ -343,16 +351,16 @@ def slo_overview() -> Json:
                     "SLOs",
                     [
                         prom(
-                            f"max by ({SLO_KEYS}) (slo:objective:ratio)", instant=True, table=True
+                            f"max by ({SLO_KEYS}) ({OBJECTIVE})", instant=True, table=True
                         ),
                         prom(_period_sli(), instant=True, table=True),
                         prom(
-                            f"max by ({SLO_KEYS}) (slo:period_error_budget_remaining:ratio)",
+                            f"max by ({SLO_KEYS}) ({PERIOD_BUDGET_REMAINING})",
                             instant=True,
                             table=True,
                         ),
                         prom(
-                            f"max by ({SLO_KEYS}) (slo:current_burn_rate:ratio)",
+                            f"max by ({SLO_KEYS}) ({CURRENT_BURN_RATE})",
                             instant=True,
                             table=True,
                         ),
@@ -385,7 +393,7 @@ def slo_overview() -> Json:
                     "Error budget remaining",
                     [
                         prom(
-                            'slo:period_error_budget_remaining:ratio{sloth_id!=""}',
+                            f'{PERIOD_BUDGET_REMAINING}{{sloth_id!=""}}',
                             "{{sloth_id}}",
                             instant=True,
                         )
@@ -403,7 +411,7 @@ def slo_overview() -> Json:
                 panel(
                     "timeseries",
                     "Current burn rate (5m)",
-                    [prom('slo:current_burn_rate:ratio{sloth_id!=""}', "{{sloth_id}}")],
+                    [prom(f'{CURRENT_BURN_RATE}{{sloth_id!=""}}', "{{sloth_id}}")],
                     unit="short",
                     steps=BURN_STEPS,
                     custom=threshold_lines(),
@@ -417,7 +425,7 @@ def slo_overview() -> Json:
                 panel(
                     "timeseries",
                     "Error budget remaining over time",
-                    [prom('slo:period_error_budget_remaining:ratio{sloth_id!=""}', "{{sloth_id}}")],
+                    [prom(f'{PERIOD_BUDGET_REMAINING}{{sloth_id!=""}}', "{{sloth_id}}")],
                     unit="percentunit",
                     steps=BUDGET_STEPS,
                     links=[LINK_SLO],
@@ -499,8 +507,8 @@ def slo_overview() -> Json:
 def slo_detail() -> Json:
     """One SLO (variable ``sloth_id``): budget and burn rates on the recording rules."""
     burn_by_window = (
-        f'{{__name__=~"slo:sli_error:ratio_rate.+", {SLO_SEL}}}'
-        f" / on (sloth_id) group_left () slo:error_budget:ratio{{{SLO_SEL}}}"
+        f'{{__name__=~"{SLI_ERROR_PREFIX}.+", {SLO_SEL}}}'
+        f" / on (sloth_id) group_left () {ERROR_BUDGET}{{{SLO_SEL}}}"
     )
     sloctl_sel = 'service="$service", slo="$slo"'
     to_service = data_link("Golden signals of $service", GOLDEN_UID, {"service": "$service"})
@@ -510,7 +518,7 @@ def slo_detail() -> Json:
                 panel(
                     "stat",
                     "Objective",
-                    [prom(f"slo:objective:ratio{{{SLO_SEL}}}", "objective")],
+                    [prom(f"{OBJECTIVE}{{{SLO_SEL}}}", "objective")],
                     unit="percentunit",
                     decimals=3,
                     options=stat_options(),
@@ -535,7 +543,7 @@ def slo_detail() -> Json:
                 panel(
                     "stat",
                     "Error budget remaining",
-                    [prom(f"slo:period_error_budget_remaining:ratio{{{SLO_SEL}}}", "remaining")],
+                    [prom(f"{PERIOD_BUDGET_REMAINING}{{{SLO_SEL}}}", "remaining")],
                     unit="percentunit",
                     steps=BUDGET_STEPS,
                     options=stat_options(),
@@ -547,7 +555,7 @@ def slo_detail() -> Json:
                 panel(
                     "stat",
                     "Current burn rate (5m)",
-                    [prom(f"slo:current_burn_rate:ratio{{{SLO_SEL}}}", "burn rate")],
+                    [prom(f"{CURRENT_BURN_RATE}{{{SLO_SEL}}}", "burn rate")],
                     unit="short",
                     decimals=2,
                     steps=BURN_STEPS,
@@ -560,7 +568,7 @@ def slo_detail() -> Json:
                 panel(
                     "timeseries",
                     "Error budget remaining",
-                    [prom(f"slo:period_error_budget_remaining:ratio{{{SLO_SEL}}}", "remaining")],
+                    [prom(f"{PERIOD_BUDGET_REMAINING}{{{SLO_SEL}}}", "remaining")],
                     unit="percentunit",
                     steps=BUDGET_STEPS,
                     custom=threshold_lines(),
@@ -588,7 +596,7 @@ def slo_detail() -> Json:
                     "Error ratio by window",
                     [
                         prom(
-                            f'{{__name__=~"slo:sli_error:ratio_rate.+", {SLO_SEL}}}',
+                            f'{{__name__=~"{SLI_ERROR_PREFIX}.+", {SLO_SEL}}}',
                             "{{sloth_window}}",
                         )
                     ],
@@ -645,17 +653,17 @@ def slo_detail() -> Json:
         ]
     )
     variables = [
-        query_var("sloth_id", "SLO", "label_values(slo:objective:ratio, sloth_id)"),
+        query_var("sloth_id", "SLO", f"label_values({OBJECTIVE}, sloth_id)"),
         query_var(
             "service",
             "Service",
-            f"label_values(slo:objective:ratio{{{SLO_SEL}}}, sloth_service)",
+            f"label_values({OBJECTIVE}{{{SLO_SEL}}}, sloth_service)",
             hide=True,
         ),
         query_var(
             "slo",
             "SLO name",
-            f"label_values(slo:objective:ratio{{{SLO_SEL}}}, sloth_slo)",
+            f"label_values({OBJECTIVE}{{{SLO_SEL}}}, sloth_slo)",
             hide=True,
         ),
     ]
