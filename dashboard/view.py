@@ -50,6 +50,7 @@ def tiles(ev: Evaluation, tz: tzinfo) -> list[Tile]:
     """Header KPIs: SLOs meeting objective, lowest budget, alerts firing, last evaluation."""
     meeting = sum(1 for s in ev.slos if s.breaching is False)
     unknown = [s.slo_id for s in ev.slos if s.breaching is None]
+    blind = [s.slo_id for s in ev.slos if s.no_data]
     known_budgets = [s for s in ev.slos if s.budget_remaining is not None]
     lowest = min(known_budgets, key=lambda s: s.budget_remaining or 0.0, default=None)
     firing = sum(1 for a in ev.alerts if a.state is AlertState.FIRING)
@@ -59,9 +60,12 @@ def tiles(ev: Evaluation, tz: tzinfo) -> list[Tile]:
         Tile(
             "SLOs meeting objective",
             f"{meeting}/{len(ev.slos)}",
-            f"{len(unknown)} unknown" if unknown else None,
-            "gray",
-            "unknown: " + ", ".join(unknown) if unknown else None,
+            (f"{len(blind)} no data" if blind else f"{len(unknown)} unknown") if unknown else None,
+            "red" if blind else "gray",
+            "\n".join(
+                [*(["no data (no series match): " + ", ".join(blind)] if blind else []),
+                 *(["unknown: " + ", ".join(unknown)] if unknown else [])]
+            ) or None,
         ),
         Tile(
             "Lowest budget remaining",
@@ -105,6 +109,7 @@ def slo_frame(ev: Evaluation) -> pd.DataFrame:
             "SLO": s.name,
             "Objective %": s.objective * 100,
             "SLI %": _pct(s.sli),
+            "Data": "no data" if s.no_data else "ok",
             "Budget left %": _pct(s.budget_remaining),
             "Budget left (min)": s.budget_remaining_minutes,
         }
@@ -114,9 +119,9 @@ def slo_frame(ev: Evaluation) -> pd.DataFrame:
         row["Alert"] = alert_state(ev, s.slo_id).value
         rows.append(row)
     columns = ["Service", "SLO", "Objective %", "SLI %", "Budget left %", "Budget left (min)"]
-    columns += [*TABLE_WINDOWS.values(), "Alert"]
+    columns += [*TABLE_WINDOWS.values(), "Alert", "Data"]
     frame = pd.DataFrame(rows, columns=columns)
-    numeric = columns[2:-1]
+    numeric = columns[2:-2]
     return frame.astype(dict.fromkeys(numeric, "float64"))
 
 

@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 
 from sloctl.core.alerts import AlertState
+from sloctl.core.slo import SLOStatus
 
 
 def pct(x: float | None, digits: int = 3) -> str:
@@ -71,7 +72,10 @@ def when(at: datetime | None) -> str:
 
 def _default(o: Any) -> Any:
     if dataclasses.is_dataclass(o) and not isinstance(o, type):
-        return {f.name: getattr(o, f.name) for f in dataclasses.fields(o)}
+        doc = {f.name: getattr(o, f.name) for f in dataclasses.fields(o)}
+        if isinstance(o, SLOStatus):
+            doc["no_data"] = o.no_data  # the SLO's selectors match no series: it is blind
+        return doc
     if isinstance(o, datetime):
         return o.isoformat()
     if isinstance(o, Enum):
