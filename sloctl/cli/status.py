@@ -113,7 +113,10 @@ def show_evaluation(ev: Evaluation, output: OutputFormat) -> None:
         if s.reason:
             out.print(f"[dim]{s.slo_id}: unknown values: {s.reason}[/]")
     for p in ev.problems:
-        err.print(f"[yellow]problem:[/] {p}")
+        if p in ev.notes:
+            err.print(f"[dim]{escape(p)}[/]")
+        else:
+            err.print(f"[yellow]problem:[/] {escape(p)}")
 
 
 def status_command(

@@ -12,6 +12,8 @@ from sloctl.core.slo import SLOStatus
 # Problems of a cycle that are not backend errors: an SLO or a service's signals whose
 # selectors match no series at all (sloctl is blind to them).
 NO_DATA_PREFIX = "no data: "
+# Observations that are neither errors nor blindness, e.g. an interpolated latency SLI.
+NOTE_PREFIX = "note: "
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,13 @@ class Evaluation:
         return tuple(p for p in self.problems if p.startswith(NO_DATA_PREFIX))
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """Warnings that make no value unknown, e.g. an SLI interpolated between buckets."""
+        return tuple(p for p in self.problems if p.startswith(NOTE_PREFIX))
+
+    @property
     def backend_errors(self) -> tuple[str, ...]:
         """The problems that are backend errors (failed, malformed or unanswered queries)."""
-        return tuple(p for p in self.problems if not p.startswith(NO_DATA_PREFIX))
+        return tuple(
+            p for p in self.problems if not p.startswith((NO_DATA_PREFIX, NOTE_PREFIX))
+        )

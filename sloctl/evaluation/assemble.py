@@ -14,7 +14,7 @@ from sloctl.core import histogram
 from sloctl.core.alert_eval import Reading, SloAlerting, ThresholdRule, cycle_alerts
 from sloctl.core.alerts import AlertStatus
 from sloctl.core.burn import BurnRateRule, burn_rate_rules
-from sloctl.core.evaluation import NO_DATA_PREFIX
+from sloctl.core.evaluation import NO_DATA_PREFIX, NOTE_PREFIX
 from sloctl.core.samples import Sample
 from sloctl.core.signals import Signal, SignalValue, golden_signals
 from sloctl.core.slo import SLOStatus, evaluate_slo
@@ -238,6 +238,30 @@ def burn_rules(p: SloPlan) -> tuple[BurnRateRule, ...]:
     return burn_rate_rules(p.rule_period)
 
 
+def interpolation_note(p: SloPlan, results: Results) -> str | None:
+    """Why a latency SLI is inexact: its threshold is not a bucket bound (which bounds exist)."""
+    spec, ind = p.spec, p.spec.indicator
+    if not isinstance(ind, HistogramLatency):
+        return None
+    for w in p.windows:
+        rows = results.rows(w.all_buckets, spec.service_label, spec.service)
+        if isinstance(rows, str) or not rows:
+            continue
+        bounds = [le for le, _ in _buckets(rows) if le != float("inf")]
+        lower = max((b for b in bounds if b < ind.bound), default=0.0)
+        upper = min((b for b in bounds if b > ind.bound), default=None)
+        if upper is None:
+            where = f"above its highest bound {lower:g}"
+        else:
+            where = f"between the bounds {lower:g} and {upper:g}"
+        return (
+            f"{NOTE_PREFIX}{spec.slo_id}: {ind.bound:g} is not a bucket bound of {ind.metric}, so "
+            f"its SLI is interpolated {where} (inexact) and Prometheus rules cannot read it; "
+            f"add a {ind.bound:g} bound (`sloctl validate --live` shows how)"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class ServiceSignals:
     """One service's golden signals over one window and what the data was like."""
@@ -364,6 +388,10 @@ def assemble(
     )
     problems = list(dict.fromkeys(str(e) for e in errors))
     for p, status in zip(plan.slos, slos, strict=True):
+        if any(w.interpolated for w in status.windows):
+            note = interpolation_note(p, results)
+            if note:
+                problems.append(note)
         if status.no_data:
             problems.append(
                 f"{NO_DATA_PREFIX}{status.slo_id}: no series match {describe_selector(p.spec)} "

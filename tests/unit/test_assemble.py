@@ -190,11 +190,17 @@ def test_latency_threshold_between_bounds_asks_for_the_whole_histogram() -> None
     buckets = [("0.25", 60.0), ("0.5", 80.0), ("+Inf", 100.0)]
     for q in fallbacks:
         raw[q] = [Sample({"service_name": "order", "le": le}, v) for le, v in buckets]
-    [status] = run(plan, raw).slos
+    out = run(plan, raw)
+    [status] = out.slos
     five = status.window(300)
     assert five is not None and five.interpolated
     # good = 60 + (80 - 60) * (0.3 - 0.25) / (0.5 - 0.25) = 64 of 100
     assert five.sli == pytest.approx(0.64, rel=1e-12)
+    assert out.problems == (
+        "note: order/latency: 0.3 is not a bucket bound of http_server_request_duration_seconds, "
+        "so its SLI is interpolated between the bounds 0.25 and 0.5 (inexact) and Prometheus "
+        "rules cannot read it; add a 0.3 bound (`sloctl validate --live` shows how)",
+    )
 
 
 @pytest.mark.parametrize("spelling", ["300", "300.0"])
