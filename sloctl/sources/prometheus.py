@@ -111,6 +111,49 @@ class PrometheusSource:
         )
         return parse_matrix(data, promql)
 
+    # --- Metadata APIs (sloctl discover, validate --live): always with match[] selectors. ---
+
+    def label_names(self, match: Sequence[str], start: datetime, end: datetime) -> list[str]:
+        """Label names of the series matching any of ``match`` in ``[start, end]``."""
+        params = _match_params(match, start, end)
+        what = f"GET /api/v1/labels {_describe_match(match)}"
+        return _strings(self._call(what, lambda: self._client.get_label_names(params)), what)
+
+    def label_values(
+        self, name: str, match: Sequence[str], start: datetime, end: datetime
+    ) -> list[str]:
+        """Values of label ``name`` on the series matching any of ``match`` in ``[start, end]``."""
+        params = _match_params(match, start, end)
+        what = f"GET /api/v1/label/{name}/values {_describe_match(match)}"
+        data = self._call(what, lambda: self._client.get_label_values(name, params))
+        return _strings(data, what)
+
+    def series(
+        self, match: Sequence[str], start: datetime, end: datetime
+    ) -> list[dict[str, str]]:
+        """Label sets of the series matching any of ``match`` in ``[start, end]``."""
+        params: dict[str, Any] = {"match[]": list(match)}
+        what = f"GET /api/v1/series {_describe_match(match)}"
+        data = self._call(what, lambda: self._client.get_series(start, end, params))
+        if not isinstance(data, list) or not all(isinstance(s, dict) for s in data):
+            raise BackendProtocolError(BACKEND, "series answer is not a list of label sets",
+                                       query=what)
+        return [{str(k): str(v) for k, v in s.items()} for s in data]
+
+    def metadata(self, metric: str) -> list[dict[str, str]]:
+        """Type, unit and help of ``metric`` from the scrape targets (empty when unknown, e.g.
+        backfilled or remote-written series)."""
+        what = f"GET /api/v1/metadata metric={metric}"
+        data = self._call(what, lambda: self._client.get_metric_metadata(metric))
+        if not isinstance(data, list):
+            raise BackendProtocolError(BACKEND, "metadata answer is not an object", query=what)
+        return [
+            {"type": str(m.get("type", "")), "unit": str(m.get("unit", "")),
+             "help": str(m.get("help", ""))}
+            for m in data
+            if isinstance(m, dict) and m.get("metric_name") == metric
+        ]
+
     def _timeout(self) -> str:
         return f"{max(int(self.settings.timeout_seconds * 1000), 1)}ms"
 
@@ -226,6 +269,21 @@ def parse_matrix(data: Any, promql: str) -> list[RangeSeries]:
             ) from exc
         out.append(RangeSeries(labels, tuple(p for p in points if not math.isnan(p[1]))))
     return out
+
+
+def _match_params(match: Sequence[str], start: datetime, end: datetime) -> dict[str, Any]:
+    return {"match[]": list(match), "start": f"{start.timestamp():.3f}",
+            "end": f"{end.timestamp():.3f}"}
+
+
+def _describe_match(match: Sequence[str]) -> str:
+    return " ".join(f"match[]={m}" for m in match)
+
+
+def _strings(data: Any, what: str) -> list[str]:
+    if not isinstance(data, list):
+        raise BackendProtocolError(BACKEND, "expected a list of strings", query=what)
+    return [str(v) for v in data]
 
 
 def _query_error(message: str, promql: str) -> BackendError:

@@ -261,6 +261,22 @@ def rate_template(template: str, window: int) -> str:
     return template.replace(WINDOW_PLACEHOLDER, duration(window))
 
 
+def group_over(
+    metric: str, matchers: Iterable[Matcher], by: Sequence[str], lookback: int
+) -> str:
+    """``group by (by) (last_over_time(metric{matchers}[lookback]))``: one row per distinct
+    label set seen in the lookback (``sloctl discover``, ``validate --live``)."""
+    labels = list(dict.fromkeys(by))
+    body = f"last_over_time({selector(metric, matchers)}[{duration(lookback)}])"
+    return f"group by ({_by(labels)}) ({body})"
+
+
+def any_of_names(names: Iterable[str]) -> str:
+    """``{__name__=~"a|b"}``: a series selector for any of these metric names (match[])."""
+    regex = "|".join(re.escape(check_metric_name(n)) for n in names)
+    return f'{{__name__=~"{escape_label_value(regex)}"}}'
+
+
 # --- Rule generation (sloctl rules generate): per-service rule expressions. ---
 
 _YEAR = 365 * 86400
