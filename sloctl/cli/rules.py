@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 
 from sloctl.cli.common import get_ctx
-from sloctl.errors import EXIT_BREACH
+from sloctl.cli.live_report import print_results, run_live
+from sloctl.discover.fetch import Span
+from sloctl.discover.live import LiveStatus
+from sloctl.errors import EXIT_BREACH, EXIT_USAGE, BackendError
 from sloctl.rulegen import check_files, plan_files, write_files
+from sloctl.settings import Settings
 from sloctl.spec.loader import load_specs
+from sloctl.spec.models import HistogramLatency, SLOSpec
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_SPECS = Path("rules/slos")
 DEFAULT_OUT = Path("rules/generated")
@@ -28,10 +39,17 @@ GENERATE_HELP = (
     "repository root so the spec paths in the DO-NOT-EDIT headers stay the same.\n\n"
     "--check writes nothing: it exits 1 and lists the stale, missing or obsolete files when "
     "--out differs from what would be generated (use it in CI).\n\n"
+    "Latency rules read one bucket (Prometheus cannot interpolate), so each latency threshold "
+    "must be a bucket bound of its histogram. When the Prometheus of the settings "
+    "(prometheus.url) answers, the bounds of the last hour are checked first: a threshold that "
+    "is not a bound stops the command (exit 2) with the bounds that exist and how to add one. "
+    "When Prometheus cannot be reached, a warning says the bounds were not checked; "
+    "--no-bound-check skips the check.\n\n"
     "Examples:\n\n"
     "  sloctl rules generate                      # rules/slos -> rules/generated\n\n"
     "  sloctl rules generate --check              # CI: fail when rules/generated is stale\n\n"
-    "  sloctl rules generate -s checkout.yaml --out /etc/prometheus/rules"
+    "  sloctl rules generate -s checkout.yaml --out /etc/prometheus/rules\n\n"
+    "  sloctl rules generate --no-bound-check     # offline: bounds checked elsewhere"
 )
 
 rules_app = typer.Typer(
@@ -68,11 +86,21 @@ def generate(
             "--check", help="Write nothing; exit 1 listing the files that are not up to date."
         ),
     ] = False,
+    no_bound_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-bound-check",
+            help="Do not check latency thresholds against the live bucket bounds.",
+        ),
+    ] = False,
 ) -> None:
     context = get_ctx(ctx.obj)
     settings = context.settings
     paths = spec or list(settings.specs) or [DEFAULT_SPECS]
-    planned = plan_files(load_specs(paths), settings, base=Path.cwd())
+    specs = load_specs(paths)
+    planned = plan_files(specs, settings, base=Path.cwd())
+    if not no_bound_check:
+        check_bounds(settings, specs, paths)
     if check:
         problems = check_files(out, planned)
         for status in problems:
@@ -88,3 +116,41 @@ def generate(
         return
     for status in write_files(out, planned):
         typer.echo(f"{status.state}: {out / status.name}")
+
+
+def check_bounds(settings: Settings, specs: Sequence[SLOSpec], paths: Sequence[Path]) -> None:
+    """Stop (exit 2) when a latency threshold is not a live bucket bound; warn loudly when the
+    bounds cannot be read."""
+    latency = [s for s in specs if isinstance(s.indicator, HistogramLatency)]
+    if not latency:
+        return
+    span = Span(datetime.now(UTC))
+    url = settings.prometheus.url
+    try:
+        results = run_live(settings, latency, span, bounds_only=True)
+    except BackendError as exc:
+        shown = " ".join(str(p) for p in paths)
+        err.print(
+            f"[bold yellow]WARNING: the latency thresholds were NOT checked against the bucket "
+            f"bounds[/] ({escape(str(exc))}).\nA latency rule whose threshold is not a bucket "
+            "bound of its histogram finds no bucket and records nothing. Check them against the "
+            f"Prometheus that holds your metrics: sloctl validate --live {escape(shown)} "
+            "(prometheus.url / SLOCTL_PROMETHEUS_URL), or pass --no-bound-check to skip this "
+            "check.", markup=True,
+        )
+        return
+    bad = [r for r in results if r.status is LiveStatus.NOT_A_BOUND]
+    unchecked = [r for r in results if r.status is LiveStatus.SKIPPED]
+    if unchecked:
+        ids = ", ".join(r.spec.slo_id for r in unchecked)
+        err.print(f"[yellow]note:[/] bounds not checked for {escape(ids)}: no series on "
+                  f"{escape(url)} in the last hour.", markup=True)
+    if bad:
+        print_results(err, bad, url, span)
+        err.print(
+            f"[bold red]refusing to write rules:[/] {len(bad)} latency threshold(s) are not "
+            "bucket bounds, so their rules would record nothing (Prometheus cannot interpolate "
+            "between buckets). Add the bound (above), use a threshold that is a bound, or pass "
+            "--no-bound-check.", markup=True,
+        )
+        raise typer.Exit(EXIT_USAGE)

@@ -11,12 +11,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sloctl.cli.common import get_ctx
+from sloctl.cli.live_report import (
+    AtOption,
+    LookbackOption,
+    exit_code,
+    print_results,
+    results_json,
+    run_live,
+    span_of,
+)
 from sloctl.errors import EXIT_USAGE, SpecProblem
 from sloctl.spec.loader import validate_paths
 from sloctl.spec.models import HistogramLatency, LogRatio, MetricRatio, SLOSpec
 
 HELP = (
-    "Check SLO spec files offline, without querying any backend.\n\n"
+    "Check SLO spec files offline and, with --live, against Prometheus.\n\n"
     "Checks YAML syntax, apiVersion (sloctl/v1) and kind (SLO, ServiceSLOs), unknown, missing "
     "and mistyped fields, objectives (a percentage strictly between 0 and 100), windows (28d, "
     "4w, calendar-month) and thresholds (300ms), label and metric names, indicator presets, raw "
@@ -24,7 +34,15 @@ HELP = (
     "across all files. Folders are searched recursively for *.yaml and *.yml files.\n\n"
     "Every problem in every file is printed as FILE:LINE: FIELD: MESSAGE, and the exit code is "
     "then 2.\n\n"
-    "Example: sloctl validate rules/slos/ checkout.yaml --output json"
+    "--live then checks each SLO on the Prometheus of the settings (prometheus.url): its "
+    "selector has series for the SLO's service, found the way the spec says (the service label, "
+    "or target_info joined on job and instance), and each latency threshold is a bucket bound "
+    "of the histogram in its unit, whatever the le spelling (0.3, 300, 300.0). When it is not, "
+    "the bounds that exist are listed with the fix (an OpenTelemetry SDK View, the spanmetrics "
+    "connector's buckets). Exit 2 for spec problems (offline, or a threshold that is not a "
+    "bound), 4 when an SLO matches no series, 3 when Prometheus is unreachable.\n\n"
+    "Example: sloctl validate rules/slos/ checkout.yaml --output json\n\n"
+    "Live: sloctl validate --live rules/slos/ (or, for older data, --at -3h --lookback 6h)"
 )
 
 
@@ -39,6 +57,7 @@ def register(app: typer.Typer) -> None:
 
 
 def validate(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path],
         typer.Argument(
@@ -48,14 +67,38 @@ def validate(
     output: Annotated[
         OutputFormat, typer.Option("--output", "-o", help="Output format: text or json.")
     ] = OutputFormat.TEXT,
+    live: Annotated[
+        bool, typer.Option("--live", help="Also check the specs against Prometheus (settings).")
+    ] = False,
+    at: AtOption = None,
+    lookback: LookbackOption = "1h",
 ) -> None:
     specs, problems = validate_paths(paths)
+    if problems or not live:
+        if output is OutputFormat.JSON:
+            typer.echo(json.dumps(_as_json(specs, problems), indent=2))
+        else:
+            _print_text(specs, problems)
+        if problems:
+            raise typer.Exit(EXIT_USAGE)
+        return
+    settings = get_ctx(ctx.obj).settings
+    span = span_of(at, lookback)
+    results = run_live(settings, specs, span)
+    code = exit_code(results)
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps(_as_json(specs, problems), indent=2))
+        doc = _as_json(specs, problems)
+        doc["ok"] = code == 0
+        doc["live"] = results_json(results, settings.prometheus.url, span)
+        typer.echo(json.dumps(doc, indent=2))
     else:
         _print_text(specs, problems)
-    if problems:
-        raise typer.Exit(EXIT_USAGE)
+        console = Console(highlight=False, soft_wrap=True)
+        print_results(console, results, settings.prometheus.url, span)
+        bad = sum(1 for r in results if r.problem)
+        verdict = "OK" if not bad else f"{_plural(bad, 'SLO')} with live problems"
+        console.print(verdict, style="green" if not bad else "bold red", markup=False)
+    raise typer.Exit(code)
 
 
 def format_problem(problem: SpecProblem) -> str:
