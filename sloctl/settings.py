@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -31,11 +31,12 @@ from sloctl.dora.model import DoraConfig, HouseGoals
 from sloctl.errors import SettingsError
 from sloctl.spec.error_messages import describe_error, loc_path
 from sloctl.spec.fields import DurationOrZero, DurationSeconds, LabelName, PresetName, Threshold
-from sloctl.spec.models import ServiceIdentity
+from sloctl.spec.models import ServiceIdentity, SLOSpec
 from sloctl.spec.presets import HttpPreset, get_preset
 from sloctl.spec.stream_selector import parse_stream_selector
 from sloctl.spec.yaml_source import YamlSyntaxError, line_of, load_documents
 
+SignalGroup = tuple[str, ServiceIdentity]  # (preset name, identity) of golden signals
 CONFIG_ENV = "SLOCTL_CONFIG"
 DEFAULT_CONFIG_FILE = "sloctl.yaml"
 ENV_PREFIX = "SLOCTL_"
@@ -180,6 +181,23 @@ class SignalSettings(_Frozen):
     service_label: LabelName | None = None
     service_from: Literal["series", "target_info"] | None = None
     saturation_query: str | None = None
+
+    def groups(
+        self, specs: Sequence[SLOSpec]
+    ) -> tuple[SignalGroup, dict[SignalGroup, set[str]]]:
+        """Which preset each service's golden signals come from: the preset of its first preset
+        SLO, else this ``preset``. The default group, and every group with its services (the
+        evaluation and the generated default alerts both follow it)."""
+        default: SignalGroup = (self.preset, self.identity)
+        groups: dict[SignalGroup, set[str]] = {default: set()}
+        claimed: set[str] = set()
+        for spec in specs:
+            if spec.service in claimed or spec.indicator_kind == "logs":
+                continue
+            key = (spec.preset, spec.identity) if spec.preset else default
+            claimed.add(spec.service)
+            groups.setdefault(key, set()).add(spec.service)
+        return default, groups
 
     @property
     def identity(self) -> ServiceIdentity:

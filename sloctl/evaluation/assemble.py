@@ -34,6 +34,7 @@ from sloctl.spec.models import (
 )
 
 Outcome = Sequence[Sample] | BackendError
+NO_DATA = DataState.NO_DATA
 
 
 @dataclass(frozen=True)
@@ -332,12 +333,17 @@ def service_signals(
     )
 
 
-def signal_services(plan: CyclePlan, sq: SignalQueries, results: Results) -> list[str]:
-    """The services to report: those of the specs with the same identity label, and every
-    service the signal queries found."""
-    label = sq.identity.label
-    known = {p.spec.service for p in plan.slos if p.spec.service_label == label}
-    return sorted(known | results.services(sq.total, label) | results.services(sq.buckets, label))
+def signal_services(groups: Sequence[SignalQueries], results: Results) -> dict[str, SignalQueries]:
+    """Which preset's queries give each service's signals: its own preset's for the services
+    of the specs, the default preset's for them and every other service it finds."""
+    claimed = {s: sq for sq in groups for s in sq.services}
+    out = dict(claimed)
+    for sq in groups:
+        if sq.default:
+            label = sq.identity.label
+            found = results.services(sq.total, label) | results.services(sq.buckets, label)
+            out.update({s: sq for s in found if s not in claimed})
+    return dict(sorted(out.items()))
 
 
 def _reading(signals: ServiceSignals, signal: Signal, state: DataState) -> Reading:
@@ -348,7 +354,7 @@ def _reading(signals: ServiceSignals, signal: Signal, state: DataState) -> Readi
 def _describe_signal_series(sq: SignalQueries, service: str) -> str:
     identity: ServiceIdentity = sq.identity
     text = f'{identity.label}="{service}" ({identity.describe()})'
-    return f"the request counter of the signals preset for {text}"
+    return f"the request counter of the {sq.preset} preset for {text}"
 
 
 def assemble(
@@ -367,9 +373,11 @@ def assemble(
     results = Results(raw)
     slos = tuple(slo_status(p, results, at, config) for p in plan.slos)
     per_window: dict[int, dict[str, ServiceSignals]] = {}
-    for window, sq in plan.signals.items():
+    sources: dict[int, dict[str, SignalQueries]] = {}
+    for window, groups in plan.signals.items():
+        sources[window] = signal_services(groups, results)
         per_window[window] = {
-            s: service_signals(sq, results, s) for s in signal_services(plan, sq, results)
+            s: service_signals(sq, results, s) for s, sq in sources[window].items()
         }
     threshold_inputs = []
     for rule in config.threshold_rules:
@@ -398,20 +406,18 @@ def assemble(
                 "in any window; run `sloctl discover` to see what this Prometheus holds, or "
                 "`sloctl validate --live` to check the spec"
             )
-    main = plan.signals.get(min(plan.signals)) if plan.signals else None
+    main = min(plan.signals) if plan.signals else None
     if main is not None:
-        known = {p.spec.service for p in plan.slos if p.spec.service_label == main.identity.label}
-        for service in sorted(known):
-            ss = per_window[main.window].get(service)
-            if ss is not None and ss.traffic_state is DataState.NO_DATA:
+        for service, sq in sources[main].items():
+            if service in sq.services and per_window[main][service].traffic_state is NO_DATA:
                 problems.append(
                     f"{NO_DATA_PREFIX}signals of {service}: no series match "
-                    f"{_describe_signal_series(main, service)} over "
-                    f"{window_name(main.window)}; set signals.preset (and signals.service_label) "
-                    "to the instrumentation this service uses"
+                    f"{_describe_signal_series(sq, service)} over {window_name(main)}: it is "
+                    "not scraped now, or its instrumentation differs (then give it an SLO with "
+                    "the preset of its instrumentation, or set signals.preset)"
                 )
     signals = (
-        tuple(v for ss in per_window[main.window].values() for v in ss.values) if main else ()
+        tuple(v for ss in per_window[main].values() for v in ss.values) if main else ()
     )
     return Assembled(
         slos=slos,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
+
+from opentelemetry import trace
 
 from sloctl.core import alert_rules
 from sloctl.core.alert_eval import SloAlerting, ThresholdRule
@@ -22,10 +24,9 @@ from sloctl.evaluation.plan import Backend, plan_cycle
 from sloctl.settings import Settings
 from sloctl.spec.models import SLOSpec
 
-if TYPE_CHECKING:
-    from sloctl.telemetry import Telemetry
-
 log = logging.getLogger(__name__)
+CYCLE_SPAN = "sloctl.evaluation_cycle"
+_tracer = trace.get_tracer(__name__)
 
 Progress = Callable[[str, int, int], None]
 
@@ -77,14 +78,12 @@ class Evaluator:
         specs: list[SLOSpec],
         source: MetricsBackend,
         store: AlertStateStore | None = None,
-        telemetry: Telemetry | None = None,
         log_source: Any = None,
     ) -> None:
         self.settings = settings
         self.specs = specs
         self.source = source
         self.store = store
-        self.telemetry = telemetry
         self.log_source = log_source  # a LokiSource, created when a log-based SLO needs it
         self.last_unreachable = False  # True when the last cycle could not reach a backend
         self.alerting = alerting_of(specs)
@@ -92,12 +91,13 @@ class Evaluator:
     def run_cycle(self, at: datetime | None = None, progress: Progress | None = None) -> Evaluation:
         """Evaluate at ``at`` (default now), persist when a store is set, and return the result.
 
-        With telemetry on, the cycle is one span with a child span per backend query.
+        The cycle is one span (``sloctl.evaluation_cycle``, OpenTelemetry API) with a client
+        span per backend query; they are exported only when the daemon or the CLI set up the SDK.
         """
-        if self.telemetry is None or not self.telemetry.enabled:
-            return self._run_cycle(at, progress, None)
-        with self.telemetry.cycle(slo_count=len(self.specs)) as span:
-            return self._run_cycle(at, progress, span)
+        with _tracer.start_as_current_span(
+            CYCLE_SPAN, attributes={"sloctl.cycle.slo_count": len(self.specs)}
+        ):
+            return self._run_cycle(at, progress)
 
     def _backends(self, needs_loki: bool) -> dict[Backend, MetricsBackend]:
         backends: dict[Backend, MetricsBackend] = {"prometheus": self.source}
@@ -119,7 +119,7 @@ class Evaluator:
             return self.store.alert_states_before(at)
         return current
 
-    def _run_cycle(self, at: datetime | None, progress: Progress | None, span: Any) -> Evaluation:
+    def _run_cycle(self, at: datetime | None, progress: Progress | None) -> Evaluation:
         started = datetime.now(UTC)
         at = (at or started.replace(microsecond=0)).astimezone(UTC)
         plan = plan_cycle(self.specs, self.settings, at)
@@ -129,10 +129,10 @@ class Evaluator:
         if progress:
             progress("query", 0, len(queries))
         on_done = (lambda d, t: progress("query", d, t)) if progress else None
-        results = fetch(queries, at, backends, workers=workers, on_done=on_done, parent=span)
+        results = fetch(queries, at, backends, workers=workers, on_done=on_done)
         extra = bucket_fallbacks(plan, results)  # thresholds that are not bucket bounds
         if extra:
-            results |= fetch(extra, at, backends, workers=workers, on_done=on_done, parent=span)
+            results |= fetch(extra, at, backends, workers=workers, on_done=on_done)
         out = assemble(
             plan, results, at=at, prev=self.previous_alerts(at),
             config=alert_config(self.settings), alerting=self.alerting,

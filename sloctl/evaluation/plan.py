@@ -27,6 +27,7 @@ from sloctl.spec.models import (
     ServiceIdentity,
     SLOSpec,
 )
+from sloctl.spec.presets import get_preset
 
 SIGNAL_WINDOW = 300
 Backend = Literal["prometheus", "loki"]
@@ -75,9 +76,16 @@ class SloPlan:
 
 @dataclass(frozen=True)
 class SignalQueries:
-    """Golden-signal queries over one window for every service (one query each)."""
+    """Golden-signal queries of one preset over one window for all its services (one each).
+
+    ``services`` are the services of the specs that use this preset (their signals come from
+    it); the settings' preset (``default``) also serves every other service it finds.
+    """
 
     window: int
+    preset: str
+    services: frozenset[str]
+    default: bool
     identity: ServiceIdentity
     unit: float  # the latency histogram's unit in seconds
     total: Query
@@ -93,7 +101,7 @@ class CyclePlan:
 
     at: datetime
     slos: list[SloPlan] = field(default_factory=list)
-    signals: dict[int, SignalQueries] = field(default_factory=dict)
+    signals: dict[int, tuple[SignalQueries, ...]] = field(default_factory=dict)
 
     def queries(self) -> list[Query]:
         """Distinct queries, in a stable order."""
@@ -103,8 +111,9 @@ class CyclePlan:
                 out += [q for q in (w.total, w.bad, w.good, w.buckets) if q]
             if p.coverage:
                 out.append(p.coverage)
-        for s in self.signals.values():
-            out += [s.total, s.bad, s.buckets, s.saturation, s.coverage]
+        for groups in self.signals.values():
+            for s in groups:
+                out += [s.total, s.bad, s.buckets, s.saturation, s.coverage]
         return list(dict.fromkeys(out))
 
 
@@ -225,19 +234,30 @@ def plan_slo(
     )
 
 
-def plan_signals(settings: Settings, window: int) -> SignalQueries:
-    """Golden-signal queries for all services over ``window``."""
-    preset = settings.signals.http_preset
-    identity = settings.signals.identity
+def plan_signals(
+    settings: Settings,
+    window: int,
+    group: tuple[str, ServiceIdentity] | None = None,
+    services: Sequence[str] = (),
+    default: bool = True,
+) -> SignalQueries:
+    """Golden-signal queries of one preset (default: ``signals.preset``) over ``window``."""
+    name, identity = group or (settings.signals.preset, settings.signals.identity)
+    preset = get_preset(name)
     label = identity.label
     errors = (Matcher(preset.status_label, "=~", preset.error_regex),)
-    sat = settings.signals.effective_saturation_query
-    if label != preset.service_label and not settings.signals.saturation_query:
+    sat = preset.saturation_query
+    if default and settings.signals.saturation_query:
+        sat = settings.signals.saturation_query
+    elif label != preset.service_label:
         sat = sat.replace(f"by ({preset.service_label})", f"by ({label})")
     base = preset.base_selector
     lookback = settings.prometheus.coverage_lookback_seconds
     return SignalQueries(
         window=window,
+        preset=name,
+        services=frozenset(services),
+        default=default,
         identity=identity,
         unit=preset.unit,
         total=prom(promql.increase_by_service(preset.counter, base, identity, window)),
@@ -267,6 +287,10 @@ def plan_cycle(specs: Sequence[SLOSpec], settings: Settings, at: datetime) -> Cy
         at=at,
         slos=[plan_slo(s, at, tz, bounds, log_services, lookback) for s in specs],
     )
+    default, groups = settings.signals.groups(specs)
     for w in signal_windows(settings):
-        plan.signals[w] = plan_signals(settings, w)
+        plan.signals[w] = tuple(
+            plan_signals(settings, w, key, sorted(services), key == default)
+            for key, services in groups.items()
+        )
     return plan

@@ -13,16 +13,17 @@ from sloctl.core import alert_rules
 from sloctl.core.alert_rules import AlertDefinition
 from sloctl.rulegen.model import Group, Rule
 from sloctl.rulegen.names import DEFAULT_ALERTS_GROUP
-from sloctl.settings import Settings
+from sloctl.settings import Settings, SignalGroup
 from sloctl.sources import promql
-from sloctl.spec.models import Matcher
+from sloctl.spec.models import Matcher, SLOSpec
+from sloctl.spec.presets import get_preset
 
 
-def error_ratio_expr(service: str, settings: Settings) -> str:
+def error_ratio_expr(service: str, settings: Settings, group: SignalGroup | None = None) -> str:
     """``errors / requests > threshold`` of one service over the rule's window."""
     rule = settings.default_alerts.error_ratio
-    preset = settings.signals.http_preset
-    identity = settings.signals.identity
+    name, identity = group or (settings.signals.preset, settings.signals.identity)
+    preset = get_preset(name)
     base = preset.base_selector
     errors = Matcher(preset.status_label, "=~", preset.error_regex)
     window = rule.window_seconds
@@ -31,12 +32,13 @@ def error_ratio_expr(service: str, settings: Settings) -> str:
     return f"(\n  {bad}\n  /\n  {total}\n) > {promql.number(rule.threshold)}"
 
 
-def latency_p95_expr(service: str, settings: Settings) -> str:
+def latency_p95_expr(service: str, settings: Settings, group: SignalGroup | None = None) -> str:
     """``histogram_quantile(0.95, ...) > threshold`` of one service, in seconds."""
     rule = settings.default_alerts.latency_p95
-    preset = settings.signals.http_preset
+    name, identity = group or (settings.signals.preset, settings.signals.identity)
+    preset = get_preset(name)
     rates = promql.service_rate(
-        f"{preset.histogram}_bucket", preset.base_selector, settings.signals.identity, service,
+        f"{preset.histogram}_bucket", preset.base_selector, identity, service,
         rule.window_seconds, by=("le",),
     )
     p95 = f"histogram_quantile(0.95, {rates})"
@@ -55,7 +57,7 @@ def _annotations(defn: AlertDefinition, summary: str, description: str,
     }
 
 
-def error_ratio_rule(service: str, settings: Settings) -> Rule:
+def error_ratio_rule(service: str, settings: Settings, group: SignalGroup | None = None) -> Rule:
     """``ServiceErrorRatioHigh`` of one service."""
     rule = settings.default_alerts.error_ratio
     defn = alert_rules.ERROR_RATIO
@@ -64,7 +66,7 @@ def error_ratio_rule(service: str, settings: Settings) -> Rule:
     return Rule(
         "alert",
         defn.alertname,
-        error_ratio_expr(service, settings),
+        error_ratio_expr(service, settings, group),
         alert_rules.service_alert_labels(defn, service),
         _annotations(
             defn,
@@ -77,7 +79,7 @@ def error_ratio_rule(service: str, settings: Settings) -> Rule:
     )
 
 
-def latency_p95_rule(service: str, settings: Settings) -> Rule:
+def latency_p95_rule(service: str, settings: Settings, group: SignalGroup | None = None) -> Rule:
     """``ServiceLatencyP95High`` of one service."""
     rule = settings.default_alerts.latency_p95
     defn = alert_rules.LATENCY_P95
@@ -86,7 +88,7 @@ def latency_p95_rule(service: str, settings: Settings) -> Rule:
     return Rule(
         "alert",
         defn.alertname,
-        latency_p95_expr(service, settings),
+        latency_p95_expr(service, settings, group),
         alert_rules.service_alert_labels(defn, service),
         _annotations(
             defn,
@@ -99,12 +101,21 @@ def latency_p95_rule(service: str, settings: Settings) -> Rule:
     )
 
 
-def default_alert_group(services: Iterable[str], settings: Settings) -> Group | None:
-    """Group ``sloctl-default-alerts`` for ``services`` (sorted); None if both are disabled."""
+def default_alert_group(
+    services: Iterable[str | SLOSpec], settings: Settings
+) -> Group | None:
+    """Group ``sloctl-default-alerts`` for the services of ``services`` (specs, or names that
+    use ``signals.preset``), sorted; None if both alerts are disabled. Each service's rules
+    read the preset its SLOs use, as its golden signals do."""
+    specs = [s for s in services if isinstance(s, SLOSpec)]
+    _, groups = settings.signals.groups(specs)
+    group_of = {svc: key for key, members in groups.items() for svc in members}
+    names = {s if isinstance(s, str) else s.service for s in services}
     rules: list[Rule] = []
-    for service in sorted(set(services)):
+    for service in sorted(names):
+        group = group_of.get(service)
         if settings.default_alerts.error_ratio.enabled:
-            rules.append(error_ratio_rule(service, settings))
+            rules.append(error_ratio_rule(service, settings, group))
         if settings.default_alerts.latency_p95.enabled:
-            rules.append(latency_p95_rule(service, settings))
+            rules.append(latency_p95_rule(service, settings, group))
     return Group(DEFAULT_ALERTS_GROUP, tuple(rules)) if rules else None

@@ -89,7 +89,7 @@ def plan_files(
         ]
         header = [HEADER.format(sources=display_path(source, base)), *_notes(file_specs)]
         files[name] = render_rules(groups, header)
-    group = default_alert_group({s.service for s in specs}, settings)
+    group = default_alert_group(specs, settings)
     if group is not None:
         shown = ", ".join(display_path(s, base) for s in sources)
         files[DEFAULT_ALERTS_FILE] = render_rules([group], [HEADER.format(sources=shown)])

@@ -165,6 +165,7 @@ class SLOSpec:
     indicator: Indicator
     labels: tuple[tuple[str, str], ...] = ()
     service_from_target_info: bool = False  # see ServiceIdentity
+    preset: str = ""  # the HTTP preset the indicator came from ("" for a hand-written one)
     alerting: bool = True
     description: str = ""
     source: str = ""  # file path the SLO was loaded from

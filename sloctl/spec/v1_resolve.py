@@ -67,9 +67,11 @@ def _resolve_slo(
         return [], issues
     preset_label = None
     preset_join = False
+    preset_name = ""
     if spec.indicator.preset is not None:
         preset = split_indicator_preset(spec.indicator.preset)[0]
         preset_label, preset_join = preset.service_label, preset.service_from_target_info
+        preset_name = preset.name
     elif spec.indicator.logs is not None:
         preset_label = DEFAULT_LOG_SERVICE_LABEL
     if spec.service_from is not None and spec.indicator.logs is not None:
@@ -87,6 +89,7 @@ def _resolve_slo(
         indicator=indicator,
         labels=tuple(sorted(doc.metadata.labels.items())),
         service_from_target_info=_from_target_info(spec.service_from, preset_join),
+        preset=preset_name,
         alerting=spec.alerting.enabled,
         description=spec.description,
         source=source,
@@ -280,6 +283,7 @@ def _resolve_service_slos(
             service_from_target_info=_from_target_info(
                 spec.service_from, preset.service_from_target_info
             ),
+            preset=preset.name,
             alerting=spec.alerting.enabled,
             description=f"{spec.availability.objective:g}% of {service} requests succeed",
             source=source,

@@ -62,7 +62,7 @@ def fill(plan: CyclePlan, total: dict[str, float], bad: dict[str, float],
                 s for svc in total for s in coverage_rows(svc, dict.fromkeys(
                     (w.window for w in p.windows), coverage))
             ]
-    for sq in plan.signals.values():
+    for sq in (sq for groups in plan.signals.values() for sq in groups):
         raw[sq.total] = rows(**total)
         raw[sq.bad] = rows(**bad)
         raw[sq.buckets] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sloctl.core.burn import THIRTY_DAYS
@@ -106,8 +107,24 @@ def test_signals_are_planned_for_the_signal_window_and_each_default_alert_window
     assert signal_windows(settings) == [300, 600]
     plan = plan_cycle([], settings, AT)
     assert sorted(plan.signals) == [300, 600]
-    assert plan.signals[300].identity.target_info  # otel-http: the label, else target_info
+    [default] = plan.signals[300]
+    assert default.preset == "otel-http" and default.default
+    assert default.identity.target_info  # otel-http: the label, else target_info
     assert len(plan.queries()) == 2 * 5  # total, bad, buckets, saturation, coverage per window
+
+
+def test_each_service_gets_its_signals_from_the_preset_of_its_slos() -> None:
+    """A service instrumented with the old semconv has its golden signals from that preset."""
+    new = spec("a", "availability", OTEL.availability(), join=True)
+    old = spec("b", "availability", LEGACY.availability(), join=True)
+    plan = plan_cycle([replace(new, preset="otel-http"), replace(old, preset="otel-http-legacy")],
+                      Settings(), AT)
+    groups = {sq.preset: sq for sq in plan.signals[300]}
+    assert sorted(groups) == ["otel-http", "otel-http-legacy"]
+    assert groups["otel-http"].services == {"a"} and groups["otel-http"].default
+    assert groups["otel-http-legacy"].services == {"b"} and not groups["otel-http-legacy"].default
+    assert "http_server_duration_milliseconds_count" in groups["otel-http-legacy"].total.text
+    assert groups["otel-http-legacy"].unit == 0.001
 
 
 def test_a_metric_ratio_bad_query_adds_the_error_matchers() -> None:
