@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         env = {
             **os.environ,
             "SLOCTL_PROMETHEUS_URL": prom.url,
+            # the live exporter is scraped every 15 s, the last 72 h of history every 60 s
+            "SLOCTL_PROMETHEUS_SCRAPE_INTERVAL": "60",
             "SLOCTL_STORE_URL": f"sqlite:///{(work / 'sloctl.db').resolve()}",
             "SLOCTL_SPECS": str(SPECS),
             "SLOCTL_INTERVAL": str(args.interval),
@@ -118,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         source = PrometheusSource(settings.prometheus)
         console.print(f"[bold]3/4[/] backfilling sloctl's store: evaluations over the last "
                       f"{args.store_days} days ({len(specs)} SLOs) ...")
-        engine = Evaluator(settings, specs, source, store)
+        # Older history is sampled every 5 minutes (Sampling.history_step): so is its coverage.
+        sparse = settings.prometheus.model_copy(update={"scrape_interval_seconds": 300})
+        engine = Evaluator(settings.model_copy(update={"prometheus": sparse}), specs, source, store)
         backfill_store(engine, _history_instants(end, args.store_days))
         recorded = record_history(store, shop_history(end, args.days), datetime.now(UTC))
         console.print(f"    {recorded} deployments and the order incident recorded for DORA")
