@@ -30,8 +30,9 @@ import httpx
 from sloctl.core import alert_rules
 from sloctl.core.alerts import AlertState, AlertStatus
 from sloctl.core.evaluation import Evaluation
-from sloctl.errors import BackendError, BackendQueryError, BackendUnreachable, SettingsError
+from sloctl.errors import BackendError, SettingsError
 from sloctl.settings import AlertmanagerSettings, Settings
+from sloctl.sources.http_errors import FAILURES, Endpoint, request_error, status_error
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,14 @@ class AlertmanagerNotifier:
                 "SLOCTL_ALERTMANAGER_URL (e.g. http://127.0.0.1:9093) or create no notifier"
             )
         self.url = f"{settings.url}/api/v2/alerts"
+        self.endpoint = Endpoint(
+            "alertmanager",
+            self.url,
+            name="Alertmanager",
+            timeout_seconds=settings.timeout_seconds,
+            check_url="Check alertmanager.url / SLOCTL_ALERTMANAGER_URL",
+            timeout_fix="raise alertmanager.timeout_seconds or check Alertmanager",
+        )
         self.dashboard_url = dashboard_url
         self.runbook_url = settings.runbook_url
         self.generator_url = generator_url or dashboard_url
@@ -342,16 +351,11 @@ class AlertmanagerNotifier:
             self._client.close()
 
     def _post(self, body: Sequence[Json]) -> _Outcome:
-        error: BackendError
+        request = f"POST of {len(body)} alerts"
         try:
             answer = self._client.post(self.url, json=list(body))
-        except httpx.HTTPError as exc:
-            error = BackendUnreachable(
-                "alertmanager",
-                f"cannot POST {len(body)} alerts to {self.url} ({exc or type(exc).__name__}); "
-                "check that Alertmanager runs there (SLOCTL_ALERTMANAGER_URL); retrying",
-            )
-            return self._failed(error)
+        except FAILURES as exc:
+            return self._failed(request_error(exc, self.endpoint, request=request))
         except Exception:  # a bug must not kill the worker; never retry it
             log.exception("alertmanager notifier: unexpected error posting to %s", self.url)
             self._record(rejected=1, last_error="unexpected error, see the log")
@@ -366,28 +370,21 @@ class AlertmanagerNotifier:
             self._failures = 0
             self._record(sent=1, last_sent_at=datetime.now(UTC))
             return _Outcome.SENT
-        text = answer.text.strip()[:500]
+        error = status_error(self.endpoint, answer.status_code, answer.content, request=request)
         if answer.status_code >= 500:
-            error = BackendQueryError(
-                "alertmanager",
-                f"HTTP {answer.status_code} from {self.url}: {text}; retrying",
-                status=answer.status_code,
-            )
             return self._failed(error)
-        error = BackendQueryError(
-            "alertmanager",
-            f"HTTP {answer.status_code} from {self.url} rejected {len(body)} alerts: {text}; "
-            "the payload is invalid (a sloctl bug, please report it with this message); dropped",
-            status=answer.status_code,
+        message = (
+            f"{error}; {self.url} rejected the payload as invalid (a sloctl bug, please report "
+            "it with this message); dropped"
         )
-        log.error("%s", error)
-        self._record(rejected=1, last_error=str(error))
+        log.error("%s", message)
+        self._record(rejected=1, last_error=message)
         return _Outcome.REJECTED
 
     def _failed(self, error: BackendError) -> _Outcome:
         self._failures += 1
         level = logging.WARNING if self._failures == 1 else logging.DEBUG
-        log.log(level, "%s (attempt %d)", error, self._failures)
+        log.log(level, "%s; retrying (attempt %d)", error, self._failures)
         self._record(failed=1, last_error=str(error))
         return _Outcome.RETRY
 

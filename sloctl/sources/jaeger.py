@@ -3,7 +3,7 @@
 Follows reference backends.md section 3: snake_case api_v3 parameter names (accepted by every
 version), RFC3339Nano times, error bodies that are JSON sent as text/plain, and a 404 from an
 api_v3 search that means "no traces" rather than an error. Every failure is a typed
-``BackendError`` whose message says how to fix it.
+``BackendError`` whose message says how to fix it (the shared table of ``sources.http_errors``).
 """
 
 from __future__ import annotations
@@ -19,17 +19,22 @@ import httpx
 import msgspec
 
 from sloctl.core.spans import DependencyEdge, SpanColumns, normalize_trace_id
-from sloctl.errors import (
-    BackendProtocolError,
-    BackendQueryError,
-    BackendUnreachable,
-    SloctlError,
-)
+from sloctl.errors import BackendProtocolError, SloctlError
 from sloctl.settings import JaegerSettings
+from sloctl.sources.http_errors import FAILURES, Endpoint, request_error, status_error
 from sloctl.sources.jaeger_parse import ParseError, parse_api_v3_traces, parse_v1_traces
 
 BACKEND = "jaeger"
 SEARCH_PATH = "/api/v3/traces"
+_STORAGE = "check the Jaeger query service and its storage"
+STATUS_HINTS = {
+    400: "check the parameters",
+    404: "check the trace id and Jaeger's retention",
+    500: _STORAGE,
+    502: _STORAGE,
+    503: _STORAGE,
+    504: _STORAGE,
+}
 
 
 @dataclass(frozen=True)
@@ -61,28 +66,6 @@ def check_trace_id(text: str) -> str:
         raise SloctlError(str(exc)) from None
 
 
-def error_message(body: bytes) -> str | None:
-    """The message of a Jaeger error body (v1 envelope or api_v3 ``{"error": ...}``), if any.
-
-    Jaeger sends these JSON bodies with ``Content-Type: text/plain``, so the content type is
-    ignored.
-    """
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    error = data.get("error")
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return str(error["message"])
-    errors = data.get("errors")
-    if isinstance(errors, list):
-        messages = [str(e.get("msg")) for e in errors if isinstance(e, dict) and e.get("msg")]
-        return "; ".join(messages) or None
-    return None
-
-
 class JaegerSource:
     """A client of one Jaeger query service (``jaeger.url``, port 16686 by default)."""
 
@@ -94,6 +77,18 @@ class JaegerSource:
         self.ui_url = settings.effective_ui_url.rstrip("/")
         self._http = httpx.Client(
             base_url=self.url, timeout=settings.timeout_seconds, transport=transport
+        )
+        # Jaeger's error bodies are always JSON (sent as text/plain): any other error body
+        # comes from something that is not the query service.
+        self.endpoint = Endpoint(
+            BACKEND,
+            self.url,
+            name="the Jaeger query service",
+            timeout_seconds=settings.timeout_seconds,
+            check_url="Check jaeger.url / SLOCTL_JAEGER_URL (default port 16686)",
+            timeout_fix="raise jaeger.timeout_seconds or check the Jaeger query service",
+            status_hints=STATUS_HINTS,
+            json_errors_only=True,
         )
 
     def __enter__(self) -> JaegerSource:
@@ -223,8 +218,9 @@ class JaegerSource:
         assert answer is not None
         try:
             data = msgspec.json.decode(answer.content)
-        except msgspec.DecodeError:
-            raise self._protocol(path, "the answer is not JSON") from None
+        except msgspec.DecodeError as exc:
+            query = f"GET {path}"
+            raise request_error(exc, self.endpoint, query=query, request=query) from None
         if not isinstance(data, dict):
             raise self._protocol(path, "the answer is not a JSON object")
         return data
@@ -235,46 +231,14 @@ class JaegerSource:
         query = f"GET {path}"
         try:
             answer = self._http.get(path, params=params)
-        except httpx.TimeoutException as exc:
-            raise BackendUnreachable(
-                BACKEND,
-                f"no answer from {self.url} within {self.settings.timeout_seconds} s; "
-                "raise jaeger.timeout_seconds or check the Jaeger query service",
-                query=query,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise BackendUnreachable(
-                BACKEND,
-                f"cannot connect to {self.url} ({exc}); is the Jaeger query service "
-                "running? Check jaeger.url / SLOCTL_JAEGER_URL (default port 16686)",
-                query=query,
-            ) from exc
+        except FAILURES as exc:
+            raise request_error(exc, self.endpoint, query=query) from exc
         if answer.status_code == 200:
             return answer
         if answer.status_code == 404 and not_found_is_empty:
             return None
-        message = error_message(answer.content)
-        if message is None:
-            snippet = answer.text[:200].strip()
-            raise BackendProtocolError(
-                BACKEND,
-                f"{query} answered HTTP {answer.status_code} without a Jaeger error "
-                f"body ({snippet!r}); is {self.url} really the Jaeger query service? Check "
-                "jaeger.url / SLOCTL_JAEGER_URL",
-                query=query,
-            )
-        hint = (
-            "check the trace id and Jaeger's retention"
-            if answer.status_code == 404
-            else "check the parameters"
-            if answer.status_code == 400
-            else "check the Jaeger query service and its storage"
-        )
-        raise BackendQueryError(
-            BACKEND,
-            f"{query} failed with HTTP {answer.status_code}: {message}; {hint}",
-            status=answer.status_code,
-            query=query,
+        raise status_error(
+            self.endpoint, answer.status_code, answer.content, query=query, request=query
         )
 
     def _protocol(self, path: str, what: str) -> BackendProtocolError:

@@ -2,7 +2,8 @@
 
 Timestamps are always sent as integer nanoseconds (Loki reads a value of 10 digits or fewer as
 seconds), log results past Loki's 5000-entry limit are fetched page by page, and ``tenant`` goes
-out as ``X-Scope-OrgID``. Loki's errors are plain text; they are surfaced verbatim.
+out as ``X-Scope-OrgID``. Loki's errors are plain text; they are surfaced verbatim. Failures
+map to typed errors through the shared table of ``sources.http_errors``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any, Literal
 
 import httpx
 
-from sloctl.errors import BackendProtocolError, BackendQueryError, BackendUnreachable
+from sloctl.errors import BackendProtocolError, BackendUnreachable
 from sloctl.settings import LokiSettings
+from sloctl.sources.http_errors import FAILURES, Endpoint, request_error, status_error
 from sloctl.sources.promql import check_label_name
 
 BACKEND = "loki"
@@ -115,6 +117,17 @@ class LokiSource:
             timeout=settings.timeout_seconds,
             transport=transport,
         )
+        self.endpoint = Endpoint(
+            BACKEND,
+            self.url,
+            name="Loki",
+            timeout_seconds=settings.timeout_seconds,
+            check_url="Check loki.url / SLOCTL_LOKI_URL",
+            timeout_fix="raise loki.timeout_seconds or narrow the query (shorter range, exact "
+            "label matchers)",
+            status_hints=_HINTS,
+        )
+        self._closed = False
         self.requests_sent = 0
 
     def __enter__(self) -> LokiSource:
@@ -129,7 +142,8 @@ class LokiSource:
         self.close()
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Release pooled connections; later requests fail at once with ``BackendUnreachable``."""
+        self._closed = True
         self._http.close()
 
     # --- queries ---
@@ -295,36 +309,20 @@ class LokiSource:
         logql: str | None,
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        if self._closed:
+            raise BackendUnreachable(
+                BACKEND, f"not sent to {self.url}: this client is closed (sloctl is stopping)",
+                query=logql,
+            )
         self.requests_sent += 1
         try:
             pairs = tuple(params.items()) if isinstance(params, Mapping) else tuple(params)
             answer = self._http.get(path, params=pairs, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise BackendUnreachable(
-                BACKEND,
-                f"no answer from {self.url} within {self.settings.timeout_seconds} s; "
-                "raise loki.timeout_seconds or narrow the query (shorter range, exact label "
-                "matchers)",
-                query=logql,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise BackendUnreachable(
-                BACKEND,
-                f"cannot connect to {self.url} ({exc or type(exc).__name__}); is Loki "
-                "running? Check loki.url / SLOCTL_LOKI_URL",
-                query=logql,
-            ) from exc
-        if answer.status_code != 200:
-            raise _status_error(answer, logql)
-        try:
+            if answer.status_code != 200:  # Loki's body is the bare plain-text message
+                raise status_error(self.endpoint, answer.status_code, answer.content, query=logql)
             doc = answer.json()
-        except ValueError as exc:
-            raise BackendProtocolError(
-                BACKEND,
-                f"answered {path} with a body that is not JSON; is {self.url} really "
-                "Loki? Check loki.url / SLOCTL_LOKI_URL",
-                query=logql,
-            ) from exc
+        except FAILURES as exc:
+            raise request_error(exc, self.endpoint, query=logql) from exc
         if not isinstance(doc, dict) or doc.get("status") != "success":
             status = doc.get("status") if isinstance(doc, dict) else None
             raise BackendProtocolError(
@@ -339,14 +337,6 @@ _HINTS = {
     429: "Loki is rate limiting; retry later",
     504: "the query timed out in Loki; shorten the range or add exact label matchers",
 }
-
-
-def _status_error(answer: httpx.Response, logql: str | None) -> BackendQueryError:
-    """A non-200 answer; Loki's body is the bare plain-text message, kept verbatim."""
-    text = answer.text.strip()[:2000] or "(empty body)"
-    hint = _HINTS.get(answer.status_code, "")
-    message = f"HTTP {answer.status_code}: {text}" + (f" ({hint})" if hint else "")
-    return BackendQueryError(BACKEND, message, status=answer.status_code, query=logql)
 
 
 # --- parsing (pure) ---

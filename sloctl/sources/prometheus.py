@@ -1,15 +1,15 @@
 """Prometheus adapter: concurrent instant queries at one evaluation timestamp.
 
-Built on prometheus-api-client (session, auth, retries); every failure becomes a typed
-``BackendError`` for that query only, so one bad answer never sinks a cycle.
+Built on prometheus-api-client, through its public API only: it sends the requests on a
+``requests.Session`` this source owns (our retry adapter mounted on it, closed by ``close()``).
+Every failure becomes a typed ``BackendError`` for that query only (``sources.http_errors``), so
+one bad answer never sinks a cycle. The client reports an error status without its body, so a
+response hook on the session keeps the failing answer, and its status and body are read there.
 """
 
 from __future__ import annotations
 
-import ast
-import json
 import math
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -24,13 +24,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from sloctl.core.samples import Sample
-from sloctl.errors import (
-    BackendError,
-    BackendProtocolError,
-    BackendQueryError,
-    BackendUnreachable,
-)
+from sloctl.errors import BackendError, BackendProtocolError, BackendQueryError, BackendUnreachable
 from sloctl.settings import PrometheusSettings
+from sloctl.sources.http_errors import FAILURES, Endpoint, request_error, status_error
 
 if TYPE_CHECKING:
     from sloctl.telemetry import Telemetry
@@ -38,7 +34,11 @@ if TYPE_CHECKING:
 __all__ = ["BACKEND", "PrometheusSource", "QueryResult", "RangeSeries", "Sample"]
 
 BACKEND = "prometheus"
-_STATUS = re.compile(r"^HTTP Status Code (\d+) \((b(['\"]).*\3)\)$", re.DOTALL)
+STATUS_HINTS = {
+    400: "the query is invalid; fix the PromQL in the SLO spec",
+    422: "Prometheus could not execute the query; check the PromQL and its data",
+    503: "Prometheus is overloaded or timed out; retry later or raise the timeout",
+}
 
 
 QueryResult = list[Sample] | BackendError
@@ -59,7 +59,19 @@ class PrometheusSource:
         self.settings = settings
         self.telemetry = telemetry
         self.url = settings.url.rstrip("/")
-        session = requests.Session()
+        self.endpoint = Endpoint(
+            BACKEND,
+            self.url,
+            name="Prometheus",
+            timeout_seconds=settings.timeout_seconds,
+            check_url="Check prometheus.url / SLOCTL_PROMETHEUS_URL",
+            timeout_fix="raise prometheus.timeout_seconds (SLOCTL_PROMETHEUS_TIMEOUT) or check "
+            "the server",
+            status_hints=STATUS_HINTS,
+        )
+        self._session = session = requests.Session()
+        self._answers = threading.local()  # the failing answer of this thread's last request
+        session.hooks["response"].append(self._keep_failed_answer)
         retry = Retry(
             total=1,
             connect=1,
@@ -81,7 +93,13 @@ class PrometheusSource:
         # PrometheusConnect mounts its own adapter (3 retries) on the URL: use ours instead
         session.mount(self.url, adapter)
         self._lock = threading.Lock()
+        self._closed = False
         self.queries_sent = 0
+
+    def _keep_failed_answer(self, response: requests.Response, *_: Any, **__: Any) -> None:
+        """Response hook: keep a non-200 answer for ``_call`` (the client drops its body)."""
+        if response.status_code != 200:
+            self._answers.failed = response
 
     def query(self, promql: str, at: datetime, parent: Any = None) -> list[Sample]:
         """One instant query evaluated at ``at``; raises a ``BackendError`` subclass.
@@ -160,36 +178,35 @@ class PrometheusSource:
     def _call(self, promql: str, request: Callable[[], Any]) -> Any:
         """Send one request; every failure becomes a typed ``BackendError``."""
         with self._lock:
+            if self._closed:
+                raise BackendUnreachable(
+                    BACKEND, f"not sent to {self.url}: this client is closed (sloctl is stopping)",
+                    query=promql,
+                )
             self.queries_sent += 1
+        self._answers.failed = None
         try:
             return request()
         except PrometheusApiClientException as exc:
-            raise _query_error(str(exc), promql) from exc
-        except requests.exceptions.JSONDecodeError as exc:
-            raise BackendProtocolError(
-                BACKEND, f"answered with a body that is not JSON ({exc}); is {self.url} really "
-                "a Prometheus API? Check prometheus.url / SLOCTL_PROMETHEUS_URL", query=promql,
-            ) from exc
-        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
-            cause = _root_cause(exc)
-            if isinstance(exc, requests.exceptions.ReadTimeout) or cause == "timed out":
-                raise BackendUnreachable(
-                    BACKEND, f"no answer from {self.url} within {self.settings.timeout_seconds} "
-                    "s; raise prometheus.timeout_seconds (SLOCTL_PROMETHEUS_TIMEOUT) or check "
-                    "the server", query=promql,
-                ) from exc
-            raise BackendUnreachable(
-                BACKEND, f"cannot connect to {self.url} ({cause}); is Prometheus "
-                "running? Check prometheus.url / SLOCTL_PROMETHEUS_URL", query=promql,
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise BackendUnreachable(BACKEND, f"request to {self.url} failed: {exc}",
-                                     query=promql) from exc
+            raise self._status_error(promql) from exc
+        except FAILURES as exc:
+            raise request_error(exc, self.endpoint, query=promql) from exc
         except (KeyError, TypeError) as exc:
             raise BackendProtocolError(
                 BACKEND, f"answer lacks data.result ({exc!r}); not a Prometheus query API answer",
                 query=promql,
             ) from exc
+        finally:
+            self._answers.failed = None
+
+    def _status_error(self, promql: str) -> BackendError:
+        """The error of the non-200 answer the response hook kept."""
+        answer: requests.Response | None = self._answers.failed
+        if answer is None:  # not seen by the hook: should not happen, say what is known
+            return BackendQueryError(
+                BACKEND, f"{self.url} answered with an error status", status=0, query=promql
+            )
+        return status_error(self.endpoint, answer.status_code, answer.content, query=promql)
 
     def query_many(
         self,
@@ -224,8 +241,10 @@ class PrometheusSource:
         return results
 
     def close(self) -> None:
-        """Release pooled connections."""
-        self._client._session.close()
+        """Release pooled connections; later requests fail at once with ``BackendUnreachable``."""
+        with self._lock:
+            self._closed = True
+        self._session.close()
 
 
 def parse_vector(data: Any, promql: str) -> list[Sample]:
@@ -284,44 +303,3 @@ def _strings(data: Any, what: str) -> list[str]:
     if not isinstance(data, list):
         raise BackendProtocolError(BACKEND, "expected a list of strings", query=what)
     return [str(v) for v in data]
-
-
-def _query_error(message: str, promql: str) -> BackendError:
-    """Map prometheus-api-client's non-200 exception to a typed error with Prometheus' text."""
-    m = _STATUS.match(message)
-    if not m:
-        return BackendQueryError(BACKEND, message, status=0, query=promql)
-    status = int(m.group(1))
-    body: bytes = ast.literal_eval(m.group(2))
-    error_type = None
-    text = body.decode("utf-8", "replace").strip()[:500]
-    try:
-        doc = json.loads(body)
-        if isinstance(doc, dict) and "error" in doc:
-            error_type = str(doc.get("errorType") or "") or None
-            text = str(doc["error"])
-    except ValueError:
-        text = f"non-JSON error body: {text!r}" if text else "empty error body"
-    hint = {
-        400: "the query is invalid; fix the PromQL in the SLO spec",
-        422: "Prometheus could not execute the query; check the PromQL and its data",
-        503: "Prometheus is overloaded or timed out; retry later or raise the timeout",
-    }.get(status, "")
-    msg = f"HTTP {status}" + (f" {error_type}" if error_type else "") + f": {text}"
-    return BackendQueryError(
-        BACKEND, f"{msg}" + (f" ({hint})" if hint else ""), status=status,
-        error_type=error_type, query=promql,
-    )
-
-
-def _root_cause(exc: BaseException) -> str:
-    while exc.__cause__ or exc.__context__:
-        nxt = exc.__cause__ or exc.__context__
-        assert nxt is not None
-        exc = nxt
-    text = str(exc)
-    if "Connection refused" in text or "Errno 111" in text:
-        return "connection refused"
-    if isinstance(exc, TimeoutError) or "timed out" in text:
-        return "timed out"
-    return text[:200]

@@ -182,3 +182,15 @@ def test_query_many_keeps_going_past_failures(fake: str) -> None:
     assert sorted(results) == ["a", "b"]  # deduplicated
     assert all(isinstance(r, BackendQueryError) for r in results.values())
     assert src.queries_sent == 2
+
+
+def test_a_closed_source_refuses_queries_without_sending(fake: str) -> None:
+    src = source(f"{fake}/ok")
+    assert len(src.query("up", AT)) == 1
+    src.close()
+    with pytest.raises(BackendUnreachable) as info:
+        src.query("up", AT)
+    assert str(info.value) == (
+        f"prometheus: not sent to {fake}/ok: this client is closed (sloctl is stopping)"
+    )
+    assert src.queries_sent == 1
