@@ -32,7 +32,8 @@ def full_evaluation(at: datetime, page: AlertState = AlertState.FIRING) -> Evalu
     """Known and unknown SLOs and signals, alerts and a problem."""
     return evaluation(
         at,
-        [slo("checkout", "availability", at, bad=400.0), unknown_slo("search", "latency", at, DOWN)],
+        [slo("checkout", "availability", at, bad=400.0),
+         unknown_slo("search", "latency", at, DOWN)],
         [
             *signals("checkout", {Signal.TRAFFIC: 12.5, Signal.ERROR_RATIO: 0.0004,
                                   Signal.LATENCY_P95: 0.21, Signal.SATURATION: 0.7}),
