@@ -146,7 +146,7 @@ def shared_bounds(specs: Sequence[SLOSpec]) -> dict[LatencyKey, set[float]]:
     return out
 
 
-def _log_services(specs: Sequence[SLOSpec]) -> dict[tuple[LogRatio, str], set[str]]:
+def log_groups(specs: Sequence[SLOSpec]) -> dict[tuple[LogRatio, str], set[str]]:
     groups: dict[tuple[LogRatio, str], set[str]] = {}
     for spec in specs:
         if isinstance(spec.indicator, LogRatio):
@@ -154,7 +154,7 @@ def _log_services(specs: Sequence[SLOSpec]) -> dict[tuple[LogRatio, str], set[st
     return groups
 
 
-def _window_queries(
+def plan_window(
     spec: SLOSpec,
     window: int,
     bounds: Mapping[LatencyKey, set[float]],
@@ -193,7 +193,7 @@ def _window_queries(
     )
 
 
-def _coverage_query(spec: SLOSpec, windows: tuple[int, ...], lookback: int) -> Query | None:
+def plan_coverage(spec: SLOSpec, windows: tuple[int, ...], lookback: int) -> Query | None:
     ind = spec.indicator
     if isinstance(ind, MetricRatio):
         metric, matchers = ind.metric, ind.selector
@@ -222,15 +222,15 @@ def plan_slo(
         period=period,
         slo_window=slo_window,
         windows=tuple(
-            _window_queries(
+            plan_window(
                 spec,
                 w,
                 bounds if bounds is not None else shared_bounds([spec]),
-                log_services if log_services is not None else _log_services([spec]),
+                log_services if log_services is not None else log_groups([spec]),
             )
             for w in windows
         ),
-        coverage=_coverage_query(spec, windows, lookback),
+        coverage=plan_coverage(spec, windows, lookback),
     )
 
 
@@ -281,7 +281,7 @@ def plan_cycle(specs: Sequence[SLOSpec], settings: Settings, at: datetime) -> Cy
     """The full plan of one cycle at instant ``at``: Prometheus and Loki queries together."""
     tz = settings.tzinfo
     bounds = shared_bounds(specs)
-    log_services = _log_services(specs)
+    log_services = log_groups(specs)
     lookback = settings.prometheus.coverage_lookback_seconds
     plan = CyclePlan(
         at=at,
