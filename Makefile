@@ -10,7 +10,9 @@ TOOLS      := .venv-tools
 UV         := $(TOOLS)/bin/uv
 UV_STAMP   := $(TOOLS)/.uv-$(UV_VERSION)
 EXTRAS     := --extra dev --extra postgres
-APT_PKGS   := prometheus prometheus-alertmanager chromium
+APT_PKGS   := prometheus prometheus-alertmanager chromium postgresql
+# PostgreSQL 15 (Debian 12): the store's tests run on a throwaway cluster (tests/support/postgres.py)
+PG_BIN     := /usr/lib/postgresql/15/bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Other supported Pythons that CI tests (test-pythons); each must be on this machine.
 TEST_PYTHONS ?= 3.12 3.13
@@ -51,6 +53,7 @@ apt:
 	@missing=""; \
 	for b in prometheus promtool prometheus-alertmanager chromium; do \
 	  command -v $$b >/dev/null 2>&1 || missing=1; done; \
+	[ -x $(PG_BIN)/initdb ] && [ -x $(PG_BIN)/pg_ctl ] || missing=1; \
 	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $(APT_PKGS) python3-venv"; \
