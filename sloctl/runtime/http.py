@@ -16,6 +16,9 @@ shape); see ``sloctl.dora.deploy_events``. It answers 201 with the stored event 
 when the key (service, environment, version, finish time) was already recorded, 202 for a GitHub
 state that is not final (nothing stored), and 400 ``{"error", "field", "problems"}`` naming every
 bad field (nothing stored). The event is stored before the answer.
+
+``GET /metrics`` renders the latest evaluation and DORA scorecards through one prometheus-client
+registry (``runtime.metrics.EvaluationCollector`` over the store); 503 when the store fails.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from datetime import UTC, datetime
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from sloctl.dora.deploy_events import (
@@ -43,7 +46,7 @@ from sloctl.dora.deploy_events import (
 )
 from sloctl.dora.model import Deployment
 from sloctl.errors import SettingsError, StoreError
-from sloctl.runtime.metrics import render_metrics
+from sloctl.runtime.metrics import EvaluationCollector
 from sloctl.runtime.receiver import WebhookError, parse_webhook
 from sloctl.settings import Settings
 from sloctl.store import Store
@@ -168,6 +171,8 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
     secret = settings.receiver.token
     token = secret.get_secret_value().encode() if secret is not None else None
     limit = settings.receiver.max_body_bytes
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(EvaluationCollector(store.latest_evaluation, dora_results.latest))
     app = FastAPI(title="sloctl", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.post(WEBHOOK_PATH)
@@ -237,11 +242,10 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
     async def metrics() -> Response:
         """sloctl's latest evaluation and DORA scorecards in the Prometheus text format."""
         try:
-            ev = await run_in_threadpool(store.latest_evaluation)
-            dora = await run_in_threadpool(dora_results.latest)
+            body = await run_in_threadpool(generate_latest, registry)
         except StoreError as exc:
             return Response(f"store unavailable: {exc}\n", 503, media_type="text/plain")
-        return Response(render_metrics(ev, dora), media_type=CONTENT_TYPE_LATEST)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -1,23 +1,17 @@
-"""sloctl's computed results in the Prometheus text format, served on ``/metrics``.
+"""sloctl's computed results in the Prometheus text format, for ``/metrics``.
 
 Prometheus scrapes what sloctl computes (SLIs, budgets, burn rates, golden signals, alert states,
-DORA figures: ``service.dora_metrics``) so Grafana can chart it next to the raw metrics. Only
-the latest evaluation is exposed; a value that could not be measured is omitted, never 0.
-
-    server = MetricsServer("sqlite:///sloctl.db", port=9464).start()
-    ...
-    server.stop()
+DORA figures: ``sloctl.dora.gauges``) so Grafana can chart it next to the raw metrics. Only the
+latest evaluation is exposed; a value that could not be measured is omitted, never 0.
+``EvaluationCollector`` is a prometheus-client collector; ``sloctl serve``'s one HTTP server
+(``runtime.http``) registers it over the store and serves it with the webhooks.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -26,10 +20,7 @@ from sloctl.core.evaluation import Evaluation
 from sloctl.core.slo import SLOStatus
 from sloctl.core.windows import window_name
 from sloctl.dora.gauges import DoraSource, dora_families
-from sloctl.errors import SloctlError
 from sloctl.store.dora_results import StoredScorecard
-
-log = logging.getLogger(__name__)
 
 EvaluationSource = Callable[[], Evaluation | None]
 SLO_LABELS = ("slo_id", "service", "slo")
@@ -173,125 +164,3 @@ def render_metrics(ev: Evaluation | None, dora: Sequence[StoredScorecard] = ()) 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EvaluationCollector(lambda: ev, lambda: dora))
     return generate_latest(registry)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _MetricsHTTPServer
-
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
-        if path == "/metrics":
-            try:
-                body = generate_latest(self.server.registry)
-            except SloctlError as err:  # the store is down: say so, Prometheus marks `up` 0
-                self._reply(503, f"cannot read the latest evaluation: {err}\n".encode())
-                return
-            except Exception:  # a bug: log it, answer 500 rather than drop the connection
-                log.exception("rendering /metrics failed")
-                self._reply(500, b"rendering /metrics failed; see sloctl's log\n")
-                return
-            self._reply(200, body, CONTENT_TYPE_LATEST)
-        elif path == "/healthz":
-            self._reply(200, b"ok\n")
-        else:
-            self._reply(404, b"not found: sloctl serves GET /metrics and GET /healthz\n")
-
-    def _reply(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("metrics %s: " + format, self.client_address[0], *args)
-
-
-class _MetricsHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], registry: CollectorRegistry) -> None:
-        self.registry = registry
-        super().__init__(address, _Handler)
-
-
-class MetricsServer:
-    """Serve ``GET /metrics`` and ``GET /healthz`` on a background thread.
-
-    ``source`` is a store URL (the latest stored evaluation and DORA scorecards are read on
-    every scrape) or a callable returning the evaluation to expose, with ``dora`` returning the
-    DORA scorecards. ``port=0`` picks a free port (see ``url``).
-    """
-
-    def __init__(
-        self,
-        source: str | EvaluationSource,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        dora: DoraSource | None = None,
-    ) -> None:
-        self._source = source
-        self._dora = dora
-        self.host = host
-        self.port = port
-        self._store: Any = None
-        self._httpd: _MetricsHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:9464`` (the bound port once started)."""
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> MetricsServer:
-        """Bind and serve; raises SloctlError when the address is taken or the store unusable."""
-        if self._httpd is not None:
-            return self
-        dora = self._dora
-        if isinstance(self._source, str):
-            from sloctl.store import Store
-            from sloctl.store.dora_results import DoraResults
-
-            self._store = Store(self._source)
-            read: EvaluationSource = self._store.latest_evaluation
-            dora = dora or DoraResults(self._store.engine).latest
-        else:
-            read = self._source
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(EvaluationCollector(read, dora))
-        try:
-            self._httpd = _MetricsHTTPServer((self.host, self.port), registry)
-        except OSError as err:
-            self._close_store()
-            raise SloctlError(
-                f"cannot serve /metrics on {self.host}:{self.port}: {err.strerror or err}; "
-                "choose another port or stop the process using it"
-            ) from err
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="sloctl-metrics", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port (and the store, if opened here). Safe to repeat."""
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._close_store()
-
-    def _close_store(self) -> None:
-        store, self._store = self._store, None
-        if store is not None:
-            store.close()
-
-    def __enter__(self) -> MetricsServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()

@@ -12,7 +12,10 @@ import requests
 
 from sloctl.core.windows import window_name
 from sloctl.demo.prometheus_server import PrometheusServer
-from sloctl.runtime.metrics import MetricsServer
+from sloctl.runtime.http import HttpServer
+from sloctl.settings import Settings
+from sloctl.store import Store
+from sloctl.store.dora_results import DoraResults
 from tests.integration.test_grafana_queries import QUERIES, PanelQuery, run, values_of
 from tests.support.processes import wait_until
 from tests.unit.test_dora_job import known_dora
@@ -41,17 +44,22 @@ def instant(prom: PrometheusServer, expr: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def scraping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
-    """An empty Prometheus scraping a MetricsServer (the known evaluation and DORA scorecards)
-    every second."""
-    data = tmp_path_factory.mktemp("prometheus-metrics") / "data"
-    ev = known_evaluation()
+    """An empty Prometheus scraping serve's HTTP server over a store holding the known evaluation
+    and DORA scorecards, every second."""
+    root = tmp_path_factory.mktemp("prometheus-metrics")
+    settings = Settings.model_validate(
+        {"store_url": f"sqlite:///{root / 'sloctl.db'}", "receiver": {"port": 0}}
+    )
     dora = known_dora()
     with (
-        MetricsServer(lambda: ev, dora=lambda: dora) as metrics,
+        Store(settings.store_url) as store,
+        HttpServer(settings, store) as metrics,
         PrometheusServer(
-            data, scrape_targets=[f"127.0.0.1:{metrics.port}"], scrape_interval="1s"
+            root / "data", scrape_targets=[f"127.0.0.1:{metrics.port}"], scrape_interval="1s"
         ) as prom,
     ):
+        store.save_evaluation(known_evaluation())
+        DoraResults(store.engine).save([c.body for c in dora], dora[0].computed_at)
         wait_until(
             lambda: len(instant(prom, "count_over_time(sloctl_evaluation_queries[1m])")) or None,
             30,

@@ -10,7 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sloctl.demo.deployments import record_history, shop_history
 from sloctl.dora import job as dora_job
-from sloctl.runtime.metrics import MetricsServer, render_metrics
+from sloctl.runtime.http import HttpServer
+from sloctl.runtime.metrics import render_metrics
 from sloctl.settings import load_settings
 from sloctl.store import Store
 from tests.unit.test_dora_job import END, known_dora
@@ -113,13 +114,14 @@ def test_computed_timestamp_and_nothing_without_scorecards(samples: Samples) -> 
     assert render_metrics(None, []) == b""
 
 
-def test_server_over_a_store_url_serves_the_stored_dora_figures(tmp_path: Path) -> None:
-    settings = load_settings(None, {"SLOCTL_STORE_URL": f"sqlite:///{tmp_path / 'sloctl.db'}"})
+def test_serve_metrics_has_the_stored_dora_figures(tmp_path: Path) -> None:
+    settings = load_settings(None, {"SLOCTL_STORE_URL": f"sqlite:///{tmp_path / 'sloctl.db'}",
+                                    "SLOCTL_RECEIVER_PORT": "0"})
     with Store(settings.store_url) as store:
         record_history(store, shop_history(END), END)
         dora_job.compute_and_store(store.engine, settings, END)
-    with MetricsServer(settings.store_url) as server:
-        got = parse(get(f"{server.url}/metrics"))
+        with HttpServer(settings, store) as server:
+            got = parse(get(f"{server.url}/metrics"))
     assert value(got, "sloctl_dora_change_failure_rate", **ORG) == pytest.approx(2 / 263)
     # no incidents were passed to this computation: time to restore is unknown, so omitted
     assert value(got, "sloctl_dora_time_to_restore_seconds", **ORG, quantile="0.5") is None

@@ -1,4 +1,4 @@
-"""/metrics: the exposition of a known evaluation, parsed back, and the HTTP server around it."""
+"""/metrics: the exposition of a known evaluation, parsed back, and the serve HTTP server."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from sloctl.core.alerts import AlertState
 from sloctl.core.evaluation import Evaluation
 from sloctl.core.signals import Signal
 from sloctl.core.windows import ALERT_WINDOWS, window_name
-from sloctl.errors import SloctlError, StoreError
-from sloctl.runtime.metrics import MetricsServer, render_metrics
+from sloctl.runtime.http import HttpServer
+from sloctl.runtime.metrics import render_metrics
+from sloctl.settings import Settings
 from sloctl.store import Store
 from tests.support.evaluations import (
     PERIOD,
@@ -193,50 +196,34 @@ def get(url: str) -> tuple[int, str, str]:
         return err.code, err.headers["Content-Type"], err.read().decode()
 
 
-def test_server_over_a_callable_serves_metrics_and_health() -> None:
-    ev = known_evaluation()
-    with MetricsServer(lambda: ev) as server:
+def serve_settings(tmp_path: Path) -> Settings:
+    return Settings.model_validate(
+        {"store_url": f"sqlite:///{tmp_path / 'sloctl.db'}", "receiver": {"port": 0}}
+    )
+
+
+def test_serve_metrics_is_the_exposition_of_the_latest_stored_evaluation(
+    tmp_path: Path,
+) -> None:
+    settings = serve_settings(tmp_path)
+    with Store(settings.store_url) as store, HttpServer(settings, store) as server:
+        assert get(f"{server.url}/metrics") == (200, CONTENT_TYPE_LATEST, "")  # nothing yet
+        store.save_evaluation(known_evaluation())
         status, ctype, body = get(f"{server.url}/metrics")
-        assert status == 200 and ctype == server_ctype() and ctype.startswith("text/plain;")
-        assert body.encode() == render_metrics(ev)
-        assert get(f"{server.url}/healthz") == (200, "text/plain", "ok\n")
-        status, _, body = get(f"{server.url}/nope")
-        assert status == 404 and "GET /metrics" in body
-    with MetricsServer(lambda: None, port=server.port) as again:  # stop() released the port
-        assert get(f"{again.url}/metrics")[:2] == (200, server_ctype())
-
-
-def test_server_over_a_store_url_serves_the_latest_evaluation(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'sloctl.db'}"
-    with MetricsServer(url) as server:
-        assert get(f"{server.url}/metrics") == (200, server_ctype(), "")
-        with Store(url) as store:
-            store.save_evaluation(known_evaluation())
-        samples = parse(get(f"{server.url}/metrics")[2].encode())
+    assert (status, ctype) == (200, CONTENT_TYPE_LATEST)
+    assert body.encode() == render_metrics(known_evaluation())
+    samples = parse(body.encode())
     assert value(samples, "sloctl_slo_objective", **CHECKOUT) == 0.999
     assert value(samples, "sloctl_slo_burn_rate", **CHECKOUT, window="1h") == pytest.approx(20.0)
     assert value(samples, "sloctl_evaluation_timestamp_seconds") == T0.timestamp()
 
 
-def server_ctype() -> str:
-    from prometheus_client import CONTENT_TYPE_LATEST
-
-    return CONTENT_TYPE_LATEST
-
-
-def test_busy_port_is_an_actionable_error() -> None:
-    busy = r"cannot serve /metrics on 127\.0\.0\.1:\d+: .*another port"
-    with MetricsServer(lambda: None) as first, pytest.raises(SloctlError, match=busy):
-        MetricsServer(lambda: None, port=first.port).start()
-
-
-def test_store_down_answers_503_with_the_reason() -> None:
-    def down() -> None:
-        raise StoreError("cannot read the store sqlite:///x.db: disk I/O error")
-
-    with MetricsServer(down) as server:
-        status, _, body = get(f"{server.url}/metrics")
-    assert status == 503
-    assert body == (
-        "cannot read the latest evaluation: cannot read the store sqlite:///x.db: disk I/O error\n"
-    )
+def test_store_failure_answers_503_with_the_reason(tmp_path: Path) -> None:
+    settings = serve_settings(tmp_path)
+    with Store(settings.store_url) as store, HttpServer(settings, store) as server:
+        with store.engine.begin() as conn:  # the store breaks under a running server
+            conn.execute(text("DROP TABLE evaluations"))
+        status, ctype, body = get(f"{server.url}/metrics")
+    assert (status, ctype) == (503, "text/plain; charset=utf-8")
+    assert body.startswith(f"store unavailable: reading the store {settings.store_url} failed: ")
+    assert "no such table: evaluations" in body
