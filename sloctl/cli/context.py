@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sloctl.evaluation.cycle import Evaluator
 from sloctl.settings import Settings, load_settings
@@ -12,9 +11,6 @@ from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.loader import load_specs
 from sloctl.spec.models import SLOSpec
 from sloctl.store import Store
-
-if TYPE_CHECKING:
-    from sloctl.telemetry import Telemetry
 
 
 @dataclass
@@ -43,9 +39,9 @@ class Context:
         paths = self.spec_paths or list(self.settings.specs)
         return load_specs(paths) if paths else []
 
-    def evaluator(self, telemetry: Telemetry | None = None) -> tuple[Evaluator, PrometheusSource]:
-        source = PrometheusSource(self.settings.prometheus, telemetry)
-        return Evaluator(self.settings, self.specs(), source, self.store, telemetry), source
+    def evaluator(self) -> tuple[Evaluator, PrometheusSource]:
+        source = PrometheusSource(self.settings.prometheus)
+        return Evaluator(self.settings, self.specs(), source, self.store), source
 
     def close(self) -> None:
         if self._store is not None:

@@ -6,7 +6,7 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,8 +17,10 @@ from sloctl.cli.common import FailOn, OutputFormat, OutputOption, SpecOption, ex
 from sloctl.core.evaluation import Evaluation
 from sloctl.errors import EXIT_BACKEND, SloctlError
 from sloctl.runtime import trace_step
-from sloctl.runtime.scheduler import CycleScheduler
 from sloctl.spec.durations import parse_duration
+
+if TYPE_CHECKING:
+    from sloctl.runtime.daemon import Daemon
 
 err = Console(stderr=True)
 log = logging.getLogger(__name__)
@@ -97,7 +99,14 @@ def eval_command(
     if spec:
         c.spec_paths = spec
     when = parse_at(at) if at else None
-    ev, unreachable = _run_with_progress(ctx.obj, when, quiet or output != OutputFormat.table)
+    # imported here: the SDK is loaded only by the commands that export traces
+    from sloctl.runtime.telemetry import install_tracing
+
+    tracing = install_tracing(c.settings)
+    try:
+        ev, unreachable = _run_with_progress(ctx.obj, when, quiet or output != OutputFormat.table)
+    finally:
+        tracing.shutdown()
     status_cmd.show_evaluation(ev, output)
     status_cmd.show_trace_findings(trace_step.after_cycle(ev, c.settings, c.store))
     if not quiet and output == OutputFormat.table:
@@ -108,6 +117,22 @@ def eval_command(
         err.print(f"[bold red]Prometheus unreachable[/]: {ev.problems[0] if ev.problems else ''}")
         raise typer.Exit(EXIT_BACKEND)
     raise typer.Exit(exit_for(ev, fail_on))
+
+
+def _print_serving(daemon: Daemon) -> None:
+    """Where ``serve`` evaluates, listens, sends alerts and traces."""
+    settings = daemon.settings
+    err.print(f"sloctl serve: {len(daemon.specs)} SLOs every {daemon.interval} s against "
+              f"{settings.prometheus.url}; store {settings.store_url}")
+    if daemon.http_url is not None:
+        hook = "on" if settings.receiver.token else "off (set SLOCTL_RECEIVER_TOKEN)"
+        err.print(f"  HTTP {daemon.http_url}: /metrics, /healthz, Alertmanager webhook "
+                  f"/api/v1/alertmanager ({hook})")
+    if daemon.notifier is not None:
+        err.print(f"  sending alerts to Alertmanager {settings.alertmanager.url}")
+    if daemon.tracing.enabled:
+        err.print(f"  traces to {daemon.tracing.endpoint}")
+    err.print("Ctrl-C or SIGTERM stops.")
 
 
 def serve_command(
@@ -122,8 +147,9 @@ def serve_command(
     unknown for that cycle and the next cycle recovers. Also serves HTTP on the receiver
     address (default 127.0.0.1:9464): /metrics for Prometheus and Grafana, /healthz, and the
     Alertmanager webhook (bearer token SLOCTL_RECEIVER_TOKEN); sends its own alerts to
-    Alertmanager when SLOCTL_ALERTMANAGER_URL is set. Stop with Ctrl-C: the running cycle
-    completes first.
+    Alertmanager when SLOCTL_ALERTMANAGER_URL is set; exports its own traces over OTLP when
+    SLOCTL_OTLP_ENDPOINT is set. Stop with Ctrl-C or SIGTERM: the running cycle completes first
+    (or is abandoned, unstored, after 5 s), then everything closes within a few seconds.
     """
     c = get_ctx(ctx.obj)
     if spec:
@@ -131,59 +157,16 @@ def serve_command(
     settings = c.settings
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from sloctl.dora import job as dora_job
-    from sloctl.dora.deploy_sources import DeployImportJob
-    from sloctl.dora.incidents import load_dora_incidents
-    from sloctl.runtime.alertmanager import notifier_from_settings
-    from sloctl.runtime.http import HttpServer
-    from sloctl.store.deployments import DeploymentStore
-    from sloctl.telemetry import setup_telemetry
+    # imported here: the HTTP server and the scheduler load only for `serve`
+    from sloctl.runtime.daemon import Daemon
 
-    telemetry = setup_telemetry(settings)
-    evaluator, source = c.evaluator(telemetry)
-    notifier = notifier_from_settings(settings)
-    http = HttpServer(settings, c.store) if settings.receiver.enabled else None
-    every = interval or settings.interval_seconds
-    dora = dora_job.DoraJob(c.store.engine, settings, lambda: load_dora_incidents(
-        c.store, settings, datetime.now(UTC)))
-    deploy_import = DeployImportJob(settings, DeploymentStore(c.store.engine))
-
-    def cycle() -> None:
-        ev = evaluator.run_cycle()
-        if notifier is not None:
-            notifier.submit(ev)  # first, and never blocks: alerts must not wait for the rest
-        trace_step.after_cycle(ev, settings, c.store)  # exemplars, span check; never raises
-        dora.maybe_run()  # at most every 5 min; a store problem is logged, never raised
-        deploy_import.maybe_run()  # Loki/Prometheus deployments (dora.sources); never raises
-        firing = sum(1 for a in ev.alerts if a.state.value == "firing")
-        log.info("evaluated %d SLOs, %d signals, %d alerts firing, %d problems in %.2f s",
-                 len(ev.slos), len(ev.signals), firing, len(ev.problems),
-                 (ev.finished_at - ev.started_at).total_seconds())
-        for p in ev.problems:
-            log.warning("problem: %s", p)
-
-    def stop_all() -> None:
-        if http is not None:
-            http.stop()
-        if notifier is not None:
-            notifier.close()
-        source.close()
-        telemetry.shutdown()
-
-    if http is not None:
-        http.start()
-    err.print(f"sloctl serve: {len(evaluator.specs)} SLOs every {every} s against "
-              f"{settings.prometheus.url}; store {settings.store_url}")
-    if http is not None:
-        hook = "on" if settings.receiver.token else "off (set SLOCTL_RECEIVER_TOKEN)"
-        err.print(f"  HTTP {http.url}: /metrics, /healthz, Alertmanager webhook "
-                  f"/api/v1/alertmanager ({hook})")
-    if notifier is not None:
-        err.print(f"  sending alerts to Alertmanager {settings.alertmanager.url}")
-    if telemetry.enabled:
-        err.print(f"  traces to {settings.telemetry.otlp_endpoint}")
-    err.print("Ctrl-C or SIGTERM stops.")
-    CycleScheduler(cycle, every).run_forever(extra_stop=stop_all)
+    daemon = Daemon(settings, c.specs(), interval=interval)
+    try:
+        daemon.start()
+        _print_serving(daemon)
+        daemon.run_until_stopped()
+    finally:
+        daemon.stop()  # idempotent; covers a Ctrl-C before the signal handlers were in place
     err.print("sloctl serve: stopped")
 
 

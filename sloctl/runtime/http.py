@@ -17,6 +17,7 @@ when the key (service, environment, version, finish time) was already recorded, 
 state that is not final (nothing stored), and 400 ``{"error", "field", "problems"}`` naming every
 bad field (nothing stored). The event is stored before the answer.
 
+Each webhook is a span (``sloctl.webhook``, OpenTelemetry API) with its answer's status.
 ``GET /metrics`` renders the latest evaluation and DORA scorecards through one prometheus-client
 registry (``runtime.metrics.EvaluationCollector`` over the store); 503 when the store fails.
 """
@@ -29,12 +30,15 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 
@@ -55,7 +59,9 @@ from sloctl.store.dora_results import DoraResults
 from sloctl.store.incidents import AlertLog
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
 
+WEBHOOK_SPAN = "sloctl.webhook"
 WEBHOOK_PATH = "/api/v1/alertmanager"
 DEPLOYMENTS_PATH = "/api/v1/deployments"
 GITHUB_EVENT = "deployment_status"
@@ -74,6 +80,25 @@ Clock = Callable[[], datetime]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@contextmanager
+def _webhook_span(source: str, path: str) -> Iterator[Span]:
+    """Span of one incoming webhook; set its answer with ``_answered``. Internal: the HTTP
+    framework's own span of the request (FastAPI's, when a tracer provider is set) is the
+    server span, and this one is its child."""
+    attributes = {"http.request.method": "POST", "url.path": path, "sloctl.webhook.source": source}
+    with _tracer.start_as_current_span(
+        WEBHOOK_SPAN, kind=SpanKind.INTERNAL, attributes=attributes
+    ) as span:
+        yield span
+
+
+def _answered(span: Span, response: Response) -> Response:
+    span.set_attribute("http.response.status_code", response.status_code)
+    if response.status_code >= 500:
+        span.set_status(Status(StatusCode.ERROR))
+    return response
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -178,6 +203,10 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
     @app.post(WEBHOOK_PATH)
     async def alertmanager_webhook(request: Request) -> Response:
         """Store one Alertmanager notification (idempotent per alert fingerprint + startsAt)."""
+        with _webhook_span("alertmanager", WEBHOOK_PATH) as span:
+            return _answered(span, await receive_notification(request, span))
+
+    async def receive_notification(request: Request, span: Span) -> Response:
         body = await _read_body(request, token, limit)
         if isinstance(body, JSONResponse):
             return body
@@ -185,6 +214,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
             notification = parse_webhook(body)
         except WebhookError as exc:
             return _error(400, str(exc))
+        span.set_attribute("sloctl.webhook.alert_count", len(notification.alerts))
         try:
             result = await run_in_threadpool(alert_log.record, notification, clock())
         except StoreError as exc:
@@ -205,6 +235,10 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
     @app.post(DEPLOYMENTS_PATH)
     async def deployment_event(request: Request) -> Response:
         """Store one deployment event (idempotent per service, environment, version, finish)."""
+        with _webhook_span("deploy", DEPLOYMENTS_PATH) as span:
+            return _answered(span, await receive_deployment(request))
+
+    async def receive_deployment(request: Request) -> Response:
         body = await _read_body(request, token, limit)
         if isinstance(body, JSONResponse):
             return body

@@ -1,17 +1,17 @@
-"""`sloctl serve`: run the evaluation cycle every interval with APScheduler.
+"""The evaluation schedule of ``sloctl serve``: the cycle every interval, with APScheduler.
 
-One run at a time (``max_instances=1``), missed runs coalesced into one, first run at start,
-clean shutdown on SIGTERM and Ctrl-C (the running cycle finishes, nothing is half-written).
+One run at a time (``max_instances=1``), missed runs coalesced into one, first run at start.
+``stop`` ends the schedule; ``wait_idle`` waits (bounded) for the running cycle, and no cycle
+starts once stopping has begun. Signals and the rest of the shutdown are the daemon's.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import FrameType
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -19,18 +19,23 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 
+CYCLE_THREAD = "sloctl-cycle"  # name prefix of the thread the cycles run in
+
 
 class CycleScheduler:
-    """Calls ``cycle()`` every ``interval`` seconds until ``stop()`` or a signal."""
+    """Calls ``cycle()`` every ``interval`` seconds in a background thread until ``stop()``."""
 
     def __init__(self, cycle: Callable[[], object], interval: int) -> None:
         self.cycle = cycle
         self.interval = interval
-        self._stopped = threading.Event()
         self.runs = 0
         self.failures = 0
+        self._idle = threading.Condition()
+        self._active = 0  # cycles running now (0 or 1)
+        self._stopping = False
         self._sched = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            executors={"default": ThreadPoolExecutor(
+                max_workers=1, pool_kwargs={"thread_name_prefix": CYCLE_THREAD})},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": max(interval // 2, 1)},
             timezone=UTC,
@@ -38,10 +43,17 @@ class CycleScheduler:
         self._sched.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
 
     def _run(self) -> None:
+        with self._idle:
+            if self._stopping:  # submitted just before stop(): do not start a cycle now
+                return
+            self._active += 1
         try:
             self.cycle()
         finally:
-            self.runs += 1
+            with self._idle:
+                self._active -= 1
+                self.runs += 1
+                self._idle.notify_all()
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_ERROR:
@@ -51,6 +63,12 @@ class CycleScheduler:
         else:
             log.warning("evaluation cycle skipped: the previous one was still running")
 
+    @property
+    def busy(self) -> bool:
+        """True while a cycle runs."""
+        with self._idle:
+            return self._active > 0
+
     def start(self) -> None:
         """Schedule the cycle (first run now) and return; runs in a background thread."""
         self._sched.add_job(self._run, "interval", seconds=self.interval,
@@ -58,28 +76,19 @@ class CycleScheduler:
         self._sched.start()
 
     def stop(self, wait: bool = True) -> None:
-        """Stop scheduling; with ``wait`` the running cycle completes first."""
+        """Stop scheduling; with ``wait`` the running cycle completes first (unbounded)."""
+        with self._idle:
+            self._stopping = True
         if self._sched.running:
             self._sched.shutdown(wait=wait)
-        self._stopped.set()
 
-    def run_forever(self, extra_stop: Callable[[], None] | None = None) -> None:
-        """Start, then block until SIGTERM/SIGINT; shut down cleanly."""
-
-        def handle(signum: int, _frame: FrameType | None) -> None:
-            log.info("received %s, finishing the running cycle and stopping",
-                     signal.Signals(signum).name)
-            self._stopped.set()
-
-        old_term = signal.signal(signal.SIGTERM, handle)
-        old_int = signal.signal(signal.SIGINT, handle)
-        try:
-            self.start()
-            while not self._stopped.wait(0.5):
-                pass
-        finally:
-            self.stop(wait=True)
-            if extra_stop:
-                extra_stop()
-            signal.signal(signal.SIGTERM, old_term)
-            signal.signal(signal.SIGINT, old_int)
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the running cycle; True when none runs."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._active:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+            return True

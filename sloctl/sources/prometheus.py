@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 from prometheus_api_client import PrometheusConnect
@@ -27,9 +27,6 @@ from sloctl.core.samples import Sample
 from sloctl.errors import BackendError, BackendProtocolError, BackendQueryError, BackendUnreachable
 from sloctl.settings import PrometheusSettings
 from sloctl.sources.http_errors import FAILURES, Endpoint, request_error, status_error
-
-if TYPE_CHECKING:
-    from sloctl.telemetry import Telemetry
 
 __all__ = ["BACKEND", "PrometheusSource", "QueryResult", "RangeSeries", "Sample"]
 
@@ -55,9 +52,8 @@ class RangeSeries:
 class PrometheusSource:
     """Runs PromQL instant queries against one Prometheus-compatible HTTP API."""
 
-    def __init__(self, settings: PrometheusSettings, telemetry: Telemetry | None = None) -> None:
+    def __init__(self, settings: PrometheusSettings) -> None:
         self.settings = settings
-        self.telemetry = telemetry
         self.url = settings.url.rstrip("/")
         self.endpoint = Endpoint(
             BACKEND,
@@ -101,17 +97,8 @@ class PrometheusSource:
         if response.status_code != 200:
             self._answers.failed = response
 
-    def query(self, promql: str, at: datetime, parent: Any = None) -> list[Sample]:
-        """One instant query evaluated at ``at``; raises a ``BackendError`` subclass.
-
-        With telemetry on, the request is a client span (child of ``parent``, if given).
-        """
-        if self.telemetry is not None and self.telemetry.enabled:
-            with self.telemetry.query(BACKEND, self.url, query=promql, parent=parent):
-                return self._query(promql, at)
-        return self._query(promql, at)
-
-    def _query(self, promql: str, at: datetime) -> list[Sample]:
+    def query(self, promql: str, at: datetime) -> list[Sample]:
+        """One instant query evaluated at ``at``; raises a ``BackendError`` subclass."""
         params = {"time": f"{at.timestamp():.3f}", "timeout": self._timeout()}
         data = self._call(promql, lambda: self._client.custom_query(promql, params=params))
         return parse_vector(data, promql)
@@ -213,12 +200,10 @@ class PrometheusSource:
         queries: Sequence[str],
         at: datetime,
         on_done: Callable[[int, int], None] | None = None,
-        parent: Any = None,
     ) -> dict[str, QueryResult]:
         """Run distinct queries concurrently, all at the same timestamp ``at``.
 
-        ``on_done(done, total)`` is called after each query finishes (for progress bars);
-        ``parent`` is the telemetry span the query spans belong to.
+        ``on_done(done, total)`` is called after each query finishes (for progress bars).
         """
         unique = list(dict.fromkeys(queries))
         if not unique:
@@ -227,7 +212,7 @@ class PrometheusSource:
 
         def run(q: str) -> QueryResult:
             try:
-                return self.query(q, at, parent)
+                return self.query(q, at)
             except BackendError as exc:
                 return exc
 

@@ -1,111 +1,52 @@
-"""sloctl's self-telemetry against a real OTLP/HTTP receiver, a closed port and no endpoint.
+"""sloctl's own traces against a real OTLP/HTTP receiver, a closed port and no endpoint.
 
-The receiver is a stdlib HTTP server on 127.0.0.1 that decodes ``POST /v1/traces`` bodies as
-``ExportTraceServiceRequest`` protobufs, the way the collector's OTLP receiver does.
+The library spans (cycle, backend queries, webhooks) use only the OpenTelemetry API; the SDK is
+installed by the entry point, once per process. So what reaches the receiver is tested on a real
+``sloctl serve`` / ``sloctl eval`` child process, and the SDK's bounded shutdown in-process on a
+provider that is never installed globally.
 """
 
 from __future__ import annotations
 
-import gzip
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
 
+import httpx
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
+from opentelemetry import trace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from sloctl import __version__
 from sloctl.errors import SettingsError
+from sloctl.runtime.telemetry import Tracing, install_tracing, tracer_provider, traces_url
 from sloctl.settings import TelemetrySettings, load_settings
-from sloctl.telemetry import (
-    CYCLE_SPAN,
-    QUERY_SPAN,
-    WEBHOOK_SPAN,
-    Telemetry,
-    setup_telemetry,
-    traces_url,
-)
+from sloctl.spec.loader import load_specs
+from sloctl.store import Store
+from tests.support.otlp_receiver import ReceivedSpan, Receiver, otlp_receiver, silent_port
+from tests.support.processes import free_port, http_get, wait_until
+from tests.support.sloctl_process import SPECS, run_sloctl, sloctl_env, sloctl_serve
 
-PROMQL = 'sum by (service_name) (increase(traces_span_metrics_calls_total{span_kind="x"}[5m]))'
-
-
-@dataclass
-class Export:
-    path: str
-    content_type: str | None
-    request: ExportTraceServiceRequest
-
-
-@dataclass
-class Receiver:
-    url: str
-    exports: list[Export] = field(default_factory=list)
-
-    def spans(self) -> dict[str, tuple[dict[str, Any], ProtoSpan]]:
-        """Span name -> (resource attributes, span) over every export received."""
-        found = {}
-        for export in self.exports:
-            for resource_spans in export.request.resource_spans:
-                resource = attributes(resource_spans.resource.attributes)
-                for scope_spans in resource_spans.scope_spans:
-                    for span in scope_spans.spans:
-                        found[span.name] = (resource, span)
-        return found
-
-
-def attributes(key_values: Any) -> dict[str, Any]:
-    """OTLP ``KeyValue`` list -> plain dict."""
-    result = {}
-    for kv in key_values:
-        kind = kv.value.WhichOneof("value")
-        result[kv.key] = getattr(kv.value, kind)
-    return result
-
-
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            request = ExportTraceServiceRequest()
-            request.ParseFromString(body)
-            receiver.exports.append(Export(self.path, self.headers.get("Content-Type"), request))
-            payload = ExportTraceServiceResponse().SerializeToString()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-protobuf")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
+pytestmark = pytest.mark.integration
+FIRING = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager" / "am025_firing.json"
+CYCLE_SPAN = "sloctl.evaluation_cycle"
+QUERY_SPAN = "sloctl.backend_query"
+WEBHOOK_SPAN = "sloctl.webhook"
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    result = Receiver(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(result))
-    result.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield result
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with otlp_receiver() as running:
+        yield running
+
+
+def trace_of(receiver: Receiver, trace_id: bytes) -> list[ReceivedSpan]:
+    """The spans of one trace, its root first."""
+    spans = [s for s in receiver.spans() if s.span.trace_id == trace_id]
+    return sorted(spans, key=lambda s: s.span.parent_span_id != b"")
 
 
 def closed_port() -> int:
@@ -115,148 +56,161 @@ def closed_port() -> int:
     return port
 
 
-def otel_threads() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if t.name.startswith(("OtelBatch", "sloctl-"))}
+def first_cycle_on(metrics_url: str) -> bytes | None:
+    body = http_get(metrics_url)
+    return body if body and b"sloctl_evaluation_queries" in body else None
 
 
-def test_spans_arrive_with_names_kinds_attributes_and_parents(receiver: Receiver) -> None:
-    telemetry = setup_telemetry(TelemetrySettings(otlp_endpoint=receiver.url))
-    assert telemetry.enabled
-    with (
-        telemetry.cycle(slo_count=3, service_count=2),
-        telemetry.query("prometheus", "http://127.0.0.1:9090", query=PROMQL, window="5m"),
-    ):
-        pass
-    with telemetry.webhook("alertmanager", path="/api/v1/alerts") as hook:
-        hook.set_attribute("http.response.status_code", 202)
-    with pytest.raises(ValueError, match="bad payload"), telemetry.span("parse", step="decode"):
-        raise ValueError("bad payload")
-    telemetry.shutdown()
+def test_serve_exports_cycle_query_and_webhook_spans(receiver: Receiver, tmp_path: Path) -> None:
+    port, prometheus_port = free_port(), closed_port()
+    env = sloctl_env(
+        tmp_path,
+        otlp_endpoint=receiver.url,
+        prometheus_url=f"http://127.0.0.1:{prometheus_port}",
+        receiver_port=str(port),
+        receiver_token="t0ken",
+    )
+    with sloctl_serve(env, tmp_path) as serve:
+        wait_until(lambda: first_cycle_on(f"http://127.0.0.1:{port}/metrics"), 60,
+                   "serve's first cycle", serve.proc)
+        answer = httpx.post(f"http://127.0.0.1:{port}/api/v1/alertmanager",
+                            content=FIRING.read_bytes(), headers={"Authorization": "Bearer t0ken"})
+        assert answer.status_code == 200
+        stopped = serve.terminate()
+    assert stopped.returncode == 0, stopped.output[-2000:]
+    assert f"traces to {receiver.url}/v1/traces" in stopped.output
+    with Store(env["SLOCTL_STORE_URL"]) as store:
+        queries_per_cycle = store.latest_evaluation().query_count  # type: ignore[union-attr]
 
     assert {(e.path, e.content_type) for e in receiver.exports} == {
         ("/v1/traces", "application/x-protobuf")
     }
-    spans = receiver.spans()
-    assert sorted(spans) == sorted([CYCLE_SPAN, QUERY_SPAN, WEBHOOK_SPAN, "parse"])
-    resource, cycle = spans[CYCLE_SPAN]
-    assert resource["service.name"] == "sloctl"
-    assert resource["service.version"] == __version__
-    assert cycle.kind == ProtoSpan.SPAN_KIND_INTERNAL
-    assert attributes(cycle.attributes) == {
-        "sloctl.cycle.slo_count": 3,
-        "sloctl.cycle.service_count": 2,
-    }
-    assert cycle.parent_span_id == b""
+    cycles = receiver.named(CYCLE_SPAN)
+    assert cycles, "at least the first cycle"
+    for cycle in cycles:
+        assert cycle.resource["service.name"] == "sloctl"
+        assert cycle.resource["service.version"] == __version__
+        assert cycle.scope == "sloctl.evaluation.cycle"
+        assert cycle.span.kind == ProtoSpan.SPAN_KIND_INTERNAL
+        assert cycle.span.parent_span_id == b""
+        assert cycle.attributes == {"sloctl.cycle.slo_count": len(load_specs([SPECS]))}
 
-    _, query = spans[QUERY_SPAN]
-    assert query.kind == ProtoSpan.SPAN_KIND_CLIENT
-    assert (query.trace_id, query.parent_span_id) == (cycle.trace_id, cycle.span_id)
-    assert attributes(query.attributes) == {
-        "server.address": "127.0.0.1",
-        "server.port": 9090,
-        "sloctl.backend": "prometheus",
-        "sloctl.query.text": PROMQL,
-        "sloctl.query.window": "5m",
-    }
+    queries = receiver.named(QUERY_SPAN)
+    by_cycle = {c.span.span_id: c.span.trace_id for c in cycles}
+    assert len(queries) == queries_per_cycle * len(cycles)
+    for query in queries:  # children of a cycle across the query thread pool
+        assert by_cycle[query.span.parent_span_id] == query.span.trace_id
+        assert query.scope == "sloctl.evaluation.fetch"
+        assert query.span.kind == ProtoSpan.SPAN_KIND_CLIENT
+        assert query.span.status.code == Status.STATUS_CODE_ERROR  # Prometheus is down
+        text = query.attributes.pop("sloctl.query.text")
+        assert text.startswith(("sum", "label_replace", "max", "count"))
+        assert query.attributes == {
+            "server.address": "127.0.0.1",
+            "server.port": prometheus_port,
+            "sloctl.backend": "prometheus",
+            "error.type": "BackendUnreachable",
+        }
+        [event] = query.span.events
+        assert event.name == "exception"
 
-    _, webhook = spans[WEBHOOK_SPAN]
-    assert webhook.kind == ProtoSpan.SPAN_KIND_SERVER
-    assert webhook.parent_span_id == b""
-    assert webhook.trace_id != cycle.trace_id
-    assert attributes(webhook.attributes) == {
+    [webhook] = receiver.named(WEBHOOK_SPAN)
+    assert webhook.scope == "sloctl.runtime.http"
+    assert webhook.span.kind == ProtoSpan.SPAN_KIND_INTERNAL
+    assert webhook.span.trace_id not in by_cycle.values()
+    if webhook.span.parent_span_id:  # under the HTTP framework's server span of the request
+        ancestors = trace_of(receiver, webhook.span.trace_id)
+        assert ancestors[0].span.kind == ProtoSpan.SPAN_KIND_SERVER
+        assert ancestors[0].span.parent_span_id == b""
+    assert webhook.attributes == {
         "http.request.method": "POST",
-        "url.path": "/api/v1/alerts",
+        "url.path": "/api/v1/alertmanager",
         "sloctl.webhook.source": "alertmanager",
-        "http.response.status_code": 202,
+        "sloctl.webhook.alert_count": 1,
+        "http.response.status_code": 200,
     }
 
-    _, failed = spans["parse"]
-    assert failed.status.code == Status.STATUS_CODE_ERROR
-    assert attributes(failed.attributes) == {"sloctl.step": "decode", "error.type": "ValueError"}
-    [event] = failed.events
-    assert event.name == "exception"
-    assert attributes(event.attributes)["exception.message"] == "bad payload"
+
+def test_without_sloctl_endpoint_nothing_is_exported_whatever_otel_variables_say(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    # The standard variables point at a live receiver: sloctl must still not export.
+    env = sloctl_env(tmp_path, prometheus_url=f"http://127.0.0.1:{closed_port()}")
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.url
+    env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = receiver.url + "/v1/traces"
+    done = run_sloctl(["eval", "--quiet", "--output", "json"], env, tmp_path)
+    assert done.returncode == 3, done.stderr  # Prometheus unreachable
+    assert receiver.exports == []
+
+
+def test_install_tracing_without_endpoint_installs_nothing() -> None:
+    before_threads = set(threading.enumerate())
+    before_provider = trace.get_tracer_provider()
+    tracing = install_tracing(load_settings(env={}))
+    assert not tracing.enabled
+    assert trace.get_tracer_provider() is before_provider
+    assert set(threading.enumerate()) == before_threads
+    assert tracing.shutdown() is True
+
+
+def exporter_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith(("OtelBatch", "sloctl-"))}
+
+
+def spans_then_shutdown(endpoint: str, count: int, timeout_seconds: float = 1.0) -> Tracing:
+    """``count`` cycle spans on a provider exporting to ``endpoint`` (never installed globally),
+    then the bounded shutdown."""
+    config = TelemetrySettings(otlp_endpoint=endpoint, timeout_seconds=timeout_seconds)
+    provider = tracer_provider(config)
+    assert provider is not None
+    tracing = Tracing(provider, traces_url(endpoint))
+    tracer = provider.get_tracer("tests")
+    for number in range(count):
+        with tracer.start_as_current_span(CYCLE_SPAN, attributes={"n": number}):
+            pass
+    tracing.shutdown()
+    return tracing
 
 
 @pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections (kernel backlog) but never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        yield sock.getsockname()[1]
+def never_answers() -> Iterator[int]:
+    with silent_port() as port:
+        yield port
 
 
 @pytest.mark.parametrize("endpoint_kind", ["closed-port", "never-answers"])
 def test_unreachable_endpoint_neither_blocks_nor_delays_shutdown(
     endpoint_kind: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port = (
-        closed_port() if endpoint_kind == "closed-port" else request.getfixturevalue("silent_port")
+    port = closed_port() if endpoint_kind == "closed-port" else request.getfixturevalue(
+        "never_answers"
     )
-    before = otel_threads()
+    before = exporter_threads()
     started = time.monotonic()
-    telemetry = setup_telemetry(TelemetrySettings(otlp_endpoint=f"http://127.0.0.1:{port}"))
-    for number in range(50):
-        with telemetry.cycle(slo_count=number), telemetry.query("loki", "http://127.0.0.1:3100"):
-            pass
-    telemetry.shutdown()
+    tracing = spans_then_shutdown(f"http://127.0.0.1:{port}", 50)
     elapsed = time.monotonic() - started
     assert elapsed < 2.0
-    assert not telemetry.enabled
-    assert otel_threads() == before  # the export thread gave up and ended
+    assert not tracing.enabled
+    assert exporter_threads() == before  # the export thread gave up and ended
     failures = [r for r in caplog.records if r.name.startswith("opentelemetry.exporter")]
     assert failures, "an export was attempted and failed"
-    with telemetry.cycle(slo_count=1) as late:
-        assert not late.is_recording()
 
 
 def test_shutdown_stays_bounded_when_the_export_timeout_is_longer(
-    silent_port: int, caplog: pytest.LogCaptureFixture
+    never_answers: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    before = otel_threads()
-    endpoint = f"http://127.0.0.1:{silent_port}"
-    telemetry = setup_telemetry(TelemetrySettings(otlp_endpoint=endpoint, timeout_seconds=3))
-    with telemetry.cycle(slo_count=1):
-        pass
+    before = exporter_threads()
+    endpoint = f"http://127.0.0.1:{never_answers}"
     started = time.monotonic()
-    telemetry.shutdown()
+    spans_then_shutdown(endpoint, 1, timeout_seconds=3)
     elapsed = time.monotonic() - started
     try:
         assert elapsed < 2.0
         assert f"could not be sent to {endpoint}/v1/traces within 1.5 s" in caplog.text
     finally:
-        for thread in otel_threads() - before:  # the abandoned export gives up after 3 s
+        for thread in exporter_threads() - before:  # the abandoned export gives up after 3 s
             thread.join(10)
-    assert otel_threads() == before
-
-
-def test_no_endpoint_exports_nothing_and_starts_no_thread(
-    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The standard variables point at a live receiver: sloctl must still not export.
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url)
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", receiver.url + "/v1/traces")
-    before = set(threading.enumerate())
-    settings = load_settings(env={})
-    assert settings.telemetry.otlp_endpoint is None
-    telemetry = setup_telemetry(settings)
-    with telemetry.cycle(slo_count=1) as cycle, telemetry.query("prometheus", receiver.url) as q:
-        assert not cycle.is_recording()
-        assert not q.is_recording()
-    with pytest.raises(RuntimeError), telemetry.webhook("deploy"):
-        raise RuntimeError("errors still propagate")
-    telemetry.shutdown()
-    assert not telemetry.enabled
-    assert set(threading.enumerate()) == before
-    assert receiver.exports == []
-
-
-def test_disabled_telemetry_is_the_default_object() -> None:
-    telemetry = Telemetry()
-    with telemetry.span("anything", answer=42) as span:
-        assert not span.is_recording()
-    telemetry.shutdown()
+    assert exporter_threads() == before
 
 
 @pytest.mark.parametrize(
