@@ -19,12 +19,14 @@ from sloctl.discover.bounds import format_seconds
 from sloctl.discover.conventions import describe_conventions
 from sloctl.discover.fetch import Reader, Span
 from sloctl.discover.fixes import bucket_fix
-from sloctl.discover.model import Discovery, bounds_text, discovery_json
+from sloctl.discover.identity import IdentityKind
+from sloctl.discover.model import Discovery, Finding, bounds_text, discovery_json
 from sloctl.discover.scan import discover
 from sloctl.discover.starter import starter_spec
 from sloctl.errors import EXIT_NO_DATA, EXIT_USAGE
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.durations import DURATION_HELP, THRESHOLD_HELP, parse_duration, parse_threshold
+from sloctl.spec.models import TARGET_INFO
 from sloctl.spec.presets import DEFAULT_LATENCY_THRESHOLD
 
 HELP = (
@@ -126,6 +128,13 @@ def discover_command(
                   f"{escape(str(write))}")
 
 
+def _identity(f: Finding) -> str:
+    """``target_info``, ``label service_name`` or ``label job``."""
+    if f.identity is IdentityKind.TARGET_INFO:
+        return f"{TARGET_INFO} join"
+    return f"label {f.label}"
+
+
 def _nothing_found(d: Discovery) -> None:
     start = (d.at.timestamp() - d.lookback)
     err.print(
@@ -142,14 +151,16 @@ def _print_table(d: Discovery) -> None:
     out.print(f"Prometheus {escape(d.url)}: series between {fmt.when(start)} and "
               f"{fmt.when(d.at)}", markup=True)
     limit = format_seconds(d.threshold)
-    table = Table("service", "convention", "service name from", "histogram", "bounds",
+    table = Table("service", "convention", "service name from", "bucket bounds",
                   f"{limit} a bound?")
+    for col in table.columns[:3]:
+        col.no_wrap = True
     for f in d.findings:
         check = f.check
-        verdict = "-" if check is None else ("[green]yes[/]" if check.ok else "[red]no[/]")
-        histogram = "-" if check is None else f"{check.metric} ({check.unit_name})"
-        table.add_row(escape(f.service), f.convention.key, escape(f.describe_identity()),
-                      histogram, bounds_text(check), verdict)
+        verdict = "-" if check is None else (
+            f'[green]yes[/] le="{escape(check.matching[0])}"' if check.ok else "[red]no[/]")
+        bounds = "-" if check is None else f"{bounds_text(check)} ({check.unit_name})"
+        table.add_row(escape(f.service), f.convention.key, escape(_identity(f)), bounds, verdict)
     out.print(table)
     for seen in d.conventions:
         if seen.unnamed:

@@ -9,6 +9,8 @@ have no 300 ms bound.
 from __future__ import annotations
 
 import json
+import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +90,7 @@ def test_discover_finds_each_service_its_convention_target_info_and_bounds(
 def test_table_output_names_the_missing_bound_and_the_view(cli: CliRunner) -> None:
     result = cli.invoke(app, ["discover"])
     assert result.exit_code == 0, result.output
-    assert "target_info (service_name on job, instance)" in result.stdout
+    assert "target_info join" in result.stdout
     assert ("300ms is not a bucket bound of http_server_request_duration_seconds for "
             "new-default") in result.stdout
     assert 'instrument_name="http.server.duration"' in result.stdout
@@ -97,8 +99,12 @@ def test_table_output_names_the_missing_bound_and_the_view(cli: CliRunner) -> No
 def test_starter_spec_validates_and_evaluates_without_no_data(
     cli: CliRunner, tmp_path: Path, otel_stack: OtelStack
 ) -> None:
-    # increase() needs two samples of a series: wait for each target's second scrape.
-    otel_stack.wait_for_scrapes(after=max(otel_stack.first_scrape.values()) + 0.001)
+    # increase() needs two samples of a series: wait for each target's second scrape, and for
+    # the clock to pass it (eval evaluates at the current whole second).
+    second = otel_stack.wait_for_scrapes(after=max(otel_stack.first_scrape.values()) + 0.001)
+    ready = math.ceil(max(second.values()))
+    while time.time() < ready:
+        time.sleep(0.05)
     spec = tmp_path / "starter.yaml"
     text = starter(cli, spec)
     assert "preset: otel-http\n" in text and "preset: otel-http-legacy\n" in text
