@@ -178,3 +178,15 @@ def test_unreachable_prometheus_exits_3_with_the_url(cli: CliRunner,
     result = cli.invoke(app, ["discover"])
     assert result.exit_code == 3
     assert "http://127.0.0.1:1" in result.stderr
+
+
+def test_validate_live_unreachable_exits_3_with_the_url(
+    cli: CliRunner, history_end: datetime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = tmp_path / "starter.yaml"
+    wrote = cli.invoke(app, ["discover", "--at", history_end.isoformat(), "--write", str(spec)])
+    assert wrote.exit_code == 0, wrote.output
+    monkeypatch.setenv("SLOCTL_PROMETHEUS_URL", "http://127.0.0.1:1")
+    result = cli.invoke(app, ["validate", "--live", str(spec)])
+    assert result.exit_code == 3
+    assert "http://127.0.0.1:1" in result.stderr
