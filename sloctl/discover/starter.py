@@ -10,7 +10,6 @@ When the threshold is not a bucket bound, a comment says so and shows the fix.
 from __future__ import annotations
 
 import textwrap
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,9 +67,6 @@ def _header(d: Discovery, chosen: Sequence[Finding]) -> list[str]:
         "# Check them offline: sloctl validate FILE; against Prometheus: sloctl validate --live "
         "FILE",
     ]
-    signals = _signals_hint(chosen)
-    if signals:
-        lines.append(f"# Golden signals of these services, in sloctl.yaml: {signals}")
     others = sorted(
         (f.service, f.convention.key)
         for f in d.findings
@@ -80,19 +76,6 @@ def _header(d: Discovery, chosen: Sequence[Finding]) -> list[str]:
         lines.append(f"# {service} also has {key} series; this spec reads its preferred "
                      "convention only.")
     return [line + "\n" for line in lines]
-
-
-def _signals_hint(chosen: Sequence[Finding]) -> str:
-    """``signals: {preset: ..., ...}`` for the most common group (settings take one preset)."""
-    if not chosen:
-        return ""
-    counts = Counter(_key(f) for f in chosen)
-    key = counts.most_common(1)[0][0]
-    parts = [f"preset: {key.preset}"]
-    if key.label != "service_name" or key.preset == "prometheus-http":
-        parts.append(f"service_label: {key.label}")
-    parts.append(f"service_from: {key.service_from}")
-    return "signals: {" + ", ".join(parts) + "}"
 
 
 def _dump(doc: dict[str, Any]) -> str:

@@ -181,8 +181,7 @@ def test_starter_spec_comments_say_what_is_not_a_bound_and_how_to_fix_it() -> No
     assert "# 300ms is a bucket bound (le=\"300\") for every service here." in text
     assert "# checkout also has spanmetrics-ms series" in text
     assert "# No http_request_duration_seconds_bucket series: latency is off." in text
-    assert ("# Golden signals of these services, in sloctl.yaml: signals: {preset: otel-http, "
-            "service_from: target_info}") in text
+    assert "signals:" not in text  # golden signals follow each service's SLO preset
 
 
 def test_threshold_option_is_written_and_checked() -> None:
