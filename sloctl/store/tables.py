@@ -1,0 +1,214 @@
+"""The store's tables (SQLAlchemy Core, portable between SQLite and PostgreSQL).
+
+Scalar columns hold what the dashboard filters or charts; JSON columns hold the rest (windows,
+decisions, the evaluation's alert list). Unknown values are NULL, with their reason stored next to
+them (a ``reason`` column, or a ``reasons`` JSON object for the signal columns).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+from sloctl.core.signals import Signal
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as naive UTC; read back as aware UTC on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(
+                f"naive datetime {value.isoformat()} given to the store: "
+                "pass timezone-aware UTC datetimes (datetime.now(UTC))"
+            )
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+# BIGINT keys on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY" is a rowid alias.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+Name = String(255)
+
+# Burn-rate columns: standard alert windows (seconds) -> column name. The SLO window is
+# ``burn_rate_period``.
+BURN_RATE_COLUMNS: dict[int, str] = {
+    3600: "burn_rate_1h",
+    21600: "burn_rate_6h",
+    86400: "burn_rate_1d",
+    259200: "burn_rate_3d",
+}
+SIGNAL_COLUMNS: tuple[str, ...] = tuple(s.value for s in Signal)
+# What slo_history returns besides ``at`` (covered by the history index).
+SLO_CHART_COLUMNS: tuple[str, ...] = (
+    "sli",
+    "budget_remaining",
+    "budget_remaining_minutes",
+    *BURN_RATE_COLUMNS.values(),
+    "burn_rate_period",
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("problems", JSON, nullable=False),  # list[str]
+    Column("query_count", Integer, nullable=False),
+    Column("alerts", JSON, nullable=False),  # list of encoded AlertStatus (see codec)
+)
+
+
+def _evaluation_fk() -> Column[int]:
+    return Column(
+        "evaluation_id",
+        RowId,
+        ForeignKey("evaluations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+
+
+slo_results = Table(
+    "slo_results",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    _evaluation_fk(),
+    Column("position", Integer, nullable=False),  # order inside the evaluation
+    Column("at", UTCDateTime, nullable=False),
+    Column("epoch", BigInteger, nullable=False),  # floor(at) in Unix seconds, for time buckets
+    Column("slo_id", Name, nullable=False),
+    Column("service", Name, nullable=False),
+    Column("name", Name, nullable=False),
+    Column("objective", Double, nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("period_elapsed", Integer, nullable=False),
+    Column("sli", Double),
+    Column("error_budget", Double, nullable=False),
+    Column("budget_remaining", Double),
+    Column("budget_total_minutes", Double, nullable=False),
+    Column("budget_remaining_minutes", Double),
+    Column("budget_remaining_events", Double),
+    *(Column(name, Double) for name in BURN_RATE_COLUMNS.values()),
+    Column("burn_rate_period", Double),
+    Column("exhaustion_at", UTCDateTime),
+    Column("breaching", Boolean),
+    Column("reason", Text),
+    Column("windows", JSON, nullable=False),  # list of encoded WindowResult
+    Column("decisions", JSON, nullable=False),  # list of encoded BurnRateDecision
+    # (slo_id, at) plus the charted values: history reads never touch the wide table rows.
+    Index("ix_slo_results_history", "slo_id", "at", "epoch", *SLO_CHART_COLUMNS),
+)
+
+signal_results = Table(
+    "signal_results",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    _evaluation_fk(),
+    Column("position", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("service", Name, nullable=False),
+    *(Column(name, Double) for name in SIGNAL_COLUMNS),
+    Column("signals", JSON, nullable=False),  # names of the signals present, in their order
+    Column("reasons", JSON, nullable=False),  # signal name -> why its value is unknown
+    Index("ix_signal_results_history", "service", "at", "epoch", *SIGNAL_COLUMNS),
+)
+
+
+def _alert_columns() -> list[Column[Any]]:
+    """The columns of one AlertStatus snapshot, shared by current states and transitions."""
+    return [
+        Column("rule", Name, nullable=False),
+        Column("service", Name, nullable=False),
+        Column("slo_id", Name),
+        Column("severity", String(32), nullable=False),
+        Column("state", String(16), nullable=False),
+        Column("value", Double),
+        Column("threshold", Double, nullable=False),
+        Column("active_since", UTCDateTime),
+        Column("fired_at", UTCDateTime),
+        Column("resolved_at", UTCDateTime),
+        Column("updated_at", UTCDateTime, nullable=False),
+        Column("reason", Text),
+        Column("labels", JSON, nullable=False),
+    ]
+
+
+# Current state per alert key: the scheduler's state machine resumes from it after a restart.
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("key", String(512), primary_key=True),
+    *_alert_columns(),
+    Column("evaluation_id", RowId),  # the evaluation that wrote this state last
+)
+
+# One row each time an alert changes state (first appearance counts unless it is inactive).
+alert_transitions = Table(
+    "alert_transitions",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    _evaluation_fk(),
+    Column("key", String(512), nullable=False),
+    Column("from_state", String(16)),
+    *_alert_columns(),
+    Index(None, "updated_at"),
+    Index(None, "key", "updated_at"),
+)
+
+# Catalogs: every SLO and service ever stored, so listing them needs no scan of the history.
+slo_catalog = Table(
+    "slo_catalog",
+    metadata,
+    Column("slo_id", Name, primary_key=True),
+    Column("service", Name, nullable=False),
+    Column("name", Name, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+)
+
+service_catalog = Table(
+    "service_catalog",
+    metadata,
+    Column("service", Name, primary_key=True),
+    Column("last_at", UTCDateTime, nullable=False),
+)
