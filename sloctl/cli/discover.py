@@ -122,7 +122,7 @@ def discover_command(
     elif output == "yaml":
         typer.echo(spec_text, nl=False)
     else:
-        _print_table(found)
+        _print_table(found, hint=write is None)
     if write is not None:
         err.print(f"wrote {escape(str(write))}; check it with: sloctl validate --live "
                   f"{escape(str(write))}")
@@ -146,7 +146,7 @@ def _nothing_found(d: Discovery) -> None:
     )
 
 
-def _print_table(d: Discovery) -> None:
+def _print_table(d: Discovery, *, hint: bool) -> None:
     start = datetime.fromtimestamp(d.at.timestamp() - d.lookback, UTC)
     out.print(f"Prometheus {escape(d.url)}: series between {fmt.when(start)} and "
               f"{fmt.when(d.at)}", markup=True)
@@ -180,5 +180,6 @@ def _print_table(d: Discovery) -> None:
                   "rules generate` refuses it.")
         fix = bucket_fix(f.check.metric, f.check.unit, f.check.bounds, f.check.threshold)
         out.print(escape(str(fix)), markup=True)
-    out.print("\nStarter spec: sloctl discover --write rules/slos/starter.yaml "
-              "(or -o yaml); then sloctl validate --live FILE")
+    if hint:
+        out.print("\nStarter spec: sloctl discover --write rules/slos/starter.yaml "
+                  "(or -o yaml); then sloctl validate --live FILE")
