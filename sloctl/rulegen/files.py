@@ -44,9 +44,9 @@ def display_path(source: str, base: Path | None) -> str:
 def _notes(specs: Sequence[SLOSpec]) -> list[str]:
     notes: list[str] = []
     bounds = sorted(
-        {s.indicator.threshold for s in specs if isinstance(s.indicator, HistogramLatency)}
+        {s.indicator.bound for s in specs if isinstance(s.indicator, HistogramLatency)}
     )
-    if bounds:
+    if bounds:  # in each histogram's own unit (300 on a _milliseconds histogram)
         les = ", ".join(f'le="{le_value(b)}"' for b in bounds)
         notes.append(
             f"Latency SLIs read the histogram buckets {les}: each bound must exist in the "

@@ -60,6 +60,7 @@ def test_service_slos_shorthand_expands_to_two_slos_per_service(tmp_path: Path) 
         indicator=availability,
         labels=(("team", "shop"),),
         service_from_target_info=True,  # otel-http: the label, else from target_info
+        preset="otel-http",
         alerting=True,
         description="99.9% of order requests succeed",
         source=str(path),
