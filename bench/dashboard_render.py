@@ -2,7 +2,7 @@
 
 Fills a SQLite store with 30 days of evaluations every 60 s for 20 services x 2 SLOs (43 200
 evaluations: 1.7 M SLO rows, 0.9 M signal rows, 120 alerts per evaluation) through
-``Store.save_evaluations`` (bulk, one transaction per batch), or reuses the store cached in
+``store.evaluations.save_many`` (bulk, one transaction per batch), or reuses the store cached in
 bench/out/ when it was built with the same parameters. Then it times
 ``AppTest.from_file("dashboard/app.py").run()``:
 
@@ -43,7 +43,7 @@ from sloctl.core.evaluation import Evaluation  # noqa: E402
 from sloctl.core.signals import Signal, SignalValue  # noqa: E402
 from sloctl.core.slo import SLOStatus  # noqa: E402
 from sloctl.core.windows import ALERT_WINDOWS, WindowResult, window_name  # noqa: E402
-from sloctl.store import Store  # noqa: E402
+from sloctl.store import Store, StoreReader  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 APP = REPO / "dashboard" / "app.py"
@@ -258,7 +258,7 @@ def build(p: Params, path: Path, marker: Path) -> None:
     with Store(f"sqlite:///{path}") as store:
         evs = evaluations(p, series)
         while chunk := [ev for _, ev in zip(range(batch), evs, strict=False)]:
-            store.save_evaluations(chunk, batch_size=batch)
+            store.evaluations.save_many(chunk, batch_size=batch)
             done += len(chunk)
             elapsed = time.perf_counter() - began
             eta = elapsed / done * (p.steps - done)
@@ -339,28 +339,31 @@ def main() -> None:
     )
     data.HISTORY_POINTS = 500
 
-    with Store(url) as store:
-        ev = store.latest_evaluation()
+    with StoreReader(url) as store:
+        ev = store.evaluations.latest()
         assert ev is not None
         since = ev.at - timedelta(days=30)
         slo_id, service = ev.slos[0].slo_id, ev.slos[0].service
         queries = [
-            ("query: latest_evaluation (40 SLOs, 120 alerts)", store.latest_evaluation),
-            ("query: slo_history 30 d, 500 points", lambda: store.slo_history(slo_id, since)),
+            ("query: latest_evaluation (40 SLOs, 120 alerts)", store.evaluations.latest),
+            (
+                "query: slo_history 30 d, 500 points",
+                lambda: store.evaluations.slo_history(slo_id, since),
+            ),
             (
                 "baseline: slo_history 30 d, every point",
-                lambda: store.slo_history(slo_id, since, max_points=None),
+                lambda: store.evaluations.slo_history(slo_id, since, max_points=None),
             ),
             (
                 "query: signal_history 30 d, 500 points",
-                lambda: store.signal_history(service, since),
+                lambda: store.evaluations.signal_history(service, since),
             ),
             (
                 "baseline: signal_history 30 d, every point",
-                lambda: store.signal_history(service, since, max_points=None),
+                lambda: store.evaluations.signal_history(service, since, max_points=None),
             ),
         ]
-        points = len(store.slo_history(slo_id, since, max_points=None))
+        points = len(store.evaluations.slo_history(slo_id, since, max_points=None))
         for label, fn in queries:
             fn()
             rows.append((label, timed(fn, args.repeats)))

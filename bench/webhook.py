@@ -40,7 +40,7 @@ from sloctl.runtime.http import WEBHOOK_PATH, HttpServer, create_app
 from sloctl.runtime.receiver import parse_webhook
 from sloctl.settings import Settings
 from sloctl.store import Store
-from sloctl.store.incidents import AlertLog, Notification
+from sloctl.store.incidents import Notification
 
 TOKEN = "bench-token"
 TARGET_ALERTS_PER_SECOND = 2000
@@ -107,7 +107,7 @@ def client(
 def bench_app(settings: Settings, store: Store) -> FastAPI:
     """The real app plus the two baseline endpoints."""
     app = create_app(settings, store)
-    log = AlertLog(store)
+    log = store.alerts
 
     def record_each(notification: Notification) -> None:
         for alert in notification.alerts:
@@ -170,7 +170,7 @@ def run_mode(mode: str, args: argparse.Namespace, folder: Path) -> Result:
                 p.join()
         finally:
             server.stop()
-        stored = AlertLog(store).count()
+        stored = store.alerts.count()
     starts, ends, latencies, failures = zip(*results, strict=True)
     flat = sorted(x for chunk in latencies for x in chunk)
     return Result(

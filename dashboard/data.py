@@ -13,8 +13,8 @@ import streamlit as st
 
 from sloctl.core.evaluation import Evaluation
 from sloctl.settings import Settings, load_settings
-from sloctl.store import Store
-from sloctl.store.dora_results import DoraResults, StoredScorecard
+from sloctl.store import StoreReader
+from sloctl.store.scorecards import StoredScorecard
 
 CACHE_TTL = 30  # seconds; the scheduler evaluates every 60 s by default
 HISTORY_POINTS: int | None = 500
@@ -26,31 +26,32 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner=False)
-def store(url: str) -> Store:
-    """One Store (engine and connection pool) per URL, shared by every session."""
-    return Store(url)
+def store(url: str) -> StoreReader:
+    """One read-only store (engine and connection pool) per URL, shared by every session: the
+    dashboard never writes nor changes the schema."""
+    return StoreReader(url)
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def latest_evaluation(url: str) -> Evaluation | None:
-    return store(url).latest_evaluation()
+    return store(url).evaluations.latest()
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def slo_history(
     url: str, slo_id: str, since: datetime, until: datetime, max_points: int | None
 ) -> pd.DataFrame:
-    return store(url).slo_history(slo_id, since, until, max_points=max_points)
+    return store(url).evaluations.slo_history(slo_id, since, until, max_points=max_points)
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def signal_history(
     url: str, service: str, since: datetime, until: datetime, max_points: int | None
 ) -> pd.DataFrame:
-    return store(url).signal_history(service, since, until, max_points=max_points)
+    return store(url).evaluations.signal_history(service, since, until, max_points=max_points)
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def dora_scorecards(url: str) -> list[StoredScorecard]:
     """Every scope of the latest stored DORA computation (``sloctl serve`` every 5 min)."""
-    return DoraResults(store(url).engine).latest()
+    return store(url).scorecards.latest()

@@ -7,12 +7,12 @@ size and why there is no level. Unknown values read "unknown", never 0.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from dashboard.view import Tile
+from sloctl.dora.compute import Figure
 from sloctl.dora.levels import Metric
-from sloctl.store.dora_results import StoredScorecard
+from sloctl.store.scorecards import StoredScorecard
 
 TITLES = {
     Metric.DEPLOYMENT_FREQUENCY: "Deployment frequency",
@@ -40,48 +40,44 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-def value_text(figure: Mapping[str, Any], key: str = "value") -> str:
-    """The figure's value (or ``previous``, ``p90``) in its unit; "unknown" when None."""
-    value = figure.get(key)
+def number_text(value: float | None, unit: str) -> str:
+    """A figure's number in its unit; "unknown" when None."""
     if value is None:
         return "unknown"
-    unit = figure.get("unit")
     if unit == "seconds":
-        return _duration(float(value))
+        return _duration(value)
     if unit == "ratio":
-        return f"{float(value) * 100:.1f} %"
-    return f"{float(value):.2f}/day"
+        return f"{value * 100:.1f} %"
+    return f"{value:.2f}/day"
 
 
-def _help(figure: Mapping[str, Any]) -> str:
+def _help(figure: Figure) -> str:
     parts = []
-    goal = figure.get("house_goal")
-    if isinstance(goal, Mapping):
-        met = goal.get("met")
+    if figure.goal is not None:
+        met = figure.goal.met
         verdict = "unknown" if met is None else "met" if met else "missed"
-        parts.append(f"House goal {goal.get('text')}: {verdict}.")
-    sample = f"n = {figure.get('n')}"
-    if figure.get("numerator") is not None:
-        sample += f" ({figure.get('numerator')} of {figure.get('denominator')})"
-    if figure.get("p90") is not None:
-        sample += f", p90 {value_text(figure, 'p90')}"
+        parts.append(f"House goal {figure.goal.text}: {verdict}.")
+    sample = f"n = {figure.n}"
+    if figure.numerator is not None:
+        sample += f" ({figure.numerator} of {figure.denominator})"
+    if figure.p90 is not None:
+        sample += f", p90 {number_text(figure.p90, figure.unit)}"
     parts.append(sample + ".")
-    parts.append(f"Previous period: {value_text(figure, 'previous')}.")
-    if figure.get("level") is None and figure.get("no_level_reason"):
-        parts.append(f"No level: {figure.get('no_level_reason')}.")
-    parts += [str(note) for note in figure.get("notes", [])]
+    parts.append(f"Previous period: {number_text(figure.previous, figure.unit)}.")
+    if figure.level is None and figure.no_level_reason:
+        parts.append(f"No level: {figure.no_level_reason}.")
+    parts += list(figure.notes)
     return " ".join(parts)
 
 
-def tile(metric: Metric, figure: Mapping[str, Any]) -> Tile:
+def tile(figure: Figure) -> Tile:
     """One figure as a tile: value; level (report year) and trend; goal and n in the help."""
-    level = figure.get("level")
-    year = figure.get("report_year")
-    trend = figure.get("trend")
-    graded = f"{level} ({year})" if level else f"no level ({year})"
+    level = figure.level.value if figure.level else None
+    graded = f"{level} ({figure.report_year})" if level else f"no level ({figure.report_year})"
+    trend = figure.trend
     return Tile(
-        TITLES[metric],
-        value_text(figure),
+        TITLES[figure.metric],
+        number_text(figure.value, figure.unit),
         f"{graded} · {trend or 'no trend'}",
         TREND_COLORS.get(str(trend), "off"),
         _help(figure),
@@ -89,13 +85,14 @@ def tile(metric: Metric, figure: Mapping[str, Any]) -> Tile:
 
 
 def tiles(card: StoredScorecard) -> list[Tile]:
-    """The six figures of one scope, in the order of ``Metric``."""
-    return [tile(metric, card.metric(metric.value)) for metric in Metric]
+    """The figures of one scope, in the order of ``Metric``."""
+    by_metric = {f.metric: f for f in card.card.figures}
+    return [tile(by_metric[metric]) for metric in Metric if metric in by_metric]
 
 
 def period_caption(card: StoredScorecard, when: str) -> str:
     return (
-        f"{card.scope}: deployments finished {card.since:%Y-%m-%d %H:%M} - "
-        f"{card.until:%Y-%m-%d %H:%M} UTC, computed {when}; trend against the period before. "
+        f"{card.scope}: deployments finished {card.card.since:%Y-%m-%d %H:%M} - "
+        f"{card.card.until:%Y-%m-%d %H:%M} UTC, computed {when}; trend against the period before. "
         "Levels are for trending a service against itself, not targets."
     )

@@ -10,7 +10,7 @@ from sloctl.settings import Settings, load_settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.loader import load_specs
 from sloctl.spec.models import SLOSpec
-from sloctl.store import Store
+from sloctl.store import Store, StoreReader
 
 
 @dataclass
@@ -20,6 +20,7 @@ class Context:
     config: Path | None = None
     _settings: Settings | None = None
     _store: Store | None = None
+    _reader: StoreReader | None = None
     spec_paths: list[Path] = field(default_factory=list)
 
     @property
@@ -30,9 +31,19 @@ class Context:
 
     @property
     def store(self) -> Store:
+        """The store, for commands that write (a new SQLite store gets its schema)."""
         if self._store is None:
             self._store = Store(self.settings.store_url)
         return self._store
+
+    @property
+    def reader(self) -> StoreReader:
+        """The store, read-only: for commands that only read (no DDL, no write)."""
+        if self._store is not None:
+            return self._store.reader()
+        if self._reader is None:
+            self._reader = StoreReader(self.settings.store_url)
+        return self._reader
 
     def specs(self) -> list[SLOSpec]:
         """Specs from --spec paths, else from the settings' ``specs``."""
@@ -44,5 +55,6 @@ class Context:
         return Evaluator(self.settings, self.specs(), source, self.store), source
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
+        for opened in (self._store, self._reader):
+            if opened is not None:
+                opened.close()

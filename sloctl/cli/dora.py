@@ -24,7 +24,7 @@ from sloctl.dora.levels import Metric, report_table
 from sloctl.dora.model import DoraIncident
 from sloctl.errors import EXIT_USAGE
 from sloctl.spec.durations import DURATION_HELP, parse_duration
-from sloctl.store.deployments import DeploymentStore
+from sloctl.store.deployments import Deployments
 
 out = Console()
 err = Console(stderr=True)
@@ -39,8 +39,8 @@ TITLES = {
 }
 
 
-def _deployment_store(ctx: typer.Context) -> DeploymentStore:
-    return DeploymentStore(get_ctx(ctx.obj).store.engine)
+def _deployment_store(ctx: typer.Context) -> Deployments:
+    return get_ctx(ctx.obj).store.deployments
 
 
 def _commits(values: Sequence[str]) -> list[dict[str, str]]:
@@ -119,7 +119,7 @@ def _since(value: str) -> timedelta:
 def _incidents(ctx: typer.Context) -> list[DoraIncident]:
     """Qualifying production incidents recorded from Alertmanager (service.dora_incidents)."""
     c = get_ctx(ctx.obj)
-    return load_dora_incidents(c.store, c.settings, datetime.now(UTC))
+    return load_dora_incidents(c.reader, c.settings, datetime.now(UTC))
 
 
 def dora_command(
@@ -149,7 +149,7 @@ def dora_command(
     start = until - _since(since)
     try:
         cards = dora_job.scorecards(
-            _deployment_store(ctx),
+            c.reader.deployments,
             _incidents(ctx),
             config,
             settings.teams,

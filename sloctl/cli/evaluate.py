@@ -140,6 +140,9 @@ def serve_command(
     spec: SpecOption = None,
     interval: Annotated[int | None, typer.Option(
         help="Seconds between cycles (default: settings interval_seconds, 60).")] = None,
+    upgrade_db: Annotated[bool, typer.Option(
+        "--upgrade-db", help="Upgrade the store's schema first (as `sloctl db upgrade`): for "
+        "a new PostgreSQL database, or a store written by an older sloctl.")] = False,
 ) -> None:
     """Evaluate every interval until Ctrl-C or SIGTERM, storing every result.
 
@@ -160,6 +163,10 @@ def serve_command(
     # imported here: the HTTP server and the scheduler load only for `serve`
     from sloctl.runtime.daemon import Daemon
 
+    if upgrade_db:
+        from sloctl.store import Store
+
+        Store(settings.store_url, upgrade=True).close()
     daemon = Daemon(settings, c.specs(), interval=interval)
     try:
         daemon.start()

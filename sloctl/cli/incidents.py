@@ -31,8 +31,6 @@ from sloctl.errors import EXIT_USAGE
 from sloctl.runtime.alertmanager import summary_and_description
 from sloctl.runtime.incidents import incidents as incidents_of
 from sloctl.spec.durations import DURATION_HELP, parse_duration
-from sloctl.store.deployments import DeploymentStore
-from sloctl.store.incidents import AlertLog
 
 out = Console()
 err = Console(stderr=True)
@@ -74,7 +72,7 @@ def _firing_rows(ctx: typer.Context) -> list[dict[str, Any]]:
     context = get_ctx(ctx.obj)
     dashboard = context.settings.dashboard_url
     rows: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
-    for a in AlertLog(context.store).firing():
+    for a in context.reader.alerts.firing():
         sender = "sloctl" if a.generator_url.startswith(dashboard) else "prometheus"
         rows[_identity(a.labels)] = {
             "sources": [f"alertmanager ({sender})" if a.generator_url else "alertmanager"],
@@ -86,7 +84,7 @@ def _firing_rows(ctx: typer.Context) -> list[dict[str, Any]]:
             "fingerprint": a.fingerprint,
             "labels": a.labels,
         }
-    ev = context.store.latest_evaluation()
+    ev = context.reader.evaluations.latest()
     for s in ev.alerts if ev is not None else ():
         if s.state != AlertState.FIRING:
             continue
@@ -143,9 +141,9 @@ def _print_exemplars(ctx: typer.Context, rows: list[dict[str, Any]]) -> None:
     Only findings of an evaluation at or after the alert started are shown.
     """
     from sloctl.cli.status import exemplar_table
-    from sloctl.store.exemplars import ExemplarRecord, ExemplarStore
+    from sloctl.store.traces import ExemplarRecord
 
-    findings = ExemplarStore(get_ctx(ctx.obj).store.engine).latest()
+    findings = get_ctx(ctx.obj).reader.traces.latest()
     if findings is None:
         return
     groups: dict[tuple[str, str, str], tuple[ExemplarRecord, list[str]]] = {}
@@ -190,7 +188,7 @@ def incidents_command(
     if start > now:
         err.print(f"[red]--since {since} is in the future.[/] Give a past time or a duration.")
         raise typer.Exit(EXIT_USAGE)
-    log = AlertLog(context.store)
+    log = context.reader.alerts
     incidents = incidents_of(log, context.settings.incidents, now=now, since=start,
                              service=service)
     gaps = log.data_gaps(since=start)
@@ -261,8 +259,8 @@ def link_command(
     context = get_ctx(ctx.obj)
     now = datetime.now(UTC)
     found = find_incident(load_dora_incidents(context.store, context.settings, now), incident)
-    store = DeploymentStore(context.store.engine)
-    target = find_deployment(found, deployment, store.deployments(service=found.service))
+    store = context.store.deployments
+    target = find_deployment(found, deployment, store.history(service=found.service))
     store.link(found.id, target.key, now, note)
     out.print(f"linked {found.id} to {target.key} (DORA attribution: manual)")
 
@@ -280,7 +278,7 @@ def unlink_command(
     context = get_ctx(ctx.obj)
     now = datetime.now(UTC)
     found = find_incident(load_dora_incidents(context.store, context.settings, now), incident)
-    store = DeploymentStore(context.store.engine)
+    store = context.store.deployments
     if auto:
         had = store.clear_link(found.id)
         what = "override removed" if had else "no override to remove"

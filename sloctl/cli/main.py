@@ -16,6 +16,7 @@ from typer._click.core import Context as ClickContext  # typer 0.29 vendors clic
 from typer.core import TyperGroup
 
 from sloctl import __version__
+from sloctl.cli import db as db_cmd
 from sloctl.cli import discover as discover_cmd
 from sloctl.cli import dora, evaluate, incidents, logs, rules, status, traces, validate
 from sloctl.cli.context import Context
@@ -81,6 +82,7 @@ dora.register(app)
 logs.register(app)
 traces.register(app)
 discover_cmd.register(app)
+db_cmd.register(app)
 
 
 def main() -> None:

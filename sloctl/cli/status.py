@@ -18,7 +18,7 @@ from sloctl.core.signals import Signal
 from sloctl.core.slo import SLOStatus
 from sloctl.core.windows import window_name
 from sloctl.errors import EXIT_USAGE
-from sloctl.store.exemplars import ExemplarRecord, ExemplarStore, TraceFindings
+from sloctl.store.traces import ExemplarRecord, TraceFindings
 
 out = Console()
 err = Console(stderr=True)
@@ -27,7 +27,7 @@ STATUS_WINDOWS = (3600, 21600, 86400, 259200)
 
 
 def _latest(ctx: typer.Context) -> Evaluation:
-    ev = get_ctx(ctx.obj).store.latest_evaluation()
+    ev = get_ctx(ctx.obj).reader.evaluations.latest()
     if ev is None:
         err.print("[yellow]The store holds no evaluation yet.[/] Run [bold]sloctl eval[/] once, "
                   "or [bold]sloctl serve[/] to evaluate every interval.")
@@ -196,7 +196,7 @@ def slo_show_command(
 
 def trace_findings(ctx: typer.Context, ev: Evaluation) -> TraceFindings | None:
     """The trace step's findings stored for ``ev`` (None when it did not run)."""
-    return ExemplarStore(get_ctx(ctx.obj).store.engine).findings(ev.at)
+    return get_ctx(ctx.obj).reader.traces.findings(ev.at)
 
 
 def exemplar_table(record: ExemplarRecord, title: str) -> Table:

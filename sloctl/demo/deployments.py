@@ -20,8 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 from sloctl.demo.scenario import shop_scenario
 from sloctl.dora.model import Commit, Deployment, DeployStatus, DoraIncident
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore
-from sloctl.store.incidents import AlertLog, Notification, ReceivedAlert
+from sloctl.store.incidents import Notification, ReceivedAlert
 
 ENVIRONMENT = "production"
 SEED = 5
@@ -202,10 +201,8 @@ def incident_notification(incident: DoraIncident) -> Notification:
 
 def record_history(store: Store, history: DemoHistory, now: datetime) -> int:
     """Record the deployments (source ``demo``) and the incident's Alertmanager notification."""
-    deployments = DeploymentStore(store.engine)
     for d in history.deployments:
-        deployments.record(d, "demo", now)
-    log = AlertLog(store)
+        store.deployments.record(d, "demo", now)
     for incident in history.incidents:
-        log.record(incident_notification(incident), now)
+        store.alerts.record(incident_notification(incident), now)
     return len(history.deployments)

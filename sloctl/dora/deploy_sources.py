@@ -40,7 +40,7 @@ from sloctl.sources.logql import deployment_lines
 from sloctl.sources.loki import LokiSource
 from sloctl.sources.prometheus import PrometheusSource, RangeSeries
 from sloctl.sources.promql import build_info_versions
-from sloctl.store.deployments import DeploymentStore
+from sloctl.store.deployments import Deployments
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def loki_event_body(
 
 def import_from_loki(
     settings: Settings,
-    store: DeploymentStore,
+    store: Deployments,
     loki: LokiSource,
     since: datetime,
     until: datetime,
@@ -273,7 +273,7 @@ def _steps(since: datetime, until: datetime, step: int) -> list[tuple[datetime, 
 
 def import_from_prometheus(
     settings: Settings,
-    store: DeploymentStore,
+    store: Deployments,
     prometheus: PrometheusSource,
     since: datetime,
     until: datetime,
@@ -303,7 +303,7 @@ def import_from_prometheus(
 
 
 def _record(
-    store: DeploymentStore, event: Deployment, source: str, now: datetime, report: ImportReport
+    store: Deployments, event: Deployment, source: str, now: datetime, report: ImportReport
 ) -> None:
     recorded = store.record(event, source, now)
     (report.created if recorded.created else report.updated).append(event)
@@ -316,7 +316,7 @@ def enabled_sources(settings: Settings) -> list[SourceName]:
 
 
 def import_source(
-    name: SourceName, settings: Settings, store: DeploymentStore, since: datetime, now: datetime
+    name: SourceName, settings: Settings, store: Deployments, since: datetime, now: datetime
 ) -> ImportReport:
     """One source over ``[since, now]``; raises SloctlError (backend, store, source off)."""
     if name == "loki":
@@ -331,7 +331,7 @@ def import_source(
 
 def ingest_deployments(
     settings: Settings,
-    store: DeploymentStore,
+    store: Deployments,
     now: datetime,
     since: datetime,
     sources: Collection[SourceName] | None = None,
@@ -354,7 +354,7 @@ class DeployImportJob:
     since the last successful import plus ``OVERLAP`` (``FIRST_LOOKBACK`` the first time)."""
 
     settings: Settings
-    store: DeploymentStore
+    store: Deployments
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     last_run: datetime | None = None  # the last attempt (throttle)
     last_success: datetime | None = None  # the next import reads from here minus OVERLAP

@@ -1,4 +1,4 @@
-"""DORA gauges for ``/metrics`` from the latest stored scorecards (``store.dora_results``).
+"""DORA gauges for ``/metrics`` from the latest stored scorecards (``store.scorecards``).
 
 Every series carries ``scope`` ("order/production", "team shop", "organisation") plus ``service``
 and ``environment`` (empty for team and organisation roll-ups). Unknown values are omitted, never
@@ -7,13 +7,13 @@ exported as 0; a level is exported one-hot over the four levels only when the fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client.core import GaugeMetricFamily
 
+from sloctl.dora.compute import Figure
 from sloctl.dora.levels import Level, Metric
-from sloctl.store.dora_results import StoredScorecard
+from sloctl.store.scorecards import StoredScorecard
 
 DoraSource = Callable[[], Sequence[StoredScorecard]]
 SCOPE_LABELS = ("scope", "service", "environment")
@@ -62,9 +62,8 @@ def scope_labels(card: StoredScorecard) -> list[str]:
     return [card.scope, service, environment]
 
 
-def _number(figure: Mapping[str, Any], key: str) -> float | None:
-    value = figure.get(key)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _figure(card: StoredScorecard, metric: Metric) -> Figure | None:
+    return next((f for f in card.card.figures if f.metric == metric), None)
 
 
 def dora_families(cards: Sequence[StoredScorecard]) -> Iterator[GaugeMetricFamily]:
@@ -80,12 +79,14 @@ def dora_families(cards: Sequence[StoredScorecard]) -> Iterator[GaugeMetricFamil
         labels = [*SCOPE_LABELS, "quantile"] if quantiles else list(SCOPE_LABELS)
         family = GaugeMetricFamily(name, doc, labels=labels)
         for card in cards:
-            figure = card.metric(metric.value)
+            figure = _figure(card, metric)
+            if figure is None:
+                continue
             for quantile, key in QUANTILES if quantiles else (("", "value"),):
-                value = _number(figure, key)
+                value = getattr(figure, key)
                 if value is not None:
                     extra = [quantile] if quantiles else []
-                    family.add_metric([*scope_labels(card), *extra], value)
+                    family.add_metric([*scope_labels(card), *extra], float(value))
         yield family
     yield from _sample_level_goal(cards)
 
@@ -109,22 +110,17 @@ def _sample_level_goal(cards: Sequence[StoredScorecard]) -> Iterator[GaugeMetric
     for card in cards:
         base = scope_labels(card)
         for metric in Metric:
-            figure = card.metric(metric.value)
-            if not figure:
+            figure = _figure(card, metric)
+            if figure is None:
                 continue
-            n = _number(figure, "n")
-            if n is not None:
-                size.add_metric([*base, metric.value], n)
-            current = figure.get("level")
-            if current is not None:
-                year = str(figure.get("report_year", ""))
+            size.add_metric([*base, metric.value], float(figure.n))
+            if figure.level is not None:
+                year = str(figure.report_year)
                 for candidate in Level:
                     level.add_metric(
                         [*base, metric.value, candidate.value, year],
-                        float(candidate.value == current),
+                        float(candidate is figure.level),
                     )
-            house = figure.get("house_goal")
-            met = house.get("met") if isinstance(house, Mapping) else None
-            if isinstance(met, bool):
-                goal.add_metric([*base, metric.value], float(met))
+            if figure.goal is not None and figure.goal.met is not None:
+                goal.add_metric([*base, metric.value], float(figure.goal.met))
     yield from (size, level, goal)

@@ -21,8 +21,8 @@ from sloctl.core.incidents import UNATTRIBUTED, AlertInstance, build_incidents
 from sloctl.dora.model import Deployment, DoraIncident
 from sloctl.errors import SloctlError
 from sloctl.settings import Settings
-from sloctl.store import Store
-from sloctl.store.incidents import AlertLog, StoredAlert
+from sloctl.store import StoreReader
+from sloctl.store.incidents import StoredAlert
 
 ENVIRONMENT_LABELS = ("env", "environment", "deployment_environment")
 MIN_SHA_PREFIX = 7
@@ -96,9 +96,11 @@ def dora_incidents(
     return result
 
 
-def load_dora_incidents(store: Store, settings: Settings, now: datetime) -> list[DoraIncident]:
+def load_dora_incidents(
+    store: StoreReader, settings: Settings, now: datetime
+) -> list[DoraIncident]:
     """Every qualifying production incident recorded from Alertmanager in the store."""
-    return dora_incidents(AlertLog(store).alerts(), settings, now)
+    return dora_incidents(store.alerts.received(), settings, now)
 
 
 def find_incident(incidents: Iterable[DoraIncident], wanted: str) -> DoraIncident:

@@ -2,7 +2,7 @@
 
 ``scorecards`` is the computation both share (deployments, manual links and incidents -> one
 scorecard per service/environment, team and the organisation, with trend). ``DoraJob`` runs it
-from ``sloctl serve`` at most every ``every`` and stores the result (``store.dora_results``), so
+from ``sloctl serve`` at most every ``every`` and stores the result (``store.scorecards``), so
 /metrics, Grafana and the Streamlit scorecard read it without computing.
 """
 
@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine
-
 from sloctl.dora.compute import Scorecard, rollups, scorecard_with_trend
 from sloctl.dora.history import build_histories
 from sloctl.dora.model import DoraConfig, DoraIncident
 from sloctl.errors import SloctlError
 from sloctl.settings import Settings
-from sloctl.store.deployments import DeploymentStore
-from sloctl.store.dora_results import DoraResults
+from sloctl.store import Store, scorecard_codec
+from sloctl.store.deployments import DeploymentReads
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ def no_incidents() -> Sequence[DoraIncident]:
 
 
 def scorecards(
-    store: DeploymentStore,
+    store: DeploymentReads,
     incidents: Sequence[DoraIncident],
     config: DoraConfig,
     teams: Mapping[str, Sequence[str]],
@@ -54,7 +52,7 @@ def scorecards(
 ) -> list[Scorecard]:
     """Scorecards of the deployments finished in [since, until): per service/environment, per
     team and for the organisation; only ``service`` or only ``team`` when given."""
-    histories = build_histories(store.deployments(until), incidents, config, store.links())
+    histories = build_histories(store.history(until), incidents, config, store.links())
     groups = {name: list(members) for name, members in teams.items()}
     if team is not None:
         if team not in groups:
@@ -77,43 +75,13 @@ def scorecards(
 
 
 def card_json(card: Scorecard) -> dict[str, Any]:
-    """The scorecard as JSON-ready values (``sloctl dora --output json`` and the store)."""
-    return {
-        "scope": card.scope,
-        "since": card.since.isoformat(),
-        "until": card.until.isoformat(),
-        "services": list(card.services),
-        "metrics": {
-            f.metric.value: {
-                "value": f.value,
-                "unit": f.unit,
-                "p90": f.p90,
-                "n": f.n,
-                "numerator": f.numerator,
-                "denominator": f.denominator,
-                "level": f.level.value if f.level else None,
-                "no_level_reason": f.no_level_reason,
-                "report_year": f.report_year,
-                "house_goal": None if f.goal is None else {"text": f.goal.text, "met": f.goal.met},
-                "lower_bound": f.lower_bound,
-                "previous": f.previous,
-                "trend": f.trend,
-                "notes": list(f.notes),
-                "details": dict(f.details),
-            }
-            for f in card.figures
-        },
-        "redeploys": card.redeploys,
-        "failed_attempts": card.failed_attempts,
-        "deploy_failure_rate": card.deploy_failure_rate,
-        "duplicates": card.duplicates,
-        "data_quality": dict(card.data_quality),
-        "open_failures": [{"deployment": d, "age_seconds": a} for d, a in card.open_failures],
-    }
+    """The scorecard as JSON-ready values (``sloctl dora --output json``): the document the
+    store keeps, ``sloctl.store.scorecard_codec``."""
+    return scorecard_codec.encode(card)
 
 
 def compute_and_store(
-    engine: Engine,
+    store: Store,
     settings: Settings,
     now: datetime,
     incidents: Sequence[DoraIncident] = (),
@@ -122,7 +90,7 @@ def compute_and_store(
     """Every scope's scorecard over [now - window, now), saved with ``computed_at = now``."""
     dora = settings.dora
     cards = scorecards(
-        DeploymentStore(engine),
+        store.deployments,
         incidents,
         dora.config(),
         dora.teams,
@@ -130,7 +98,7 @@ def compute_and_store(
         now,
         settings.tzinfo,
     )
-    DoraResults(engine).save([card_json(c) for c in cards], computed_at=now)
+    store.scorecards.save(cards, computed_at=now)
     return cards
 
 
@@ -138,7 +106,7 @@ def compute_and_store(
 class DoraJob:
     """The scheduler's DORA step: ``maybe_run`` recomputes when ``every`` has passed."""
 
-    engine: Engine
+    store: Store
     settings: Settings
     incidents: IncidentSource = no_incidents
     every: timedelta = EVERY
@@ -154,7 +122,7 @@ class DoraJob:
             return None
         try:
             cards = compute_and_store(
-                self.engine, self.settings, now, self.incidents(), self.window
+                self.store, self.settings, now, self.incidents(), self.window
             )
         except SloctlError as err:
             log.warning("DORA scorecards not computed: %s", err)

@@ -43,7 +43,6 @@ from sloctl.settings import Settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.models import SLOSpec
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore
 
 __all__ = ["CYCLE_GRACE_SECONDS", "NOTIFIER_CLOSE_SECONDS", "AfterCycleJob", "Daemon"]
 
@@ -243,10 +242,10 @@ class Daemon:
         jobs.append(AfterCycleJob(
             "trace step", lambda ev: trace_step.after_cycle(ev, settings, store, self.source)
         ))
-        dora = DoraJob(store.engine, settings,
+        dora = DoraJob(store, settings,
                        lambda: load_dora_incidents(store, settings, datetime.now(UTC)))
         jobs.append(AfterCycleJob("DORA scorecards", lambda _ev: dora.maybe_run()))
-        deployments = DeployImportJob(settings, DeploymentStore(store.engine))
+        deployments = DeployImportJob(settings, store.deployments)
         jobs.append(AfterCycleJob("deployment import", lambda _ev: deployments.maybe_run()))
         return jobs
 

@@ -54,9 +54,6 @@ from sloctl.runtime.metrics import EvaluationCollector
 from sloctl.runtime.receiver import WebhookError, parse_webhook
 from sloctl.settings import Settings
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore
-from sloctl.store.dora_results import DoraResults
-from sloctl.store.incidents import AlertLog
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
@@ -190,14 +187,14 @@ def _parse_event(body: bytes, github_event: str | None, now: datetime) -> tuple[
 
 def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> FastAPI:
     """The FastAPI app of ``sloctl serve`` (see the module docstring)."""
-    alert_log = AlertLog(store)
-    deployments = DeploymentStore(store.engine)
-    dora_results = DoraResults(store.engine)
+    alert_log = store.alerts
+    deployments = store.deployments
+    reader = store.reader()  # /metrics reads only
     secret = settings.receiver.token
     token = secret.get_secret_value().encode() if secret is not None else None
     limit = settings.receiver.max_body_bytes
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(EvaluationCollector(store.latest_evaluation, dora_results.latest))
+    registry.register(EvaluationCollector(reader.evaluations.latest, reader.scorecards.latest))
     app = FastAPI(title="sloctl", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.post(WEBHOOK_PATH)

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sloctl.core.incidents import AlertIncident, build_incidents
 from sloctl.settings import IncidentSettings
-from sloctl.store.incidents import AlertLog
+from sloctl.store.alerts import AlertReads
 
 
 def incidents(
-    log: AlertLog,
+    log: AlertReads,
     settings: IncidentSettings,
     *,
     now: datetime,

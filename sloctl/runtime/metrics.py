@@ -20,7 +20,7 @@ from sloctl.core.evaluation import Evaluation
 from sloctl.core.slo import SLOStatus
 from sloctl.core.windows import window_name
 from sloctl.dora.gauges import DoraSource, dora_families
-from sloctl.store.dora_results import StoredScorecard
+from sloctl.store.scorecards import StoredScorecard
 
 EvaluationSource = Callable[[], Evaluation | None]
 SLO_LABELS = ("slo_id", "service", "slo")

@@ -31,7 +31,7 @@ from sloctl.sources.prometheus import PrometheusSource, QueryResult
 from sloctl.sources.span_metrics import SpanComparison, compare_results, comparison_queries
 from sloctl.spec.durations import parse_duration
 from sloctl.store import Store
-from sloctl.store.exemplars import ExemplarRecord, ExemplarStore, Kind, TraceFindings
+from sloctl.store.traces import ExemplarRecord, Kind, TraceFindings
 
 __all__ = ["Target", "TraceFindings", "after_cycle", "enrich", "span_comparison", "targets"]
 
@@ -128,7 +128,7 @@ def enrich(
         problems[budget.down] = None
     findings = TraceFindings(ev.at, records, comparison.disagreements, tuple(problems))
     try:
-        ExemplarStore(store.engine).save(findings, checked_at=datetime.now(UTC))
+        store.traces.save(findings, checked_at=datetime.now(UTC))
     except StoreError as exc:
         findings = replace(findings, problems=(*findings.problems, str(exc)))
     return findings

@@ -19,7 +19,7 @@ from sloctl.core.evaluation import Evaluation
 from sloctl.core.signals import Signal, SignalValue
 from sloctl.core.slo import SLOStatus
 from sloctl.core.windows import ALERT_WINDOWS, WindowResult
-from sloctl.store.tables import BURN_RATE_COLUMNS, SIGNAL_COLUMNS
+from sloctl.store.schema import BURN_RATE_COLUMNS, SIGNAL_COLUMNS
 
 Row = dict[str, Any]
 Record = Mapping[Any, Any]  # a stored row (SQLAlchemy RowMapping or dict)

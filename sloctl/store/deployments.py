@@ -1,4 +1,4 @@
-"""Deployment events and manual incident links in the store (tables on the store's MetaData).
+"""Deployment events and manual incident links in the store (``store.deployments``).
 
 Recording is idempotent on (service, environment, version, finished): the same event twice is
 one row, the second write updates it. Manual links override the automatic attribution of an
@@ -7,67 +7,17 @@ incident (``sloctl incidents link/unlink``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    Connection,
-    Engine,
-    Index,
-    String,
-    Table,
-    Text,
-    delete,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from sloctl.dora.model import Commit, Deployment, DeploymentKey, DeployStatus, ManualLinks
 from sloctl.errors import StoreError
-from sloctl.store.database import URL_HELP, shown
-from sloctl.store.tables import Name, RowId, UTCDateTime, metadata
-
-deployments = Table(
-    "deployments",
-    metadata,
-    Column("id", RowId, primary_key=True, autoincrement=True),
-    Column("service", Name, nullable=False),
-    Column("environment", Name, nullable=False),
-    Column("version", Name, nullable=False),
-    Column("finished", UTCDateTime, nullable=False),
-    Column("sha", String(64), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("commit_time", UTCDateTime),
-    Column("started", UTCDateTime),
-    Column("ref", Name, nullable=False),
-    Column("commits", JSON, nullable=False),  # [[sha, iso time], ...]
-    Column("source", String(32), nullable=False),  # cli, http, github, loki, prometheus
-    Column("recorded_at", UTCDateTime, nullable=False),
-    Index("ux_deployments_key", "service", "environment", "version", "finished", unique=True),
-    Index(None, "finished"),
-)
-
-incident_links = Table(
-    "incident_links",
-    metadata,
-    Column("incident_id", Name, primary_key=True),
-    # The linked deployment's key; all NULL: the incident is unlinked from any deployment.
-    Column("service", Name),
-    Column("environment", Name),
-    Column("version", Name),
-    Column("finished", UTCDateTime),
-    Column("note", Text, nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-)
-
-TABLES = [deployments, incident_links]
+from sloctl.store.database import Database
+from sloctl.store.schema import deployments, incident_links
 
 
 @dataclass(frozen=True)
@@ -78,36 +28,13 @@ class Recorded:
     created: bool
 
 
-class DeploymentStore:
-    """Deployments and manual incident links, on the engine of a ``Store``."""
+class DeploymentReads:
+    """Reading deployments and manual incident links (``StoreReader.deployments``)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        try:
-            metadata.create_all(engine, tables=TABLES)
-        except SQLAlchemyError as err:
-            raise _store_error("creating the deployment tables in", engine, err) from err
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    def record(self, event: Deployment, source: str, now: datetime) -> Recorded:
-        """Insert the event, or update the row with the same key. One transaction."""
-        row = _row(event, source, now)
-        key = _key_clause(event.key)
-        try:
-            with self._transaction("recording a deployment in") as conn:
-                existing = conn.scalar(select(deployments.c.id).where(*key))
-                if existing is None:
-                    conn.execute(insert(deployments), row)
-                else:
-                    conn.execute(update(deployments).where(deployments.c.id == existing), row)
-        except StoreError as err:  # a concurrent insert of the same key: update it instead
-            if not isinstance(err.__cause__, IntegrityError):
-                raise
-            with self._transaction("recording a deployment in") as conn:
-                conn.execute(update(deployments).where(*key), row)
-            existing = -1
-        return Recorded(event, existing is None)
-
-    def deployments(
+    def history(
         self, until: datetime | None = None, service: str | None = None
     ) -> list[Deployment]:
         """Every stored deployment finished before ``until``, oldest first."""
@@ -116,8 +43,42 @@ class DeploymentStore:
             query = query.where(deployments.c.finished < until)
         if service is not None:
             query = query.where(deployments.c.service == service)
-        with self._transaction("reading") as conn:
+        with self._db.read() as conn:
             return [_deployment(r) for r in conn.execute(query).mappings()]
+
+    def links(self) -> ManualLinks:
+        """incident id -> linked deployment key, or None for unlinked."""
+        with self._db.read() as conn:
+            rows = conn.execute(select(incident_links)).mappings()
+            return {
+                r["incident_id"]: None
+                if r["service"] is None
+                else DeploymentKey(r["service"], r["environment"], r["version"], r["finished"])
+                for r in rows
+            }
+
+
+class Deployments(DeploymentReads):
+    """Deployments and manual incident links, writable (``Store.deployments``)."""
+
+    def record(self, event: Deployment, source: str, now: datetime) -> Recorded:
+        """Insert the event, or update the row with the same key. One transaction."""
+        row = _row(event, source, now)
+        key = _key_clause(event.key)
+        try:
+            with self._db.write("recording a deployment in") as conn:
+                existing = conn.scalar(select(deployments.c.id).where(*key))
+                if existing is None:
+                    conn.execute(insert(deployments), row)
+                else:
+                    conn.execute(update(deployments).where(deployments.c.id == existing), row)
+        except StoreError as err:  # a concurrent insert of the same key: update it instead
+            if not isinstance(err.__cause__, IntegrityError):
+                raise
+            with self._db.write("recording a deployment in") as conn:
+                conn.execute(update(deployments).where(*key), row)
+            existing = -1
+        return Recorded(event, existing is None)
 
     def link(self, incident_id: str, key: DeploymentKey, now: datetime, note: str = "") -> None:
         """Attribute the incident to this deployment, whatever the automatic rules say."""
@@ -136,47 +97,20 @@ class DeploymentStore:
 
     def clear_link(self, incident_id: str) -> bool:
         """Back to automatic attribution; False if there was no override."""
-        with self._transaction("writing") as conn:
+        with self._db.write("writing") as conn:
             result = conn.execute(
                 delete(incident_links).where(incident_links.c.incident_id == incident_id)
             )
             return bool(result.rowcount)
 
-    def links(self) -> ManualLinks:
-        """incident id -> linked deployment key, or None for unlinked."""
-        with self._transaction("reading") as conn:
-            rows = conn.execute(select(incident_links)).mappings()
-            return {
-                r["incident_id"]: None
-                if r["service"] is None
-                else DeploymentKey(r["service"], r["environment"], r["version"], r["finished"])
-                for r in rows
-            }
-
     def _set_link(self, incident_id: str, values: dict[str, Any], now: datetime, note: str) -> None:
         row = {**values, "note": note, "at": now}
-        with self._transaction("writing") as conn:
+        with self._db.write("writing") as conn:
             where = incident_links.c.incident_id == incident_id
             if conn.scalar(select(incident_links.c.incident_id).where(where)) is None:
                 conn.execute(insert(incident_links), {"incident_id": incident_id, **row})
             else:
                 conn.execute(update(incident_links).where(where), row)
-
-    @contextmanager
-    def _transaction(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() as conn:
-                yield conn
-        except SQLAlchemyError as err:
-            raise _store_error(action, self._engine, err) from err
-
-
-def _store_error(action: str, engine: Engine, err: SQLAlchemyError) -> StoreError:
-    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return StoreError(
-        f"{action} the store {shown(engine.url)} failed: {first}. Check that the database is "
-        f"reachable and writable, or {URL_HELP}"
-    )
 
 
 def _key_clause(key: DeploymentKey) -> list[Any]:

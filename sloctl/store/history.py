@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, ColumnElement, Connection, Table, and_, func, select
 
 from sloctl.store.codec import epoch
-from sloctl.store.tables import SIGNAL_COLUMNS, SLO_CHART_COLUMNS, signal_results, slo_results
+from sloctl.store.schema import SIGNAL_COLUMNS, SLO_CHART_COLUMNS, signal_results, slo_results
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -26,7 +26,7 @@ from sloctl.runtime.http import WEBHOOK_PATH, HttpServer
 from sloctl.runtime.incidents import incidents as incidents_of
 from sloctl.settings import Settings
 from sloctl.store import Store
-from sloctl.store.incidents import AlertLog
+from sloctl.store.alerts import Alerts
 from tests.support.processes import wait_until
 
 TOKEN = "e2e-token"
@@ -90,13 +90,13 @@ def settings_for(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[tuple[HttpServer, AlertLog]]:
+def receiver(tmp_path: Path) -> Iterator[tuple[HttpServer, Alerts]]:
     settings = settings_for(tmp_path)
     with Store(settings.store_url) as store:
         server = HttpServer(settings, store)
         try:
             server.start()
-            yield server, AlertLog(store)
+            yield server, store.alerts
         finally:
             server.stop()
 
@@ -114,7 +114,7 @@ def prometheus_active_at(prom: PrometheusServer) -> datetime | None:
 
 @pytest.mark.integration
 def test_breach_becomes_incident_and_recovery_resolves_it(
-    tmp_path: Path, receiver: tuple[HttpServer, AlertLog]
+    tmp_path: Path, receiver: tuple[HttpServer, Alerts]
 ) -> None:
     server, log = receiver
     rules = tmp_path / "e2e-rules.yml"
@@ -155,7 +155,7 @@ def test_breach_becomes_incident_and_recovery_resolves_it(
 
         exporter.value = 0.0  # recovered
         wait_until(lambda: [] if not log.firing() else None, TIMEOUT, "resolved notification")
-        [resolved] = log.alerts()
+        [resolved] = log.received()
         assert resolved.status == "resolved"
         assert resolved.ends_at is not None and resolved.ends_at > active_at
         [incident] = incidents_of(log, settings.incidents, now=datetime.now(UTC))
@@ -184,7 +184,7 @@ def am_alert(
 
 @pytest.mark.integration
 def test_receiver_down_during_delivery_loses_and_duplicates_nothing(
-    tmp_path: Path, receiver: tuple[HttpServer, AlertLog]
+    tmp_path: Path, receiver: tuple[HttpServer, Alerts]
 ) -> None:
     server, log = receiver
     port = server.port
@@ -217,7 +217,7 @@ def test_receiver_down_during_delivery_loses_and_duplicates_nothing(
             TIMEOUT,
             "every alert recorded after the receiver is back",
         )
-    rows = log.alerts()
+    rows = log.received()
     keys = [(a.fingerprint, a.starts_at) for a in rows]
     assert len(keys) == len(set(keys)) == 30
     assert {a.starts_at for a in rows} == {starts}

@@ -89,7 +89,7 @@ def test_eval_with_prometheus_down_exits_3_and_stores_unknowns(
     r = CliRunner().invoke(app, ["eval", "--at", shop_end.isoformat(), "-q"])
     assert r.exit_code == 3, r.output
     assert "connection refused" in r.stderr
-    ev = Store(f"sqlite:///{store}").latest_evaluation()
+    ev = Store(f"sqlite:///{store}").evaluations.latest()
     assert ev is not None and all(s.sli is None for s in ev.slos)
     status = CliRunner().invoke(app, ["status"])
     assert "unknown" in status.stdout

@@ -82,7 +82,7 @@ def fill(url: str) -> None:
     )
     evs.append(latest)
     with Store(url) as store:
-        store.save_evaluations(evs)
+        store.evaluations.save_many(evs)
 
 
 @pytest.fixture

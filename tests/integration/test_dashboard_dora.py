@@ -4,7 +4,6 @@ value, level with report year, trend, and house goal and sample size in the help
 from __future__ import annotations
 
 from sloctl.store import Store
-from sloctl.store.dora_results import DoraResults
 from tests.integration.test_dashboard import fill, run_page, store_url  # noqa: F401 (fixture)
 from tests.unit.test_dora_job import known_dora
 
@@ -15,7 +14,7 @@ def fill_dora(url: str) -> None:
     fill(url)
     with Store(url) as store:
         cards = known_dora()
-        DoraResults(store.engine).save([c.body for c in cards], cards[0].computed_at)
+        store.scorecards.save([c.card for c in cards], cards[0].computed_at)
 
 
 def test_organisation_tiles_hold_the_known_values(store_url: str) -> None:  # noqa: F811

@@ -13,8 +13,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sloctl.demo.deployments import record_history, shop_history
+from sloctl.dora.levels import Metric
 from sloctl.store import Store
-from sloctl.store.dora_results import DoraResults
 from tests.support.processes import free_port, http_get, stop_group, wait_until
 
 pytestmark = pytest.mark.integration
@@ -53,11 +53,11 @@ def test_serve_stores_dora_scorecards_and_exposes_them(tmp_path: Path) -> None:
     finally:
         stop_group(proc)
     with Store(url) as store:
-        stored = DoraResults(store.engine).latest()
+        stored = store.scorecards.latest()
     assert [s.scope for s in stored][-1] == "organisation"
     org = stored[-1]
-    assert org.metric("change_failure_rate")["numerator"] == 2  # bad order release, payment
-    assert org.metric("time_to_restore")["n"] == 1  # the order incident, from the alert log
+    assert org.card.figure(Metric.CHANGE_FAILURE_RATE).numerator == 2  # bad order release, payment
+    assert org.card.figure(Metric.TIME_TO_RESTORE).n == 1  # the order incident, from the alert log
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(body)
@@ -68,7 +68,7 @@ def test_serve_stores_dora_scorecards_and_exposes_them(tmp_path: Path) -> None:
     restore = ("sloctl_dora_time_to_restore_seconds", median)
     assert samples[restore] == 1800.0
     failure = ("sloctl_dora_change_failure_rate", org_labels)
-    assert samples[failure] == org.metric("change_failure_rate")["value"]
+    assert samples[failure] == org.card.figure(Metric.CHANGE_FAILURE_RATE).value
 
 
 def _with_dora(body: bytes | None) -> str | None:

@@ -23,7 +23,6 @@ from sloctl.dora.model import Deployment, DeployStatus
 from sloctl.settings import DeploySourceSettings, DoraSettings, LokiSettings, Settings
 from sloctl.sources.loki import LokiSource, to_ns
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore
 from tests.support.fake_loki import FakeLoki, FakeStream
 
 N = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -94,11 +93,11 @@ def settings(url: str, store_url: str = "sqlite://") -> Settings:
 
 def test_good_lines_are_stored_bad_ones_counted_with_their_reason(loki: FakeLoki) -> None:
     s = settings(loki.url)
-    store = DeploymentStore(Store(s.store_url).engine)
+    store = Store(s.store_url).deployments
     with LokiSource(s.loki) as source:
         report = import_from_loki(s, store, source, N - 60 * MIN, N, N)
     assert report.created == EXPECTED
-    assert store.deployments() == EXPECTED
+    assert store.history() == EXPECTED
     reasons = [(b.at, b.reason) for b in report.bad]
     assert reasons == [
         (N - 30 * MIN, "invalid deployment event: <line>: is not JSON (Expecting value at char 0)"),
@@ -119,19 +118,19 @@ def test_good_lines_are_stored_bad_ones_counted_with_their_reason(loki: FakeLoki
 
 def test_reimport_is_idempotent(loki: FakeLoki) -> None:
     s = settings(loki.url)
-    store = DeploymentStore(Store(s.store_url).engine)
+    store = Store(s.store_url).deployments
     first = ingest_deployments(s, store, N, N - 60 * MIN)
     again = ingest_deployments(s, store, N, N - 60 * MIN)
     assert [(r.source, len(r.created), len(r.updated), len(r.bad)) for r in first + again] == [
         ("loki", 2, 0, 3),
         ("loki", 0, 2, 3),
     ]
-    assert store.deployments() == EXPECTED
+    assert store.history() == EXPECTED
 
 
 def test_serve_job_imports_then_waits_and_reports_a_down_loki(loki: FakeLoki) -> None:
     s = settings(loki.url)
-    store = DeploymentStore(Store(s.store_url).engine)
+    store = Store(s.store_url).deployments
     clock = iter([N, N + 1 * MIN, N + 5 * MIN])
     job = DeployImportJob(s, store, clock=lambda: next(clock))
     reports = job.maybe_run()

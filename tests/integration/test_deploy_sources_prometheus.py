@@ -31,7 +31,7 @@ from sloctl.dora.model import Deployment, DeployStatus
 from sloctl.settings import DeploySourceSettings, DoraSettings, PrometheusSettings, Settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore
+from sloctl.store.deployments import Deployments
 
 MIN = timedelta(minutes=1)
 T0 = datetime.now(UTC).replace(second=0, microsecond=0) - 240 * MIN
@@ -99,7 +99,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusS
 
 
 def run_import(
-    server: PrometheusServer, sources: DeploySourceSettings, store: DeploymentStore
+    server: PrometheusServer, sources: DeploySourceSettings, store: Deployments
 ) -> Any:
     s = Settings(prometheus=PrometheusSettings(url=server.url), dora=DoraSettings(sources=sources))
     source = PrometheusSource(s.prometheus)
@@ -113,19 +113,19 @@ def run_import(
     "metric", ["shop_build_info", ".*_build_info"], ids=["metric-name", "name-regex"]
 )
 def test_version_changes_are_deployments(prometheus: PrometheusServer, metric: str) -> None:
-    store = DeploymentStore(Store("sqlite://").engine)
+    store = Store("sqlite://").deployments
     sources = SOURCES.model_copy(update={"prometheus_build_info": metric})
     report = run_import(prometheus, sources, store)
     assert report.error is None
     assert report.created == EXPECTED
-    assert store.deployments() == sorted(EXPECTED, key=lambda d: d.finished)
+    assert store.history() == sorted(EXPECTED, key=lambda d: d.finished)
     assert [b.reason.split(" has no ")[1] for b in report.bad] == [
         "version label; set dora.sources.*_label"
     ]
     assert f"{LEAD_TIME_UNKNOWN} (set dora.sources.commit_time_label)" in report.notes
     again = run_import(prometheus, sources, store)
     assert (again.created, again.updated) == ([], EXPECTED)
-    assert len(store.deployments()) == 3
+    assert len(store.history()) == 3
 
 
 def test_dora_output_says_lead_time_is_unknown(

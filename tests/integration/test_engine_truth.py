@@ -200,7 +200,7 @@ def test_backend_down_then_recovers(
     assert ev.problems and "connection refused" in ev.problems[0]
     assert all(s.sli is None and s.reason for s in ev.slos)
     assert all(v.value is None and v.reason for v in ev.signals)
-    stored = Store(f"sqlite:///{store_path}").latest_evaluation()
+    stored = Store(f"sqlite:///{store_path}").evaluations.latest()
     assert stored is not None and stored.problems == ev.problems
 
     up = make_engine(prometheus_shop.url, store_path)

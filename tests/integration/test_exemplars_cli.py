@@ -20,7 +20,6 @@ from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.runtime.trace_step import after_cycle
 from sloctl.settings import load_settings
 from sloctl.store import Store
-from sloctl.store.exemplars import ExemplarStore
 from tests.support.fake_jaeger import FakeJaeger, otlp_span, search_answer, serve
 from tests.support.processes import free_port
 from tests.unit.test_trace_step import FakePrometheus, checkout_evaluation, checkout_traces
@@ -132,7 +131,7 @@ def test_eval_stores_exemplars_of_breaching_slos_and_firing_alerts(
     ) in stderr
 
     with Store(store_url) as store:
-        findings = ExemplarStore(store.engine).findings(shop_end)
+        findings = store.traces.findings(shop_end)
     assert findings is not None
     (order,) = findings.disagreements
     assert (order.service, order.signal) == ("order", Signal.TRAFFIC)

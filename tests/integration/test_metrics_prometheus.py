@@ -15,7 +15,6 @@ from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.runtime.http import HttpServer
 from sloctl.settings import Settings
 from sloctl.store import Store
-from sloctl.store.dora_results import DoraResults
 from tests.integration.test_grafana_queries import QUERIES, PanelQuery, run, values_of
 from tests.support.processes import wait_until
 from tests.unit.test_dora_job import known_dora
@@ -59,7 +58,7 @@ def scraping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusSer
         ) as prom,
     ):
         store.save_evaluation(known_evaluation())
-        DoraResults(store.engine).save([c.body for c in dora], dora[0].computed_at)
+        store.scorecards.save([c.card for c in dora], dora[0].computed_at)
         wait_until(
             lambda: len(instant(prom, "count_over_time(sloctl_evaluation_queries[1m])")) or None,
             30,

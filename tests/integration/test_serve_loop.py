@@ -25,7 +25,6 @@ from sloctl.demo.scenario import shop_scenario
 from sloctl.runtime.incidents import incidents as incidents_of
 from sloctl.settings import load_settings
 from sloctl.store import Store
-from sloctl.store.incidents import AlertLog
 
 pytestmark = pytest.mark.integration
 SPECS = Path(__file__).resolve().parents[2] / "sloctl" / "demo" / "specs"
@@ -68,7 +67,7 @@ def test_serve_alerts_alertmanager_and_records_the_round_trip(tmp_path: Path) ->
             assert ("ServiceErrorRatioHigh", "payment") in names, names
             assert ("ServiceErrorRatioHigh", "order") not in names  # healthy now
 
-            log = AlertLog(Store(store_url))
+            log = Store(store_url).alerts
             settings = load_settings(config, env={})
             while time.monotonic() < deadline:
                 incidents = incidents_of(log, settings.incidents, now=datetime.now(UTC))

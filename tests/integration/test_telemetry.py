@@ -80,7 +80,7 @@ def test_serve_exports_cycle_query_and_webhook_spans(receiver: Receiver, tmp_pat
     assert stopped.returncode == 0, stopped.output[-2000:]
     assert f"traces to {receiver.url}/v1/traces" in stopped.output
     with Store(env["SLOCTL_STORE_URL"]) as store:
-        queries_per_cycle = store.latest_evaluation().query_count  # type: ignore[union-attr]
+        queries_per_cycle = store.evaluations.latest().query_count  # type: ignore[union-attr]
 
     assert {(e.path, e.content_type) for e in receiver.exports} == {
         ("/v1/traces", "application/x-protobuf")

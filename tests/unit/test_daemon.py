@@ -55,7 +55,7 @@ def ours() -> set[str]:
 
 def stored(store_url: str) -> Evaluation | None:
     with Store(store_url) as store:
-        return store.latest_evaluation()
+        return store.evaluations.latest()
 
 
 def metrics_with_a_cycle(url: str) -> str | None:

@@ -17,7 +17,6 @@ from sloctl.dora.levels import Metric
 from sloctl.dora.model import DeployStatus, DoraConfig
 from sloctl.settings import load_settings
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore
 
 END = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday; the burst starts Thu 14:00
 CONFIG = DoraConfig()
@@ -94,7 +93,7 @@ def test_recorded_history_feeds_the_stored_incidents(tmp_path: Path) -> None:
     with Store(settings.store_url) as store:
         assert record_history(store, history, END) == len(history.deployments)
         assert record_history(store, history, END) == len(history.deployments)  # idempotent
-        stored = DeploymentStore(store.engine).deployments()
+        stored = store.deployments.history()
         assert sorted(stored, key=str) == sorted(history.deployments, key=str)
         (incident,) = load_dora_incidents(store, settings, END)
     (expected,) = history.incidents

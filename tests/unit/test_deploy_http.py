@@ -16,7 +16,6 @@ from sloctl.dora.model import Commit, Deployment, DeployStatus
 from sloctl.runtime.http import DEPLOYMENTS_PATH, create_app
 from sloctl.settings import Settings
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore
 
 TOKEN = "deploy-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -100,7 +99,7 @@ def post(client: TestClient, body: Any, headers: dict[str, str] | None = None) -
 
 
 def stored(store: Store) -> list[Deployment]:
-    return DeploymentStore(store.engine).deployments()
+    return store.deployments.history()
 
 
 def test_native_event_is_stored_and_answered_201(client: TestClient, store: Store) -> None:

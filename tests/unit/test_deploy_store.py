@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from sloctl.dora.model import Commit, Deployment, DeploymentKey, DeployStatus
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore, deployments
+from sloctl.store.deployments import Deployments
+from sloctl.store.schema import deployments
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
@@ -36,38 +37,38 @@ V1 = Deployment(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[DeploymentStore]:
+def store(tmp_path: Path) -> Iterator[Deployments]:
     with Store(f"sqlite:///{tmp_path / 'sloctl.db'}") as s:
-        yield DeploymentStore(s.engine)
+        yield s.deployments
 
 
-def _rows(store: DeploymentStore) -> int:
-    with store._engine.connect() as conn:
+def _rows(store: Deployments) -> int:
+    with store._db.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(deployments)) or 0)
 
 
-def test_record_round_trips_every_field(store: DeploymentStore) -> None:
+def test_record_round_trips_every_field(store: Deployments) -> None:
     assert store.record(V1, "cli", NOW).created is True
-    assert store.deployments() == [V1]
+    assert store.history() == [V1]
 
 
-def test_same_key_twice_is_one_row_updated(store: DeploymentStore) -> None:
+def test_same_key_twice_is_one_row_updated(store: Deployments) -> None:
     store.record(V1, "cli", NOW)
     again = replace(V1, status=DeployStatus.FAILURE)
     assert store.record(again, "http", NOW).created is False
     assert _rows(store) == 1
-    assert store.deployments()[0].status == DeployStatus.FAILURE
+    assert store.history()[0].status == DeployStatus.FAILURE
 
 
-def test_other_finish_time_is_another_deployment(store: DeploymentStore) -> None:
+def test_other_finish_time_is_another_deployment(store: Deployments) -> None:
     store.record(V1, "cli", NOW)
     store.record(replace(V1, finished=at(10)), "cli", NOW)
-    assert [d.finished for d in store.deployments()] == [at(9), at(10)]
-    assert [d.finished for d in store.deployments(until=at(10))] == [at(9)]
-    assert store.deployments(service="search") == []
+    assert [d.finished for d in store.history()] == [at(9), at(10)]
+    assert [d.finished for d in store.history(until=at(10))] == [at(9)]
+    assert store.history(service="search") == []
 
 
-def test_manual_links(store: DeploymentStore) -> None:
+def test_manual_links(store: Deployments) -> None:
     assert store.links() == {}
     store.link("inc-1", V1.key, NOW, note="root cause: abcdef1")
     store.unlink("inc-2", NOW)

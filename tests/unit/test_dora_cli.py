@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from sloctl.cli.main import app
 from sloctl.errors import EXIT_USAGE
+from sloctl.store import Store
 
 # Fixed to the minute so that the recorded times are whole minutes in the past.
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -20,7 +21,9 @@ NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)  # no ./sloctl.yaml
-    return {"SLOCTL_STORE_URL": f"sqlite:///{tmp_path / 'sloctl.db'}", "SLOCTL_CONFIG": ""}
+    url = f"sqlite:///{tmp_path / 'sloctl.db'}"
+    Store(url).close()  # an empty store (read-only commands need one)
+    return {"SLOCTL_STORE_URL": url, "SLOCTL_CONFIG": ""}
 
 
 def run(env: dict[str, str], *args: str) -> tuple[int, str]:

@@ -16,8 +16,7 @@ from sloctl.dora.model import Deployment, DoraIncident
 from sloctl.errors import EXIT_USAGE
 from sloctl.settings import Settings
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore
-from sloctl.store.incidents import AlertLog, Notification, ReceivedAlert, StoredAlert
+from sloctl.store.incidents import Notification, ReceivedAlert, StoredAlert
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SETTINGS = Settings.model_validate({"store_url": "sqlite://"})
@@ -161,7 +160,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)  # no ./sloctl.yaml
     url = f"sqlite:///{tmp_path / 'sloctl.db'}"
     with Store(url) as store:
-        deployments = DeploymentStore(store.engine)
+        deployments = store.deployments
         for d in (
             deployment("v1", "aaaaaaa1", V1),
             deployment("v2", "bbbbbbb2", V2),
@@ -170,7 +169,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         ):
             deployments.record(d, "cli", NOW)
         labels = {"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"}
-        AlertLog(store).record(
+        store.alerts.record(
             Notification(
                 "sloctl",
                 "resolved",

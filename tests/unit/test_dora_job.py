@@ -16,12 +16,13 @@ from sloctl.dora import job as dora_job
 from sloctl.dora.compute import rollups
 from sloctl.dora.history import build_histories
 from sloctl.dora.incidents import load_dora_incidents
+from sloctl.dora.levels import Metric
 from sloctl.dora.model import DoraConfig
 from sloctl.errors import StoreError
 from sloctl.settings import Settings, load_settings
 from sloctl.store import Store
-from sloctl.store.deployments import DeploymentStore
-from sloctl.store.dora_results import DoraResults, StoredScorecard
+from sloctl.store.scorecard_codec import decode, encode
+from sloctl.store.scorecards import Scorecards, StoredScorecard
 
 END = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # the demo history's known values hold here
 SERVICES = ["inventory", "notification", "order", "payment", "user"]
@@ -34,9 +35,7 @@ def known_dora(computed_at: datetime = END) -> list[StoredScorecard]:
     histories = build_histories(history.deployments, history.incidents, config)
     cards = rollups(histories, {}, END - dora_job.WINDOW, END, UTC, config)
     return [
-        StoredScorecard(
-            computed_at, c.scope, c.since, c.until, json.loads(json.dumps(dora_job.card_json(c)))
-        )
+        StoredScorecard(computed_at, decode(json.loads(json.dumps(encode(c)))))
         for c in cards
     ]
 
@@ -57,30 +56,30 @@ def test_compute_and_store_saves_every_scope_with_the_known_values(
     store: Store, settings: Settings
 ) -> None:
     incidents = load_dora_incidents(store, settings, END)
-    cards = dora_job.compute_and_store(store.engine, settings, END, incidents)
+    cards = dora_job.compute_and_store(store, settings, END, incidents)
     assert [c.scope for c in cards] == [f"{s}/production" for s in SERVICES] + ["organisation"]
-    latest = DoraResults(store.engine).latest()
+    latest = store.scorecards.latest()
     assert [(s.scope, s.computed_at, s.kind) for s in latest] == [
         (c.scope, END, "organisation" if c.scope == "organisation" else "service") for c in cards
     ]
     org = latest[-1]
-    assert (org.since, org.until) == (END - timedelta(days=30), END)
-    cfr = org.metric("change_failure_rate")
-    assert (cfr["numerator"], cfr["denominator"]) == (2, 263)
-    assert cfr["details"]["failed_by"] == {"hotfix": 1, "rollback": 1}
-    assert org.metric("time_to_restore")["value"] == 1800.0  # the stored order incident
-    assert org.metric("failed_deployment_recovery_time")["value"] == (40 * 60 + 75 * 60) / 2
-    assert org.metric("deployment_frequency")["n"] == 264
-    assert [s.body for s in latest] == [s.body for s in known_dora()]
+    assert (org.card.since, org.card.until) == (END - timedelta(days=30), END)
+    cfr = org.card.figure(Metric.CHANGE_FAILURE_RATE)
+    assert (cfr.numerator, cfr.denominator) == (2, 263)
+    assert cfr.details["failed_by"] == {"hotfix": 1, "rollback": 1}
+    assert org.card.figure(Metric.TIME_TO_RESTORE).value == 1800.0  # the stored order incident
+    assert org.card.figure(Metric.RECOVERY_TIME).value == (40 * 60 + 75 * 60) / 2
+    assert org.card.figure(Metric.DEPLOYMENT_FREQUENCY).n == 264
+    assert latest == known_dora()
 
 
 def test_latest_is_the_last_computation_and_history_is_per_scope(
     store: Store, settings: Settings
 ) -> None:
-    results = DoraResults(store.engine)
+    results = store.scorecards
     assert results.latest() == [] and results.last_computed_at() is None
     for minutes in (0, 5, 10):
-        dora_job.compute_and_store(store.engine, settings, END + timedelta(minutes=minutes))
+        dora_job.compute_and_store(store, settings, END + timedelta(minutes=minutes))
     assert results.last_computed_at() == END + timedelta(minutes=10)
     assert {s.computed_at for s in results.latest()} == {END + timedelta(minutes=10)}
     org = results.history("organisation", since=END + timedelta(minutes=5))
@@ -90,13 +89,13 @@ def test_latest_is_the_last_computation_and_history_is_per_scope(
 
 def test_job_runs_at_most_every_five_minutes(store: Store, settings: Settings) -> None:
     now = [END]
-    job = dora_job.DoraJob(store.engine, settings, clock=lambda: now[0])
+    job = dora_job.DoraJob(store, settings, clock=lambda: now[0])
     ran = []
     for minutes in (0, 1, 4, 5, 9, 10):
         now[0] = END + timedelta(minutes=minutes)
         ran.append(job.maybe_run() is not None)
     assert ran == [True, False, False, True, False, True]
-    stored = DoraResults(store.engine).history("organisation")
+    stored = store.scorecards.history("organisation")
     assert [s.computed_at for s in stored] == [END + timedelta(minutes=m) for m in (0, 5, 10)]
 
 
@@ -109,8 +108,8 @@ def test_job_logs_a_store_error_and_retries_next_cycle(
     def down(*_args: object, **_kwargs: object) -> None:
         raise StoreError("saving DORA scorecards in the store sqlite:///x.db failed: disk full")
 
-    job = dora_job.DoraJob(store.engine, settings, clock=lambda: END)
-    monkeypatch.setattr(DoraResults, "save", down)
+    job = dora_job.DoraJob(store, settings, clock=lambda: END)
+    monkeypatch.setattr(Scorecards, "save", down)
     with caplog.at_level(logging.WARNING, logger="sloctl.dora.job"):
         assert job.maybe_run() is None
     assert caplog.messages == [
@@ -143,7 +142,7 @@ def test_unknown_scope_is_a_usage_error_naming_what_exists(
 ) -> None:
     with pytest.raises(dora_job.DoraScopeError) as err:
         dora_job.scorecards(
-            DeploymentStore(store.engine), (), DoraConfig(), teams, END - timedelta(days=30),
+            store.deployments, (), DoraConfig(), teams, END - timedelta(days=30),
             END, UTC, **scope,
         )  # fmt: skip
     assert str(err.value) == message and err.value.exit_code == 2
@@ -152,7 +151,7 @@ def test_unknown_scope_is_a_usage_error_naming_what_exists(
 def test_team_and_service_scopes(store: Store) -> None:
     def scopes(**kwargs: str) -> list[str]:
         cards = dora_job.scorecards(
-            DeploymentStore(store.engine), (), DoraConfig(), {"shop": ("order", "payment")},
+            store.deployments, (), DoraConfig(), {"shop": ("order", "payment")},
             END - timedelta(days=30), END, UTC, **kwargs,
         )  # fmt: skip
         return [c.scope for c in cards]

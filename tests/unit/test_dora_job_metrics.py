@@ -119,7 +119,7 @@ def test_serve_metrics_has_the_stored_dora_figures(tmp_path: Path) -> None:
                                     "SLOCTL_RECEIVER_PORT": "0"})
     with Store(settings.store_url) as store:
         record_history(store, shop_history(END), END)
-        dora_job.compute_and_store(store.engine, settings, END)
+        dora_job.compute_and_store(store, settings, END)
         with HttpServer(settings, store) as server:
             got = parse(get(f"{server.url}/metrics"))
     assert value(got, "sloctl_dora_change_failure_rate", **ORG) == pytest.approx(2 / 263)

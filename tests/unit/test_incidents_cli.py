@@ -15,7 +15,7 @@ from sloctl.cli.main import app
 from sloctl.core import alert_rules
 from sloctl.core.alerts import AlertState
 from sloctl.store import Store
-from sloctl.store.incidents import AlertLog, Notification, ReceivedAlert
+from sloctl.store.incidents import Notification, ReceivedAlert
 from tests.support.evaluations import alert as sloctl_alert
 from tests.support.evaluations import evaluation
 
@@ -40,7 +40,7 @@ def received(
 def env(tmp_path: Path) -> dict[str, str]:
     url = f"sqlite:///{tmp_path / 'sloctl.db'}"
     with Store(url) as store:
-        log = AlertLog(store)
+        log = store.alerts
         log.record(
             Notification(
                 "sloctl",
@@ -201,6 +201,10 @@ def test_bad_since_is_a_usage_error(env: dict[str, str]) -> None:
 
 def test_empty_store_says_so(tmp_path: Path) -> None:
     env = {"SLOCTL_STORE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    code, output = run(env, "alerts")  # no store at all: say how to make one, create nothing
+    assert code == 2 and "does not exist yet: run `sloctl eval`" in " ".join(output.split())
+    assert not (tmp_path / "empty.db").exists()
+    Store(env["SLOCTL_STORE_URL"]).close()
     assert run(env, "alerts") == (0, "No alert is firing.\n")
     code, output = run(env, "incidents")
     assert code == 0 and output.startswith("No incident since")

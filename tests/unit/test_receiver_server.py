@@ -11,7 +11,6 @@ from sloctl.errors import SettingsError
 from sloctl.runtime.http import WEBHOOK_PATH, HttpServer
 from sloctl.settings import Settings
 from sloctl.store import Store
-from sloctl.store.incidents import AlertLog
 
 FIRING = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager" / "am025_firing.json"
 
@@ -47,7 +46,7 @@ def test_serves_on_a_free_port_and_restarts_on_the_same_port(tmp_path: Path) -> 
                 headers={"Authorization": "Bearer t0ken"},
             )
             assert (answer.status_code, answer.json()["new"]) == (200, 1)
-            assert [a.fingerprint for a in AlertLog(store).firing()] == ["ebb1fe80b92a0f50"]
+            assert [a.fingerprint for a in store.alerts.firing()] == ["ebb1fe80b92a0f50"]
         finally:
             server.stop()
         server.stop()  # idempotent

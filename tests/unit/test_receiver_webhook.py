@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sloctl.runtime.http import WEBHOOK_PATH, create_app
 from sloctl.settings import Settings
 from sloctl.store import Store
-from sloctl.store.incidents import AlertLog
+from sloctl.store.alerts import Alerts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager"
 TOKEN = "s3cret-token"
@@ -54,13 +54,13 @@ def client(tmp_path: Path, store: Store) -> Iterator[TestClient]:
 
 
 def stored(store: Store) -> list[tuple[str, str, datetime, datetime | None]]:
-    return [(a.fingerprint, a.status, a.starts_at, a.ends_at) for a in AlertLog(store).alerts()]
+    return [(a.fingerprint, a.status, a.starts_at, a.ends_at) for a in store.alerts.received()]
 
 
 def notifications(store: Store) -> int:
     from sqlalchemy import func, select
 
-    from sloctl.store.incident_tables import am_notifications
+    from sloctl.store.schema import am_notifications
 
     with store.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(am_notifications)) or 0)
@@ -148,7 +148,7 @@ def test_recorded_fixtures_are_stored(
 
 def test_stored_alert_fields(client: TestClient, store: Store) -> None:
     post(client, fixture("am025_firing.json"))
-    [a] = AlertLog(store).alerts()
+    [a] = store.alerts.received()
     assert (a.alertname, a.service, a.severity) == ("SLOBurnRateHigh", "checkout", "page")
     assert a.annotations["summary"] == "checkout is burning its error budget"
     assert a.generator_url == "http://127.0.0.1:8599/slo/checkout"
@@ -202,7 +202,7 @@ def test_truncated_alerts_recorded_as_data_gap(client: TestClient, store: Store)
     body = fixture("am025_firing.json")
     body["truncatedAlerts"] = 7
     assert post(client, body).json()["truncated_alerts"] == 7
-    [gap] = AlertLog(store).data_gaps()
+    [gap] = store.alerts.data_gaps()
     assert (gap.truncated_alerts, gap.alert_count, gap.receiver, gap.received_at) == (
         7,
         1,
@@ -344,7 +344,7 @@ def test_store_failure_is_503_so_alertmanager_retries(
     def broken(*_args: object) -> None:
         raise StoreError("disk full")
 
-    monkeypatch.setattr(AlertLog, "record", broken)
+    monkeypatch.setattr(Alerts, "record", broken)
     answer = post(client, fixture("am025_firing.json"))
     assert answer.status_code == 503
     assert "retry" in answer.json()["error"]

@@ -18,7 +18,7 @@ from sloctl.core.signals import Signal
 from sloctl.core.windows import WindowResult
 from sloctl.errors import StoreError
 from sloctl.store import Store, codec
-from sloctl.store.tables import metadata
+from sloctl.store.schema import metadata
 from tests.support.evaluations import T0, alert, evaluation, signals, slo, unknown_slo
 
 DOWN = "prometheus: connection refused at 127.0.0.1:9090"
@@ -80,7 +80,7 @@ def row_counts(url: str) -> dict[str, int]:
 def test_full_evaluation_round_trips(store: Store) -> None:
     ev = full_evaluation(T0)
     ev_id = store.save_evaluation(ev)
-    back = store.latest_evaluation()
+    back = store.evaluations.latest()
     assert ev_id == 1
     assert back == ev
     assert back is not None and not back.complete
@@ -96,7 +96,7 @@ def test_full_evaluation_round_trips(store: Store) -> None:
 def test_other_timezones_come_back_as_the_same_instant_in_utc(store: Store) -> None:
     at = datetime(2025, 3, 1, 14, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
     store.save_evaluation(evaluation(at, [slo("checkout", "availability", at)]))
-    back = store.latest_evaluation()
+    back = store.evaluations.latest()
     assert back is not None
     assert back.at == datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
     assert back.at.tzinfo is UTC
@@ -114,7 +114,7 @@ def test_non_finite_burn_rates_survive_json(store: Store) -> None:
     windows = (dataclasses.replace(status.windows[0], burn_rate=math.inf), *status.windows[1:])
     ev = evaluation(T0, [dataclasses.replace(status, windows=windows)])
     store.save_evaluation(ev)
-    back = store.latest_evaluation()
+    back = store.evaluations.latest()
     assert back is not None and back.slos[0].windows[0].burn_rate == math.inf
 
 
@@ -137,26 +137,26 @@ def test_window_encoding_keeps_optional_fields(interpolated: bool, reason: str |
 def test_evaluation_at_returns_the_latest_at_or_before(store: Store) -> None:
     for i in range(3):
         store.save_evaluation(evaluation(T0 + i * MINUTE, [slo("checkout", "availability", T0)]))
-    assert store.evaluation_at(T0 - MINUTE) is None
-    found = store.evaluation_at(T0 + 90 * timedelta(seconds=1))
+    assert store.evaluations.at(T0 - MINUTE) is None
+    found = store.evaluations.at(T0 + 90 * timedelta(seconds=1))
     assert found is not None and found.at == T0 + MINUTE
-    latest = store.latest_evaluation()
+    latest = store.evaluations.latest()
     assert latest is not None and latest.at == T0 + 2 * MINUTE
 
 
 def test_empty_store_reads_nothing(store: Store) -> None:
-    assert store.latest_evaluation() is None
+    assert store.evaluations.latest() is None
     assert store.alert_states() == {}
-    assert store.alert_history() == []
-    assert (store.slo_ids(), store.services()) == ([], [])
-    frame = store.slo_history("checkout/availability", T0)
+    assert store.alerts.transitions() == []
+    assert (store.evaluations.slo_ids(), store.evaluations.services()) == ([], [])
+    frame = store.evaluations.slo_history("checkout/availability", T0)
     assert frame.empty and list(frame.columns)[:3] == ["at", "sli", "budget_remaining"]
 
 
 def test_catalogs_list_slos_and_services(store: Store) -> None:
     store.save_evaluation(full_evaluation(T0))
-    assert store.slo_ids() == ["checkout/availability", "search/latency"]
-    assert store.services() == ["checkout", "search"]
+    assert store.evaluations.slo_ids() == ["checkout/availability", "search/latency"]
+    assert store.evaluations.services() == ["checkout", "search"]
 
 
 PAGE, TICKET = "burn_rate:page/checkout/availability", "burn_rate:ticket/checkout/availability"
@@ -188,8 +188,8 @@ def test_alert_states_upsert_and_transitions_are_recorded(store: Store, url: str
         (TICKET, AlertState.PENDING, T0 + 2 * MINUTE),
         (PAGE, AlertState.RESOLVED, T0 + 3 * MINUTE),
     ]
-    assert [(a.key, a.state, a.updated_at) for a in store.alert_history()] == expected
-    since = store.alert_history(since=T0 + 2 * MINUTE)
+    assert [(a.key, a.state, a.updated_at) for a in store.alerts.transitions()] == expected
+    since = store.alerts.transitions(since=T0 + 2 * MINUTE)
     assert [(a.key, a.state) for a in since] == [(TICKET, AlertState.PENDING), (PAGE, "resolved")]
     assert row_counts(url)["alert_states"] == 2
 
@@ -203,8 +203,8 @@ def test_transitions_inside_one_bulk_batch_are_all_recorded(store: Store) -> Non
         evaluation(T0 + i * MINUTE, [], alerts=[alert(PAGE, state, T0 + i * MINUTE)])
         for i, state in enumerate([AlertState.PENDING, AlertState.FIRING, AlertState.RESOLVED])
     ]
-    assert store.save_evaluations(evs, batch_size=2) == [1, 2, 3]
-    assert [a.state for a in store.alert_history()] == ["pending", "firing", "resolved"]
+    assert store.evaluations.save_many(evs, batch_size=2) == [1, 2, 3]
+    assert [a.state for a in store.alerts.transitions()] == ["pending", "firing", "resolved"]
     assert store.alert_states()[PAGE].state is AlertState.RESOLVED
 
 
@@ -213,8 +213,8 @@ def test_a_backfilled_older_evaluation_does_not_rewind_alert_states(store: Store
     old = T0 - 10 * MINUTE
     store.save_evaluation(evaluation(old, [], alerts=[alert(PAGE, AlertState.INACTIVE, old)]))
     assert store.alert_states()[PAGE].state is AlertState.FIRING
-    assert [a.state for a in store.alert_history()] == ["firing"]
-    latest = store.latest_evaluation()
+    assert [a.state for a in store.alerts.transitions()] == ["firing"]
+    latest = store.evaluations.latest()
     assert latest is not None and latest.at == T0  # latest by time, not by insertion
 
 
@@ -231,7 +231,7 @@ def hundred_minutes(store: Store) -> None:
             status, traffic = unknown_slo("checkout", "availability", at, DOWN), None
         sig = signals("checkout", {Signal.TRAFFIC: traffic, Signal.ERROR_RATIO: 0.01}, DOWN)
         evs.append(evaluation(at, [status], sig))
-    store.save_evaluations(evs)
+    store.evaluations.save_many(evs)
 
 
 # (max_points, until offset in seconds or None, expected point indexes)
@@ -251,7 +251,7 @@ def test_slo_history_downsamples_to_the_last_point_per_bucket(
 ) -> None:
     hundred_minutes(store)
     until = None if until_s is None else T0 + timedelta(seconds=until_s)
-    frame = store.slo_history("checkout/availability", T0, until, max_points=max_points)
+    frame = store.evaluations.slo_history("checkout/availability", T0, until, max_points=max_points)
     assert max_points is None or len(frame) <= max_points
     assert list(frame["at"]) == [T0 + i * MINUTE for i in indexes]
     expected = [math.nan if i == 50 else i / 100 for i in indexes]
@@ -261,7 +261,7 @@ def test_slo_history_downsamples_to_the_last_point_per_bucket(
 
 def test_slo_history_columns_hold_the_window_burn_rates(store: Store) -> None:
     store.save_evaluation(evaluation(T0, [slo("checkout", "availability", T0, bad=500.0)]))
-    row = store.slo_history("checkout/availability", T0).iloc[0]
+    row = store.evaluations.slo_history("checkout/availability", T0).iloc[0]
     # 500 bad of 1e6 against a 0.1 % budget: burn rate 0.5 on every window, half the budget left
     assert row["burn_rate_1h"] == pytest.approx(0.5)
     assert row["burn_rate_3d"] == pytest.approx(0.5)
@@ -273,18 +273,19 @@ def test_slo_history_columns_hold_the_window_burn_rates(store: Store) -> None:
 
 def test_signal_history_has_one_column_per_signal(store: Store) -> None:
     hundred_minutes(store)
-    frame = store.signal_history("checkout", T0, T0 + timedelta(seconds=5999), max_points=10)
+    until = T0 + timedelta(seconds=5999)
+    frame = store.evaluations.signal_history("checkout", T0, until, max_points=10)
     assert list(frame.columns) == ["at", *(s.value for s in Signal)]
     assert frame["traffic"].tolist() == [float(i) for i in range(9, 100, 10)]
     assert frame["error_ratio"].tolist() == [0.01] * 10
     assert frame["latency_p99"].isna().all()  # never measured: NaN, not 0
-    full = store.signal_history("checkout", T0, max_points=None)
+    full = store.evaluations.signal_history("checkout", T0, max_points=None)
     assert len(full) == 100 and math.isnan(full["traffic"][50])
 
 
 def test_signal_history_of_another_service_is_empty(store: Store) -> None:
     hundred_minutes(store)
-    assert store.signal_history("search", T0).empty
+    assert store.evaluations.signal_history("search", T0).empty
 
 
 def test_a_failing_save_leaves_nothing_behind(
@@ -302,7 +303,7 @@ def test_a_failing_save_leaves_nothing_behind(
         store.save_evaluation(full_evaluation(T0 + MINUTE))
     assert row_counts(url) == before
     assert store.alert_states() == states_before
-    latest = store.latest_evaluation()
+    latest = store.evaluations.latest()
     assert latest is not None and latest.at == T0
 
 
@@ -313,7 +314,7 @@ def test_sqlite_runs_in_wal_mode_with_synchronous_normal(store: Store, url: str)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
 
 
 def test_missing_sqlite_folders_are_created(tmp_path: Path) -> None:
@@ -350,8 +351,8 @@ def test_windows_without_the_slo_window_store_no_period_burn_rate(store: Store) 
     alert_only = tuple(w for w in status.windows if w.window != status.period)
     ev = evaluation(T0, [dataclasses.replace(status, windows=alert_only)])
     store.save_evaluation(ev)
-    row = store.slo_history("checkout/availability", T0).iloc[0]
+    row = store.evaluations.slo_history("checkout/availability", T0).iloc[0]
     assert math.isnan(row["burn_rate_period"]) and row["burn_rate_3d"] == pytest.approx(0.5)
-    back = store.latest_evaluation()
+    back = store.evaluations.latest()
     assert back is not None and back.slos[0].windows == alert_only
     assert isinstance(back.slos[0].windows[0], WindowResult)

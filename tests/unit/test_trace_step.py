@@ -26,7 +26,6 @@ from sloctl.sources.jaeger import JaegerSource
 from sloctl.sources.prometheus import QueryResult, Sample
 from sloctl.sources.span_metrics import comparison_queries
 from sloctl.store import Store
-from sloctl.store.exemplars import ExemplarStore
 from tests.support.evaluations import T0, alert, evaluation, signals, slo
 from tests.support.fake_jaeger import FakeJaeger, otlp_span, search_answer
 
@@ -238,7 +237,7 @@ def test_enrich_stores_exemplars_once_per_service_window_and_compares_span_metri
     assert "the tracers' head sampling?" in rate.message
     assert (ratio.signal, ratio.http, ratio.spans) == (Signal.ERROR_RATIO, 0.1, 0.2)
     assert found.problems == ()
-    assert ExemplarStore(store.engine).findings(T0) == found
+    assert store.traces.findings(T0) == found
 
 
 @pytest.mark.parametrize(
@@ -292,7 +291,7 @@ def test_jaeger_down_is_one_problem_and_no_more_queries(store: Store) -> None:
     assert problem.startswith("jaeger: cannot connect to http://127.0.0.1:16686")
     assert "no exemplars this cycle; SLO results are unaffected" in problem
     assert "SLOCTL_JAEGER_ENABLED=false" in problem
-    assert ExemplarStore(store.engine).findings(T0) == found
+    assert store.traces.findings(T0) == found
 
 
 def test_time_budget_stops_new_queries(store: Store) -> None:
@@ -322,12 +321,12 @@ def test_time_budget_stops_new_queries(store: Store) -> None:
 
 def test_after_cycle_is_off_by_default(store: Store) -> None:
     assert after_cycle(checkout_evaluation(), Settings(), store) is None
-    assert ExemplarStore(store.engine).latest() is None
+    assert store.traces.latest() is None
 
 
 def test_store_replaces_findings_of_the_same_instant_and_reads_the_latest(store: Store) -> None:
     fake = FakeJaeger(search={"checkout": checkout_traces()})
-    exemplars = ExemplarStore(store.engine)
+    exemplars = store.traces
     prometheus = FakePrometheus()
     with client(fake) as jaeger:
         first = enrich(checkout_evaluation(0.40), settings(), store, jaeger, prometheus)

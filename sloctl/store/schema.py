@@ -1,8 +1,18 @@
-"""The store's tables (SQLAlchemy Core, portable between SQLite and PostgreSQL).
+"""The store's schema: every table on ONE ``MetaData`` (SQLAlchemy Core, SQLite and PostgreSQL).
 
-Scalar columns hold what the dashboard filters or charts; JSON columns hold the rest (windows,
-decisions, the evaluation's alert list). Unknown values are NULL, with their reason stored next to
-them (a ``reason`` column, or a ``reasons`` JSON object for the signal columns).
+This module is the schema of the latest migration (``sloctl/store/migrations``): change it only
+together with a new migration and its test. Scalar columns hold what is filtered or charted; JSON
+columns hold the rest. Unknown values are NULL with their reason stored next to them.
+
+Timestamps are ``UTCDateTime``: ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL, naive UTC text on
+SQLite; aware UTC datetimes in and out on both. Evaluations are stored per cycle
+(``evaluations`` and its child tables); coarser tiers (hourly, daily roll-ups) are new tables of
+the same shape added by a migration, never a change of meaning of these.
+
+Tables: evaluations, slo_results, signal_results, alert_states, alert_transitions, slo_catalog,
+service_catalog (evaluations and their alerts); am_notifications, am_alerts (Alertmanager's
+webhooks); deployments, incident_links (DORA input); dora_scorecards (DORA output);
+trace_checks, trace_exemplars, span_disagreements (trace findings).
 """
 
 from __future__ import annotations
@@ -32,9 +42,10 @@ from sloctl.core.signals import Signal
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware datetime stored as naive UTC; read back as aware UTC on every backend."""
+    """An aware datetime: TIMESTAMP WITH TIME ZONE on PostgreSQL, naive UTC on SQLite; read back
+    as aware UTC on every backend. Naive datetimes are refused (they are ambiguous)."""
 
-    impl = DateTime
+    impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -45,13 +56,14 @@ class UTCDateTime(TypeDecorator[datetime]):
                 f"naive datetime {value.isoformat()} given to the store: "
                 "pass timezone-aware UTC datetimes (datetime.now(UTC))"
             )
-        return value.astimezone(UTC).replace(tzinfo=None)
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # BIGINT keys on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY" is a rowid alias.
@@ -211,4 +223,139 @@ service_catalog = Table(
     metadata,
     Column("service", Name, primary_key=True),
     Column("last_at", UTCDateTime, nullable=False),
+)
+
+# -- Alertmanager notifications and alert instances (unique on fingerprint + startsAt) --
+
+am_notifications = Table(
+    "am_notifications",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Column("receiver", Name, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("group_key", Text, nullable=False),
+    Column("group_labels", JSON, nullable=False),
+    Column("external_url", Text, nullable=False),
+    Column("alert_count", Integer, nullable=False),
+    Column("truncated_alerts", BigInteger, nullable=False),
+)
+
+am_alerts = Table(
+    "am_alerts",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime),  # NULL while firing
+    Column("status", String(16), nullable=False),
+    Column("alertname", Name, nullable=False),
+    Column("service", Name, nullable=False),
+    Column("severity", String(32)),
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("generator_url", Text, nullable=False),
+    Column("first_received_at", UTCDateTime, nullable=False),
+    Column("last_received_at", UTCDateTime, nullable=False),
+    Column("notification_id", RowId, nullable=False),  # the notification that changed it last
+    Index("ux_am_alerts_instance", "fingerprint", "starts_at", unique=True),
+    Index(None, "status", "starts_at"),
+    Index(None, "starts_at"),
+    Index(None, "ends_at"),
+)
+
+# -- DORA input: deployment events and manual incident links --
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("service", Name, nullable=False),
+    Column("environment", Name, nullable=False),
+    Column("version", Name, nullable=False),
+    Column("finished", UTCDateTime, nullable=False),
+    Column("sha", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("commit_time", UTCDateTime),
+    Column("started", UTCDateTime),
+    Column("ref", Name, nullable=False),
+    Column("commits", JSON, nullable=False),  # [[sha, iso time], ...]
+    Column("source", String(32), nullable=False),  # cli, http, github, loki, prometheus
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ux_deployments_key", "service", "environment", "version", "finished", unique=True),
+    Index(None, "finished"),
+)
+
+incident_links = Table(
+    "incident_links",
+    metadata,
+    Column("incident_id", Name, primary_key=True),
+    # The linked deployment's key; all NULL: the incident is unlinked from any deployment.
+    Column("service", Name),
+    Column("environment", Name),
+    Column("version", Name),
+    Column("finished", UTCDateTime),
+    Column("note", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# -- DORA output: one row per scope and computation (body: see scorecard_codec) --
+
+dora_scorecards = Table(
+    "dora_scorecards",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("computed_at", UTCDateTime, nullable=False),
+    Column("scope", Name, nullable=False),  # "service/environment", "team NAME", "organisation"
+    Column("since", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+    Column("body", JSON, nullable=False),
+    Index(None, "computed_at"),
+    Index(None, "scope", "computed_at"),
+)
+
+# -- Trace findings per evaluation instant --
+
+trace_checks = Table(
+    "trace_checks",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, unique=True),  # the evaluation instant
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("problems", JSON, nullable=False),  # list[str]
+)
+
+
+def _check_fk() -> Column[int]:
+    return Column(
+        "check_id",
+        RowId,
+        ForeignKey("trace_checks.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+
+
+trace_exemplars = Table(
+    "trace_exemplars",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    _check_fk(),
+    Column("key", String(512), nullable=False),  # SLO id or alert key
+    Column("kind", String(8), nullable=False),  # "slo" or "alert"
+    Column("service", Name, nullable=False),
+    Column("exemplars", JSON, nullable=False),  # Exemplars.to_dict()
+    Index(None, "key"),
+)
+
+span_disagreements = Table(
+    "span_disagreements",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    _check_fk(),
+    Column("service", Name, nullable=False),
+    Column("signal", String(32), nullable=False),
+    Column("http", Double, nullable=False),  # from the HTTP metrics
+    Column("spans", Double, nullable=False),  # from the span metrics
+    Column("message", Text, nullable=False),
 )
