@@ -170,6 +170,18 @@ def describe_selector(spec: SLOSpec) -> str:
     return text
 
 
+def _nothing_counted(window: int, coverage_of: float | None, no_series: str) -> WindowCounts:
+    """No count for a window: no series at all, or (its coverage shows a sample) only one
+    sample so far -- ``increase()`` needs two, e.g. a service scraped for the first time."""
+    if coverage_of:
+        return WindowCounts(
+            window, None, None, coverage_of, state=DataState.NO_TRAFFIC,
+            reason=f"a single sample in {window_name(window)} so far: increase() needs two",
+        )
+    return WindowCounts(window, None, None, coverage_of, reason=no_series,
+                        state=DataState.NO_DATA)
+
+
 def window_counts(
     spec: SLOSpec, wq: WindowQueries, results: Results, coverage_of: float | None
 ) -> WindowCounts:
@@ -185,7 +197,7 @@ def window_counts(
             return WindowCounts(window, None, None, coverage_of, reason=rows)
         buckets = _buckets(rows)
         if not buckets:
-            return WindowCounts(window, None, None, coverage_of, reason=no_series, state=no_data)
+            return _nothing_counted(window, coverage_of, no_series)
         total = histogram.total(buckets)
         good, exact = histogram.good_below(buckets, spec.indicator.bound)
         if total is None or good is None:
@@ -200,7 +212,7 @@ def window_counts(
     if total is None:
         if isinstance(spec.indicator, LogRatio):
             no_series = f'no log lines for {label}="{service}" over {wname}'
-        return WindowCounts(window, None, None, coverage_of, reason=no_series, state=no_data)
+        return _nothing_counted(window, coverage_of, no_series)
     if wq.bad:
         bad_rows = results.rows(wq.bad, label, service)
         if isinstance(bad_rows, str):

@@ -239,3 +239,19 @@ def _alert(defn: alert_rules.AlertDefinition, subject: str, state: AlertState) -
         value=None, threshold=0.005, active_since=at, fired_at=at, resolved_at=None,
         updated_at=at,
     )
+
+
+def test_a_single_sample_is_not_no_data() -> None:
+    """Scraped once so far: the coverage query sees the series, increase() has no answer."""
+    plan = plan_cycle([spec("fresh", "availability", OTEL.availability())], Settings(), AT)
+    raw = fill(plan, {"other": 10.0}, {}, coverage=100.0)
+    p = plan.slos[0]
+    assert p.coverage is not None
+    raw[p.coverage] = coverage_rows("fresh", {w.window: 1.0 for w in p.windows})
+    out = run(plan, raw)
+    [status] = out.slos
+    assert not status.no_data
+    five = status.window(300)
+    assert five is not None and five.state is DataState.NO_TRAFFIC
+    assert five.reason == "a single sample in 5m so far: increase() needs two"
+    assert not any(p.startswith("no data: fresh/availability") for p in out.problems)
