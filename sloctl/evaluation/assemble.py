@@ -132,6 +132,21 @@ def bucket_fallbacks(plan: CyclePlan, results: Mapping[Query, Outcome]) -> list[
     return list(out)
 
 
+def row_key(spec: SLOSpec) -> tuple[str, str]:
+    """(label, value) that picks ``spec``'s rows from a query's answer. Ungrouped queries
+    (Sloth, OpenSLO) select the SLO's series themselves: every row counts, and ``("", "")``
+    finds them all (no sample has a label named "", so all index under the value "")."""
+    ind = spec.indicator
+    if isinstance(ind, QueryRatio) and ind.ungrouped:
+        return "", ""
+    return spec.service_label, spec.service
+
+
+def slo_coverage(query: Query | None, spec: SLOSpec, results: Results) -> dict[int, float] | None:
+    """``coverage`` of one SLO's coverage query, its rows picked by ``row_key``."""
+    return coverage(query, *row_key(spec), results)
+
+
 def coverage(
     query: Query | None, label: str, service: str, results: Results
 ) -> dict[int, float] | None:
@@ -161,6 +176,8 @@ def describe_selector(spec: SLOSpec) -> str:
     elif isinstance(ind, HistogramLatency):
         text = promql.selector(promql.latency_total_metric(ind), (*ind.selector, svc))
     elif isinstance(ind, QueryRatio):
+        if ind.ungrouped:
+            return ind.total
         return f"{ind.total} for {spec.service_label}={spec.service!r}"
     else:
         text = f"Loki {{{', '.join(f'{m.label}{m.op}{m.value!r}' for m in (*ind.selector, svc))}}}"
@@ -189,6 +206,9 @@ def window_counts(
     window = wq.window
     label, service, wname = spec.service_label, spec.service, window_name(window)
     no_series = f'no series for {label}="{service}" over {wname}'
+    if row_key(spec) != (label, service):
+        no_series = f"no series from the total query over {wname}"
+        label, service = row_key(spec)
     no_data = DataState.NO_DATA
     if isinstance(spec.indicator, HistogramLatency):
         use_all = wq.all_buckets is not None and wq.all_buckets in results.raw
@@ -232,7 +252,7 @@ def window_counts(
 def slo_status(p: SloPlan, results: Results, at: datetime, config: AlertConfig) -> SLOStatus:
     """One SLO's status from its windows' counts and coverage."""
     spec = p.spec
-    cov = coverage(p.coverage, spec.service_label, spec.service, results)
+    cov = slo_coverage(p.coverage, spec, results)
     counts = [
         window_counts(spec, w, results, None if cov is None else cov.get(w.window, 0.0))
         for w in p.windows

@@ -20,9 +20,9 @@ from sloctl.evaluation.assemble import (
     Outcome,
     Results,
     bucket_fallbacks,
-    coverage,
     service_signals,
     signal_services,
+    slo_coverage,
     window_counts,
 )
 from sloctl.evaluation.fetch import MetricsBackend, fetch
@@ -119,7 +119,7 @@ def period_figures(
     slos = []
     for p in plan.slos:
         spec = p.spec
-        cov = coverage(p.coverage, spec.service_label, spec.service, results)
+        cov = slo_coverage(p.coverage, spec, results)
         counts = [
             window_counts(spec, w, results, None if cov is None else cov.get(w.window, 0.0))
             for w in p.windows

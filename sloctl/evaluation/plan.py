@@ -201,8 +201,9 @@ def plan_coverage(spec: SLOSpec, windows: tuple[int, ...], lookback: int) -> Que
         metric, matchers = promql.latency_total_metric(ind), ind.selector
     elif isinstance(ind, LogRatio):
         return None  # Loki has no scrape gaps to measure
-    else:  # raw PromQL: steps where the total query returns the service
-        return prom(promql.template_coverage(ind.total, spec.service_label, windows))
+    else:  # raw PromQL: steps where the total query returns the service (or, ungrouped, any)
+        return prom(promql.template_coverage(ind.total, spec.service_label, windows,
+                                             ungrouped=ind.ungrouped))
     return prom(promql.coverage(metric, matchers, spec.identity, windows, lookback))
 
 

@@ -96,7 +96,7 @@ def meta_group(spec: SLOSpec) -> Group:
         **labels,
         "sloth_mode": "cli-gen-prom",
         "sloth_objective": promql.number(spec.objective),
-        "sloth_spec": "sloctl/v1",
+        "sloth_spec": spec.spec_format,
         "sloctl_window": spec.window.name,
     }
     rules = [
@@ -202,6 +202,8 @@ def absent_expr(spec: SLOSpec) -> str:
     else:
         assert not isinstance(ind, LogRatio)
         total = promql.render_template(ind.total, ALERT_WINDOWS[0])
+        if ind.ungrouped:  # the query selects the SLO's series itself
+            return f"absent(sum({total}))"
         return f"absent(sum({promql.only_service(total, spec.service_label, spec.service)}))"
     present = promql.service_present(metric, matchers, spec.identity, spec.service)
     return f"absent({present})"

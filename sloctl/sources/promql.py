@@ -245,13 +245,19 @@ def coverage(
     return " or ".join(parts)
 
 
-def template_coverage(template: str, service_label: str, windows: Sequence[int]) -> str:
-    """Coverage of a raw PromQL total template: steps where its 5m form returns the service."""
+def template_coverage(
+    template: str, service_label: str, windows: Sequence[int], *, ungrouped: bool = False
+) -> str:
+    """Coverage of a raw PromQL total template: steps where its 5m form returns the service
+    (``ungrouped``: returns anything; its rows are summed into one series first)."""
     check_label_name(service_label)
+    five = render_template(template, 300)
+    if ungrouped:
+        five = f"sum({five})"
     parts = []
     for w in windows:
         step = coverage_step(w)
-        sub = f"count_over_time(({render_template(template, 300)})[{duration(w)}:{duration(step)}])"
+        sub = f"count_over_time(({five})[{duration(w)}:{duration(step)}])"
         parts.append(f'label_replace({sub}, "{COVERAGE_LABEL}", "{w}", "", "")')
     return " or ".join(parts)
 
@@ -396,6 +402,8 @@ def query_sli_error(ind: QueryRatio, identity: Identity, service: str, window: i
     label = identity_of(identity).label
 
     def one(expr: str) -> str:
+        if ind.ungrouped:  # the query selects the SLO's series itself
+            return f"sum({expr})"
         return f"sum({only_service(expr, label, service)})"
 
     if bad is not None:

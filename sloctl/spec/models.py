@@ -41,12 +41,15 @@ class MetricRatio:
 class QueryRatio:
     """Raw PromQL templates containing ``{{window}}``; exactly one of ``bad``/``good`` is set.
 
-    Each query returns one series per service, grouped by the SLO's ``service_label``.
+    Each query returns one series per service, grouped by the SLO's ``service_label``. With
+    ``ungrouped`` (Sloth and OpenSLO imports), the queries already select the SLO's own series:
+    every row they return counts, summed, and none is picked by the service label.
     """
 
     total: str
     bad: str | None
     good: str | None
+    ungrouped: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ class SLOSpec:
     preset: str = ""  # the HTTP preset the indicator came from ("" for a hand-written one)
     alerting: bool = True
     description: str = ""
+    spec_format: str = "sloctl/v1"  # the format it was loaded from: sloth_slo_info's sloth_spec
     source: str = ""  # file path the SLO was loaded from
     line: int = 0  # 1-based line of the SLO's name (or service entry) in ``source``
 
