@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer._click.core import Context as ClickContext  # typer 0.29 vendors click
 from typer.core import TyperGroup
 
@@ -32,12 +33,12 @@ class SloctlGroup(TyperGroup):
             return super().invoke(ctx)
         except SpecError as exc:
             for p in exc.problems:
-                err.print(f"[red]{p}[/]")
+                err.print(f"[red]{escape(str(p))}[/]")
             err.print(f"[red]{len(exc.problems)} problem(s) in the SLO specs; nothing was "
                       "loaded.[/] Run [bold]sloctl validate[/] on them.")
             ctx.exit(exc.exit_code)
         except SloctlError as exc:
-            err.print(f"[red]error:[/] {exc}")
+            err.print(f"[red]error:[/] {escape(str(exc))}")
             ctx.exit(exc.exit_code)
 
 
