@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -29,6 +30,7 @@ from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.backfill import load_history
 from sloctl.demo.deployments import record_history, shop_history
 from sloctl.demo.live import LiveExporter
+from sloctl.demo.postgres_server import postgres_cluster
 from sloctl.demo.prometheus_server import PrometheusServer, free_port
 from sloctl.demo.scenario import shop_scenario
 from sloctl.evaluation.cycle import Evaluator
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="days of past evaluations to backfill into sloctl's store")
     parser.add_argument("--dashboard-port", type=int, default=8501)
     parser.add_argument("--interval", type=int, default=30, help="sloctl serve interval (s)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="keep sloctl's store in a throwaway PostgreSQL cluster (Debian's "
+                        "postgresql 15, unix socket only), removed on exit; default: SQLite")
     parser.add_argument("--exit-after", type=float, default=0,
                         help="stop by itself after this many seconds (smoke tests)")
     args = parser.parse_args(argv)
@@ -96,7 +101,13 @@ def main(argv: list[str] | None = None) -> int:
                             scrape_targets=[urlparse(live.url).netloc], scrape_interval="15s",
                             rule_files=sorted((ROOT / "rules" / "generated").glob("*.yml")),
                             alertmanagers=[alertmanager.target])
+    cleanup = ExitStack()  # the PostgreSQL cluster, when --postgres
     try:
+        store_url = f"sqlite:///{(work / 'sloctl.db').resolve()}"
+        if args.postgres:
+            cluster = cleanup.enter_context(postgres_cluster())
+            store_url = cluster.create_database("sloctl")
+            console.print(f"    PostgreSQL cluster in {cluster.socket_dir} (removed on exit)")
         console.print("[bold]2/4[/] starting Alertmanager, Prometheus (with the generated "
                       "rules) and the live traffic exporter ...")
         alertmanager.start()
@@ -106,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             "SLOCTL_PROMETHEUS_URL": prom.url,
             # the live exporter is scraped every 15 s, the last 72 h of history every 60 s
             "SLOCTL_PROMETHEUS_SCRAPE_INTERVAL": "60",
-            "SLOCTL_STORE_URL": f"sqlite:///{(work / 'sloctl.db').resolve()}",
+            "SLOCTL_STORE_URL": store_url,
             "SLOCTL_SPECS": str(SPECS),
             "SLOCTL_INTERVAL": str(args.interval),
             "SLOCTL_DASHBOARD_URL": f"http://127.0.0.1:{args.dashboard_port}",
@@ -116,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         settings = load_settings(None, env)
         specs = load_specs([SPECS])
-        store = Store(settings.store_url)
+        store = Store(settings.store_url, upgrade=True)  # a new PostgreSQL database needs it
         source = PrometheusSource(settings.prometheus)
         console.print(f"[bold]3/4[/] backfilling sloctl's store: evaluations over the last "
                       f"{args.store_days} days ({len(specs)} SLOs) ...")
@@ -149,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
   store       {env['SLOCTL_STORE_URL']}   (logs in {work})
 
 Try, in another shell:
-  export SLOCTL_PROMETHEUS_URL={prom.url} SLOCTL_STORE_URL={env['SLOCTL_STORE_URL']} \\
+  export SLOCTL_PROMETHEUS_URL={prom.url} SLOCTL_STORE_URL='{env['SLOCTL_STORE_URL']}' \\
          SLOCTL_SPECS={SPECS}
   .venv/bin/sloctl status
   .venv/bin/sloctl slo show payment/availability
@@ -183,6 +194,7 @@ Ctrl-C stops everything.""")
         prom.stop()
         alertmanager.stop()
         live.stop()
+        cleanup.close()
         console.print("demo stopped")
 
 
