@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,12 +17,19 @@ from sloctl.cli.live_report import print_results, run_live
 from sloctl.discover.fetch import Span
 from sloctl.discover.live import LiveStatus
 from sloctl.errors import EXIT_BREACH, EXIT_USAGE, BackendError
-from sloctl.rulegen import check_files, plan_files, write_files
+from sloctl.rulegen import check_files, plan_rule_files, render_stream, write_files
+from sloctl.rulegen.options import RuleOptions, crd_meta, prometheus_labels
+from sloctl.rulegen.output import render_file
 from sloctl.settings import Settings
 from sloctl.spec.loader import load_specs
 from sloctl.spec.models import HistogramLatency, SLOSpec
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class RuleFormat(StrEnum):
+    PROMETHEUS = "prometheus"
+    PROMETHEUS_OPERATOR = "prometheus-operator"
 
 DEFAULT_SPECS = Path("rules/slos")
 DEFAULT_OUT = Path("rules/generated")
@@ -45,11 +53,25 @@ GENERATE_HELP = (
     "is not a bound stops the command (exit 2) with the bounds that exist and how to add one. "
     "When Prometheus cannot be reached, a warning says the bounds were not checked; "
     "--no-bound-check skips the check.\n\n"
+    "Specs may be sloctl/v1, Sloth (version: prometheus/v1, or the PrometheusServiceLevel CRD) "
+    "or OpenSLO v1 (see `sloctl validate --help`).\n\n"
+    "Output: --stdout prints one YAML stream instead of writing files (Prometheus: one rule "
+    "file with every group; prometheus-operator: one PrometheusRule per file, separated by "
+    "---). --format prometheus-operator writes a monitoring.coreos.com/v1 PrometheusRule per "
+    "file, named after it (--crd-name-prefix), with --crd-namespace and --crd-label KEY=VALUE "
+    "(repeatable; e.g. the labels your Prometheus' ruleSelector matches). --extra-label "
+    "KEY=VALUE (repeatable) adds a label to every rule (a rule's own labels win); sloctl's own "
+    "notifier does not send it, so Alertmanager no longer merges Prometheus' copy of an alert "
+    "with sloctl's. --disable-alerts writes recordings only (no SLO or default alerts), "
+    "--disable-recordings alerts only (they read recordings you generate elsewhere).\n\n"
     "Examples:\n\n"
     "  sloctl rules generate                      # rules/slos -> rules/generated\n\n"
     "  sloctl rules generate --check              # CI: fail when rules/generated is stale\n\n"
     "  sloctl rules generate -s checkout.yaml --out /etc/prometheus/rules\n\n"
-    "  sloctl rules generate --no-bound-check     # offline: bounds checked elsewhere"
+    "  sloctl rules generate --no-bound-check     # offline: bounds checked elsewhere\n\n"
+    "  sloctl rules generate -s sloth/ --stdout --extra-label cluster=prod\n\n"
+    "  sloctl rules generate --format prometheus-operator --crd-namespace monitoring "
+    "--crd-label prometheus=k8s --out k8s/"
 )
 
 rules_app = typer.Typer(
@@ -93,14 +115,64 @@ def generate(
             help="Do not check latency thresholds against the live bucket bounds.",
         ),
     ] = False,
+    stdout: Annotated[
+        bool, typer.Option("--stdout", help="Print one YAML stream; write no files.")
+    ] = False,
+    extra_label: Annotated[
+        list[str] | None,
+        typer.Option("--extra-label", metavar="KEY=VALUE",
+                     help="Label added to every rule (repeatable).", show_default=False),
+    ] = None,
+    disable_alerts: Annotated[
+        bool, typer.Option("--disable-alerts", help="Recording rules only.")
+    ] = False,
+    disable_recordings: Annotated[
+        bool, typer.Option("--disable-recordings", help="Alert rules only.")
+    ] = False,
+    output_format: Annotated[
+        RuleFormat,
+        typer.Option("--format", help="prometheus (rule files) or prometheus-operator "
+                     "(PrometheusRule objects)."),
+    ] = RuleFormat.PROMETHEUS,
+    crd_name_prefix: Annotated[
+        str, typer.Option("--crd-name-prefix", help="PrometheusRule names: <prefix><spec name>.")
+    ] = "",
+    crd_namespace: Annotated[
+        str | None,
+        typer.Option("--crd-namespace", help="PrometheusRule namespace.", show_default=False),
+    ] = None,
+    crd_label: Annotated[
+        list[str] | None,
+        typer.Option("--crd-label", metavar="KEY=VALUE",
+                     help="PrometheusRule label (repeatable).", show_default=False),
+    ] = None,
 ) -> None:
     context = get_ctx(ctx.obj)
     settings = context.settings
+    if check and stdout:
+        raise typer.BadParameter("--check compares files on disk; it cannot be used with --stdout")
+    options = RuleOptions(
+        extra_labels=prometheus_labels(extra_label or []),
+        recordings=not disable_recordings,
+        alerts=not disable_alerts,
+        output=output_format.value,
+        crd=crd_meta(crd_name_prefix, crd_namespace, crd_label or []),
+    )
     paths = spec or list(settings.specs) or [DEFAULT_SPECS]
     specs = load_specs(paths)
-    planned = plan_files(specs, settings, base=Path.cwd())
+    files = plan_rule_files(specs, settings, Path.cwd(), options)
+    planned = {f.name: render_file(f, options) for f in files}
     if not no_bound_check:
         check_bounds(settings, specs, paths)
+    if options.extra_labels and options.alerts:
+        err.print(
+            "note: sloctl's own notifier does not send the --extra-label labels: when `sloctl "
+            "serve` also sends its alerts to Alertmanager (alertmanager.url), Alertmanager keeps "
+            "two alerts per condition (see README: rules generate).", markup=False,
+        )
+    if stdout:
+        typer.echo(render_stream(files, options), nl=False)
+        return
     if check:
         problems = check_files(out, planned)
         for status in problems:

@@ -5,8 +5,16 @@ disk (writing and checking ``rules/generated``).
 """
 
 from sloctl.rulegen.default_alerts import default_alert_group
-from sloctl.rulegen.files import FileStatus, check_files, plan_files, write_files
-from sloctl.rulegen.model import Group, Rule, RuleGenError
+from sloctl.rulegen.files import (
+    FileStatus,
+    check_files,
+    plan_files,
+    plan_rule_files,
+    write_files,
+)
+from sloctl.rulegen.model import Group, Rule, RuleFile, RuleGenError
+from sloctl.rulegen.options import RuleOptions
+from sloctl.rulegen.output import render_stream
 from sloctl.rulegen.render import render_rules
 from sloctl.rulegen.slo_rules import slo_groups
 
@@ -14,11 +22,15 @@ __all__ = [
     "FileStatus",
     "Group",
     "Rule",
+    "RuleFile",
     "RuleGenError",
+    "RuleOptions",
     "check_files",
     "default_alert_group",
     "plan_files",
+    "plan_rule_files",
     "render_rules",
+    "render_stream",
     "slo_groups",
     "write_files",
 ]

@@ -1,7 +1,8 @@
 """Which rule files to write for a set of specs, and whether those on disk are up to date.
 
 One file per spec file (``<spec stem>.yml``, that file's SLO groups, sorted by Sloth id) and
-``sloctl-default-alerts.yml`` (the default alerts of every service in any spec).
+``sloctl-default-alerts.yml`` (the default alerts of every service in any spec), each a
+Prometheus rule file or a ``PrometheusRule`` (``RuleOptions.output``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 from sloctl.rulegen.default_alerts import default_alert_group
-from sloctl.rulegen.model import Group, RuleGenError
-from sloctl.rulegen.names import DEFAULT_ALERTS_FILE, HEADER, sloth_id
-from sloctl.rulegen.render import render_rules
+from sloctl.rulegen.model import RuleFile, RuleGenError
+from sloctl.rulegen.names import DEFAULT_ALERTS_FILE, sloth_id
+from sloctl.rulegen.options import RuleOptions, apply_options
+from sloctl.rulegen.output import render_file
 from sloctl.rulegen.slo_rules import period_seconds, slo_groups
 from sloctl.settings import Settings
 from sloctl.sources.promql import le_value, prom_duration
@@ -63,14 +65,28 @@ def _notes(specs: Sequence[SLOSpec]) -> list[str]:
 
 
 def plan_files(
-    specs: Sequence[SLOSpec], settings: Settings, base: Path | None = None
+    specs: Sequence[SLOSpec],
+    settings: Settings,
+    base: Path | None = None,
+    options: RuleOptions = RuleOptions(),
 ) -> dict[str, str]:
     """File name -> content for ``specs``; spec paths in headers are shown relative to ``base``."""
+    files = plan_rule_files(specs, settings, base, options)
+    return {f.name: render_file(f, options) for f in files}
+
+
+def plan_rule_files(
+    specs: Sequence[SLOSpec],
+    settings: Settings,
+    base: Path | None = None,
+    options: RuleOptions = RuleOptions(),
+) -> list[RuleFile]:
+    """The files for ``specs``, sorted by name: one per spec file, and the default alerts."""
     by_source: dict[str, list[SLOSpec]] = {}
     for spec in specs:
         by_source.setdefault(spec.source, []).append(spec)
     sources = sorted(by_source, key=lambda s: display_path(s, base))
-    files: dict[str, str] = {}
+    files: list[RuleFile] = []
     owners: dict[str, str] = {}
     for source in sources:
         name = f"{Path(source).stem}.yml"
@@ -83,17 +99,19 @@ def plan_files(
         owners[name] = source
         file_specs = sorted(by_source[source], key=sloth_id)
         _check_unique_ids(file_specs)
-        groups: list[Group] = [  # log SLIs (Loki) have no Prometheus recording rules
+        groups = [  # log SLIs (Loki) have no Prometheus recording rules
             g for s in file_specs if not isinstance(s.indicator, LogRatio)
             for g in slo_groups(s, settings)
         ]
-        header = [HEADER.format(sources=display_path(source, base)), *_notes(file_specs)]
-        files[name] = render_rules(groups, header)
-    group = default_alert_group(specs, settings)
+        shown: tuple[str, ...] = (display_path(source, base),)
+        files.append(RuleFile(name, shown, tuple(_notes(file_specs)),
+                              tuple(apply_options(groups, options))))
+    group = default_alert_group(specs, settings) if options.alerts else None
     if group is not None:
-        shown = ", ".join(display_path(s, base) for s in sources)
-        files[DEFAULT_ALERTS_FILE] = render_rules([group], [HEADER.format(sources=shown)])
-    return dict(sorted(files.items()))
+        shown = tuple(display_path(s, base) for s in sources)
+        files.append(RuleFile(DEFAULT_ALERTS_FILE, shown, (),
+                              tuple(apply_options([group], options))))
+    return sorted(files, key=lambda f: f.name)
 
 
 def _check_unique_ids(specs: Sequence[SLOSpec]) -> None:

@@ -46,3 +46,14 @@ class Group:
 
     def as_dict(self) -> dict[str, object]:
         return {"name": self.name, "rules": [r.as_dict() for r in self.rules]}
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """One generated file: its name, the spec files (as shown) and notes of its header, and
+    its groups."""
+
+    name: str
+    sources: tuple[str, ...]
+    notes: tuple[str, ...]
+    groups: tuple[Group, ...]

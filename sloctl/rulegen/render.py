@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import yaml
 
@@ -24,8 +24,13 @@ _RulesDumper.add_representer(str, _str)
 
 def render_rules(groups: Sequence[Group], header: Sequence[str]) -> str:
     """``header`` as comment lines, then ``groups:`` in the given order."""
+    return render_document({"groups": [g.as_dict() for g in groups]}, header)
+
+
+def render_document(document: Mapping[str, object], header: Sequence[str]) -> str:
+    """``header`` as comment lines, then ``document`` with its keys in the given order."""
     body = yaml.dump(
-        {"groups": [g.as_dict() for g in groups]},
+        dict(document),
         Dumper=_RulesDumper,
         sort_keys=False,
         default_flow_style=False,
