@@ -111,6 +111,12 @@ class LiveChecker:
             rows = self.reader.query_labels(query)
         except BackendQueryError as exc:
             return LiveResult(spec, LiveStatus.QUERY_ERROR, f"totalQuery failed: {exc}")
+        if ind.ungrouped:  # Sloth, OpenSLO: the query selects the SLO's series itself
+            if rows:
+                return LiveResult(spec, LiveStatus.OK, "the total query returns series")
+            lookback = promql.duration(self.reader.span.lookback)
+            return LiveResult(spec, LiveStatus.NO_DATA,
+                              f"the total query returns no series over the last {lookback}")
         services = sorted({r.get(spec.service_label, "") for r in rows} - {""})
         if spec.service in services:
             return LiveResult(spec, LiveStatus.OK, "totalQuery returns the service")

@@ -59,7 +59,7 @@ def validate_paths(paths: Sequence[Path]) -> tuple[list[SLOSpec], list[SpecProbl
     """The SLOs that resolved and every problem found; warnings are logged."""
     check = check_paths(paths)
     for warning in check.warnings:
-        log.warning("%s", warning)
+        log.warning("warning: %s", warning)
     return check.specs, check.problems
 
 

@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 import requests
+from typer.testing import CliRunner
 
+from sloctl.cli.main import app
 from sloctl.core.evaluation import Evaluation
 from sloctl.core.recordings import SLI_ERROR_PREFIX
 from sloctl.core.windows import ALERT_WINDOWS, window_name
 from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.demo.scenario import Scenario
+from sloctl.errors import EXIT_NO_DATA
 from sloctl.evaluation.cycle import Evaluator
 from sloctl.rulegen import plan_rule_files
 from sloctl.settings import Settings, load_settings
@@ -147,3 +150,35 @@ def test_absent_alerts_of_the_examples_are_silent_while_their_series_exist(
     assert len(absent) == len(EQUIVALENT) - 1  # inventory/latency has alerting disabled
     for rule in absent:
         assert instant(prometheus_shop.url, rule["expr"], shop_end) == [], rule["labels"]
+
+
+def live(url: str, at: datetime, path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    monkeypatch.setenv("SLOCTL_PROMETHEUS_URL", url)
+    result = CliRunner().invoke(app, ["validate", "--live", "--at", at.isoformat(), str(path)])
+    return result.exit_code, " ".join(result.stdout.split())
+
+
+def test_validate_live_finds_the_series_of_every_example(
+    prometheus_shop: PrometheusServer, shop_end: datetime, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out = live(prometheus_shop.url, shop_end, EXAMPLES, monkeypatch)
+    assert code == 0, out
+    assert out.count("the total query returns series") == len(EQUIVALENT)
+
+
+def test_validate_live_says_when_an_imported_query_finds_nothing(
+    prometheus_shop: PrometheusServer, shop_end: datetime, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "ghost.yaml"
+    spec.write_text(
+        "version: prometheus/v1\nservice: ghost\nslos:\n  - name: availability\n"
+        "    objective: 99\n    sli:\n      events:\n"
+        "        error_query: sum(rate(ghost_requests_total{code=\"500\"}[{{.window}}]))\n"
+        "        total_query: sum(rate(ghost_requests_total[{{.window}}]))\n"
+        "    alerting: {name: Ghost}\n"
+    )
+    code, out = live(prometheus_shop.url, shop_end, spec, monkeypatch)
+    assert code == EXIT_NO_DATA, out
+    assert f"ghost/availability ({spec}:4): the total query returns no series over the last 1h" \
+        in out

@@ -119,7 +119,7 @@ def test_one_disabled_severity_is_a_located_warning(tmp_path: Path,
     assert "keeps both the page and the ticket burn-rate alerts" in warning.message
     with caplog.at_level(logging.WARNING, logger="sloctl.spec.loader"):
         validate_paths([path])
-    assert caplog.messages == [str(warning)]
+    assert caplog.messages == [f"warning: {warning}"]
 
 
 def test_crd_reads_camel_case_fields(tmp_path: Path) -> None:
