@@ -63,12 +63,16 @@ def row_counts(url: str) -> dict[str, int]:
 
 
 def columns(url: str) -> dict[str, dict[str, str]]:
-    """table -> column -> type as the database reports it."""
+    """table -> column -> type as the database reports it, and "(indexes)" -> their names."""
     engine = create_engine(url)
     with engine.connect() as conn:
         found = inspect(conn)
         result = {t: {c["name"]: str(c["type"]) for c in found.get_columns(t)}
                   for t in found.get_table_names() if t != migrate.VERSION_TABLE}
+        for table, described in result.items():
+            indexes = found.get_indexes(table)
+            described["(indexes)"] = ", ".join(sorted(
+                f"{i['name']}{' unique' if i['unique'] else ''}" for i in indexes))
     engine.dispose()
     return result
 
@@ -195,3 +199,22 @@ def test_a_failing_migration_rolls_back_and_leaves_the_store_usable(
     with Store(empty_url) as store:  # the sloctl at 0002 reads and writes as before
         assert_known_values(store)
         fill(store)
+
+
+def test_the_migrations_build_exactly_schema_py(empty_url: str, tmp_path: Path,
+                                                request: pytest.FixtureRequest) -> None:
+    """Changing sloctl/store/schema.py without a revision (or the reverse) fails here."""
+    with Store(empty_url, upgrade=True):
+        pass
+    backend = empty_url.split(":")[0].split("+")[0]
+    databases = new_database(request, backend, tmp_path / "declared")
+    declared = next(databases)
+    try:
+        engine = create_engine(declared)
+        if backend == "sqlite":
+            Path(declared.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        metadata.create_all(engine)
+        engine.dispose()
+        assert columns(empty_url) == columns(declared)
+    finally:
+        databases.close()
