@@ -8,6 +8,7 @@ from datetime import datetime
 from sloctl.core.alerts import AlertStatus
 from sloctl.core.signals import SignalValue
 from sloctl.core.slo import SLOStatus
+from sloctl.core.trace_compare import SpanComparison
 
 # Problems of a cycle that are not backend errors: an SLO or a service's signals whose
 # selectors match no series at all (sloctl is blind to them).
@@ -33,6 +34,8 @@ class Evaluation:
     alerts: tuple[AlertStatus, ...]
     problems: tuple[str, ...] = ()
     query_count: int = 0
+    # HTTP metrics vs span metrics, when the cycle planned that check (not stored with it)
+    span_check: SpanComparison | None = None
 
     @property
     def complete(self) -> bool:

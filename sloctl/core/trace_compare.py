@@ -101,3 +101,11 @@ def _error_ratio(
         "check that both count the same errors (HTTP 5xx vs span status ERROR)"
     )
     return [Disagreement(service, Signal.ERROR_RATIO, http, spans, message)]
+
+
+@dataclass(frozen=True)
+class SpanComparison:
+    """What the HTTP-vs-span-metrics comparison found, and why parts were not compared."""
+
+    disagreements: tuple[Disagreement, ...] = ()
+    problems: tuple[str, ...] = ()

@@ -18,10 +18,19 @@ from sloctl.core.evaluation import NO_DATA_PREFIX, NOTE_PREFIX
 from sloctl.core.samples import Sample
 from sloctl.core.signals import Signal, SignalValue, golden_signals
 from sloctl.core.slo import SLOStatus, evaluate_slo
+from sloctl.core.trace_compare import SpanComparison
 from sloctl.core.windows import DataState, WindowCounts, window_name
 from sloctl.errors import BackendError, BackendUnreachable
-from sloctl.evaluation.plan import CyclePlan, Query, SignalQueries, SloPlan, WindowQueries
+from sloctl.evaluation.plan import (
+    SIGNAL_WINDOW,
+    CyclePlan,
+    Query,
+    SignalQueries,
+    SloPlan,
+    WindowQueries,
+)
 from sloctl.sources import promql
+from sloctl.sources.span_metrics import compare_results
 from sloctl.spec.models import (
     TARGET_INFO,
     HistogramLatency,
@@ -55,6 +64,7 @@ class Assembled:
     alerts: tuple[AlertStatus, ...]
     problems: tuple[str, ...]  # backend errors, then "no data: ..." for blind SLOs and services
     unreachable: bool  # a backend could not be reached at all
+    span_check: SpanComparison | None = None  # HTTP vs span metrics, when planned
 
 
 class Results:
@@ -451,10 +461,19 @@ def assemble(
     signals = (
         tuple(v for ss in per_window[main].values() for v in ss.values) if main else ()
     )
+    span_check = None
+    if plan.span_check:
+        answers: dict[str, list[Sample] | BackendError] = {}
+        for q in plan.span_check:
+            answer = raw.get(q)
+            if answer is not None:
+                answers[q.text] = answer if isinstance(answer, BackendError) else list(answer)
+        span_check = compare_results(signals, answers, SIGNAL_WINDOW)
     return Assembled(
         slos=slos,
         signals=signals,
         alerts=alerts,
         problems=tuple(problems),
         unreachable=any(isinstance(e, BackendUnreachable) for e in errors),
+        span_check=span_check,
     )

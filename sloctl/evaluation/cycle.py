@@ -147,6 +147,7 @@ class Evaluator:
             alerts=out.alerts,
             problems=out.problems,
             query_count=len(results),
+            span_check=out.span_check,
         )
         if self.store:
             if progress:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sloctl.core.burn import THIRTY_DAYS
 from sloctl.core.windows import ALERT_WINDOWS
 from sloctl.settings import Settings
-from sloctl.sources import logql, promql
+from sloctl.sources import logql, promql, span_metrics
 from sloctl.spec.models import (
     HistogramLatency,
     LogRatio,
@@ -102,6 +102,7 @@ class CyclePlan:
     at: datetime
     slos: list[SloPlan] = field(default_factory=list)
     signals: dict[int, tuple[SignalQueries, ...]] = field(default_factory=dict)
+    span_check: tuple[Query, ...] = ()  # server-span calls and failed calls per service (5m)
 
     def queries(self) -> list[Query]:
         """Distinct queries, in a stable order."""
@@ -114,6 +115,7 @@ class CyclePlan:
         for groups in self.signals.values():
             for s in groups:
                 out += [s.total, s.bad, s.buckets, s.saturation, s.coverage]
+        out += self.span_check
         return list(dict.fromkeys(out))
 
 
@@ -288,6 +290,9 @@ def plan_cycle(specs: Sequence[SLOSpec], settings: Settings, at: datetime) -> Cy
         at=at,
         slos=[plan_slo(s, at, tz, bounds, log_services, lookback) for s in specs],
     )
+    if settings.jaeger.enabled and not settings.signals.preset.startswith("spanmetrics"):
+        # HTTP vs span metrics (nothing to compare when the signals come from span metrics)
+        plan.span_check = tuple(prom(q) for q in span_metrics.comparison_queries(SIGNAL_WINDOW))
     default, groups = settings.signals.groups(specs)
     for w in signal_windows(settings):
         plan.signals[w] = tuple(

@@ -240,7 +240,7 @@ class Daemon:
         if self.notifier is not None:  # first, and never blocks: alerts must not wait
             jobs.append(AfterCycleJob("alertmanager", self.notifier.submit))
         jobs.append(AfterCycleJob(
-            "trace step", lambda ev: trace_step.after_cycle(ev, settings, store, self.source)
+            "trace step", lambda ev: trace_step.after_cycle(ev, settings, store)
         ))
         dora = DoraJob(store, settings,
                        lambda: load_dora_incidents(store, settings, datetime.now(UTC)))

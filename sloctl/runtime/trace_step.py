@@ -22,18 +22,17 @@ from typing import Protocol
 
 from sloctl.core.alerts import AlertState, AlertStatus
 from sloctl.core.evaluation import Evaluation
+from sloctl.core.trace_compare import SpanComparison
 from sloctl.errors import BackendUnreachable, SloctlError, StoreError
-from sloctl.evaluation.plan import SIGNAL_WINDOW
 from sloctl.runtime.exemplars import Exemplars, find_exemplars
 from sloctl.settings import Settings
 from sloctl.sources.jaeger import JaegerSource
-from sloctl.sources.prometheus import PrometheusSource, QueryResult
-from sloctl.sources.span_metrics import SpanComparison, compare_results, comparison_queries
+from sloctl.sources.prometheus import QueryResult
 from sloctl.spec.durations import parse_duration
 from sloctl.store import Store
 from sloctl.store.traces import ExemplarRecord, Kind, TraceFindings
 
-__all__ = ["Target", "TraceFindings", "after_cycle", "enrich", "span_comparison", "targets"]
+__all__ = ["Target", "TraceFindings", "after_cycle", "enrich", "targets"]
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +113,13 @@ def enrich(
     settings: Settings,
     store: Store,
     jaeger: JaegerSource,
-    prometheus: Queries,
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> TraceFindings:
-    """Find exemplars and disagreements for ``ev``, store them, and return them. Never raises
-    for Jaeger, Prometheus or the store: each failure becomes one line of ``problems``."""
-    comparison = span_comparison(ev, settings, prometheus)
+    """Find exemplars for ``ev``, store them with the cycle's HTTP-vs-span-metrics check, and
+    return them. Never raises for Jaeger or the store: each failure becomes one line of
+    ``problems``."""
+    comparison = ev.span_check or SpanComparison()
     budget = _Budget(settings.jaeger.timeout_seconds, clock)
     problems: dict[str, None] = dict.fromkeys(comparison.problems)
     records = _exemplars(ev, jaeger, budget, problems)
@@ -132,18 +131,6 @@ def enrich(
     except StoreError as exc:
         findings = replace(findings, problems=(*findings.problems, str(exc)))
     return findings
-
-
-def span_comparison(ev: Evaluation, settings: Settings, prometheus: Queries) -> SpanComparison:
-    """HTTP metrics vs span metrics over the signals' window (5m), queried at ``ev.at``.
-
-    Nothing to compare when the golden signals come from span metrics already (a
-    ``spanmetrics*`` signals preset).
-    """
-    if settings.signals.preset.startswith("spanmetrics"):
-        return SpanComparison()
-    results = prometheus.query_many(comparison_queries(SIGNAL_WINDOW), ev.at)
-    return compare_results(ev.signals, results, SIGNAL_WINDOW)
 
 
 def _exemplars(
@@ -166,23 +153,17 @@ def _exemplars(
     return tuple(records)
 
 
-def after_cycle(
-    ev: Evaluation, settings: Settings, store: Store, prometheus: Queries | None = None
-) -> TraceFindings | None:
+def after_cycle(ev: Evaluation, settings: Settings, store: Store) -> TraceFindings | None:
     """The post-cycle trace step: ``None`` when ``jaeger.enabled`` is off, else the findings.
 
-    Uses ``prometheus`` if given, else its own client of ``settings.prometheus``. Problems are
-    logged as warnings; nothing here raises for Jaeger, Prometheus or the store.
+    The HTTP-vs-span-metrics check was part of the cycle's own queries (``ev.span_check``);
+    this step adds Jaeger's exemplars. Problems are logged as warnings; nothing here raises
+    for Jaeger or the store.
     """
     if not settings.jaeger.enabled:
         return None
-    source = PrometheusSource(settings.prometheus) if prometheus is None else prometheus
-    try:
-        with JaegerSource(settings.jaeger) as jaeger:
-            findings = enrich(ev, settings, store, jaeger, source)
-    finally:
-        if prometheus is None and isinstance(source, PrometheusSource):
-            source.close()
+    with JaegerSource(settings.jaeger) as jaeger:
+        findings = enrich(ev, settings, store, jaeger)
     for problem in findings.problems:
         log.warning("trace step: %s", problem)
     return findings

@@ -13,11 +13,15 @@ The collector's span_metrics connector (collector_config/otelcol.yaml) turns spa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from sloctl.core.signals import Signal, SignalValue
 from sloctl.core.span_metrics import QUANTILES, OperationKey, OperationStats, operation_stats
-from sloctl.core.trace_compare import Disagreement, SpanRates, Tolerance, compare_with_spans
+from sloctl.core.trace_compare import (
+    SpanComparison,
+    SpanRates,
+    Tolerance,
+    compare_with_spans,
+)
 from sloctl.core.windows import window_name
 from sloctl.errors import BackendError
 from sloctl.sources import promql
@@ -28,14 +32,6 @@ _SETUP_HINT = (
     "run the OpenTelemetry Collector with its span_metrics connector (collector_config/) "
     "writing to this Prometheus"
 )
-
-
-@dataclass(frozen=True)
-class SpanComparison:
-    """What the HTTP-vs-span-metrics comparison found, and why parts were not compared."""
-
-    disagreements: tuple[Disagreement, ...] = ()
-    problems: tuple[str, ...] = ()
 
 
 def comparison_queries(window: int) -> list[str]:

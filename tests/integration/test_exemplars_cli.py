@@ -22,7 +22,12 @@ from sloctl.settings import load_settings
 from sloctl.store import Store
 from tests.support.fake_jaeger import FakeJaeger, otlp_span, search_answer, serve
 from tests.support.processes import free_port
-from tests.unit.test_trace_step import FakePrometheus, checkout_evaluation, checkout_traces
+from tests.unit.test_trace_step import (
+    FakePrometheus,
+    checked,
+    checkout_evaluation,
+    checkout_traces,
+)
 
 MS = 1_000_000
 SPECS = Path(__file__).resolve().parents[2] / "sloctl" / "demo" / "specs"
@@ -45,7 +50,8 @@ def test_slo_show_and_signals_show_the_stored_exemplars_and_the_disagreement(
         with Store(store_url) as store:
             ev = checkout_evaluation(error_ratio=0.40)  # span metrics: 10 % errors
             store.save_evaluation(ev)
-            findings = after_cycle(ev, load_settings(), store, FakePrometheus())
+            settings = load_settings()
+            findings = after_cycle(checked(ev, FakePrometheus(), settings), settings, store)
     assert findings is not None and len(findings.exemplars) == 2
     cli = CliRunner()
 

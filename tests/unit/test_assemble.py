@@ -255,3 +255,26 @@ def test_a_single_sample_is_not_no_data() -> None:
     assert five is not None and five.state is DataState.NO_TRAFFIC
     assert five.reason == "a single sample in 5m so far: increase() needs two"
     assert not any(p.startswith("no data: fresh/availability") for p in out.problems)
+
+
+def test_the_http_vs_span_metrics_check_is_part_of_the_cycle() -> None:
+    """With the trace step on, the span-metrics queries join the cycle's batch and assemble
+    compares them with the HTTP signals (5m): 300 requests (1/s), 10 % errors over HTTP; 150
+    server spans (0.5/s: the tracers' head sampling?) with 20 % failed."""
+    config = Settings.model_validate({"jaeger": {"enabled": True}})
+    plan = plan_cycle([spec("checkout", "availability", OTEL.availability())], config, AT)
+    assert len(plan.span_check) == 2 and set(plan.span_check) <= set(plan.queries())
+    raw = fill(plan, {"checkout": 300.0}, {"checkout": 30.0})
+    calls, failed = plan.span_check
+    raw[calls], raw[failed] = rows(checkout=150.0), rows(checkout=30.0)
+    out = run(plan, raw)
+    assert out.span_check is not None and out.span_check.problems == ()
+    rate, ratio = out.span_check.disagreements
+    assert (rate.signal, rate.http, rate.spans) == (Signal.TRAFFIC, 1.0, 0.5)
+    assert (ratio.signal, ratio.http, ratio.spans) == (Signal.ERROR_RATIO, 0.1, 0.2)
+    # off by default, and never when the signals come from span metrics already
+    assert plan_cycle([], Settings(), AT).span_check == ()
+    spans = Settings.model_validate(
+        {"jaeger": {"enabled": True}, "signals": {"preset": "spanmetrics"}}
+    )
+    assert plan_cycle([], spans, AT).span_check == ()

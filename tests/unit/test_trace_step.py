@@ -20,11 +20,12 @@ from sloctl.core.alerts import AlertState, AlertStatus
 from sloctl.core.evaluation import Evaluation
 from sloctl.core.signals import Signal
 from sloctl.errors import BackendUnreachable
+from sloctl.evaluation.plan import plan_cycle
 from sloctl.runtime.trace_step import Target, after_cycle, enrich, targets
 from sloctl.settings import JaegerSettings, Settings, SignalSettings, load_settings
 from sloctl.sources.jaeger import JaegerSource
 from sloctl.sources.prometheus import QueryResult, Sample
-from sloctl.sources.span_metrics import comparison_queries
+from sloctl.sources.span_metrics import compare_results, comparison_queries
 from sloctl.store import Store
 from tests.support.evaluations import T0, alert, evaluation, signals, slo
 from tests.support.fake_jaeger import FakeJaeger, otlp_span, search_answer
@@ -53,6 +54,15 @@ def checkout_traces() -> bytes:
 
 
 CALLS, FAILED = comparison_queries(300)
+
+
+def checked(ev: Evaluation, prometheus: FakePrometheus, config: Settings) -> Evaluation:
+    """``ev`` as the cycle leaves it: with its HTTP-vs-span-metrics check, which the cycle plans
+    (sloctl/evaluation/plan.py) unless the signals come from span metrics already."""
+    if not plan_cycle([], config, ev.at).span_check:
+        return ev
+    answers = prometheus.query_many([CALLS, FAILED], ev.at)
+    return dataclasses.replace(ev, span_check=compare_results(ev.signals, answers, 300))
 
 
 class FakePrometheus:
@@ -209,7 +219,9 @@ def test_enrich_stores_exemplars_once_per_service_window_and_compares_span_metri
     fake = FakeJaeger(search={"checkout": checkout_traces()})
     prometheus = FakePrometheus(calls=150.0)  # half of the HTTP metrics' 1 req/s
     with client(fake, calls) as jaeger:
-        found = enrich(checkout_evaluation(), settings(), store, jaeger, prometheus)
+        found = enrich(
+            checked(checkout_evaluation(), prometheus, settings()), settings(), store, jaeger
+        )
     # one exemplar search (+ the error=true search: fewer than 3 fail); no span statistics
     assert calls == ["/api/v3/traces"] * 2
     assert prometheus.asked == [([CALLS, FAILED], T0)]
@@ -256,14 +268,19 @@ def test_disagreements(
     fake = FakeJaeger(search={"checkout": checkout_traces()})
     ev = checkout_evaluation(error_ratio, traffic)
     with client(fake) as jaeger:
-        found = enrich(ev, settings(), store, jaeger, FakePrometheus())
+        found = enrich(checked(ev, FakePrometheus(), settings()), settings(), store, jaeger)
     assert [d.signal for d in found.disagreements] == expected
 
 
 def test_signals_from_span_metrics_are_not_compared_with_themselves(store: Store) -> None:
     prometheus = FakePrometheus(calls=1.0)
     with client(FakeJaeger(search={"checkout": checkout_traces()})) as jaeger:
-        found = enrich(checkout_evaluation(), settings("spanmetrics"), store, jaeger, prometheus)
+        found = enrich(
+            checked(checkout_evaluation(), prometheus, settings("spanmetrics")),
+            settings("spanmetrics"),
+            store,
+            jaeger,
+        )
     assert prometheus.asked == []
     assert found.disagreements == () and found.problems == ()
 
@@ -273,7 +290,9 @@ def test_prometheus_down_is_one_problem_and_exemplars_still_come(store: Store) -
     down = BackendUnreachable("prometheus", "cannot connect to http://127.0.0.1:9090")
     prometheus.answers = {CALLS: down, FAILED: down}
     with client(FakeJaeger(search={"checkout": checkout_traces()})) as jaeger:
-        found = enrich(checkout_evaluation(), settings(), store, jaeger, prometheus)
+        found = enrich(
+            checked(checkout_evaluation(), prometheus, settings()), settings(), store, jaeger
+        )
     assert len(found.exemplars) == 2 and found.disagreements == ()
     assert found.problems == (
         "span metrics not compared: prometheus: cannot connect to http://127.0.0.1:9090",
@@ -283,7 +302,12 @@ def test_prometheus_down_is_one_problem_and_exemplars_still_come(store: Store) -
 def test_jaeger_down_is_one_problem_and_no_more_queries(store: Store) -> None:
     calls: list[str] = []
     with refusing(calls) as jaeger:
-        found = enrich(checkout_evaluation(0.3), settings(), store, jaeger, FakePrometheus())
+        found = enrich(
+            checked(checkout_evaluation(0.3), FakePrometheus(), settings()),
+            settings(),
+            store,
+            jaeger,
+        )
     assert calls == ["/api/v3/traces"]  # the first failure stops the step
     assert found.exemplars == ()
     assert [d.signal for d in found.disagreements] == [Signal.ERROR_RATIO]  # Prometheus' part
@@ -309,7 +333,11 @@ def test_time_budget_stops_new_queries(store: Store) -> None:
     fake = FakeJaeger(search={"checkout": checkout_traces()})
     with client(fake, calls, timeout_seconds=10) as jaeger:
         found = enrich(
-            ev, settings(timeout_seconds=10), store, jaeger, FakePrometheus(), clock=clock
+            checked(ev, FakePrometheus(), settings(timeout_seconds=10)),
+            settings(timeout_seconds=10),
+            store,
+            jaeger,
+            clock=clock,
         )
     assert calls == ["/api/v3/traces"] * 2  # checkout's exemplars only
     assert [r.key for r in found.exemplars] == ["default:error_ratio/checkout"]
@@ -329,10 +357,14 @@ def test_store_replaces_findings_of_the_same_instant_and_reads_the_latest(store:
     exemplars = store.traces
     prometheus = FakePrometheus()
     with client(fake) as jaeger:
-        first = enrich(checkout_evaluation(0.40), settings(), store, jaeger, prometheus)
+        first = enrich(
+            checked(checkout_evaluation(0.40), prometheus, settings()), settings(), store, jaeger
+        )
         later_ev = dataclasses.replace(checkout_evaluation(0.25), at=T0 + timedelta(minutes=1))
-        later = enrich(later_ev, settings(), store, jaeger, prometheus)
-        again = enrich(checkout_evaluation(0.10), settings(), store, jaeger, prometheus)
+        later = enrich(checked(later_ev, prometheus, settings()), settings(), store, jaeger)
+        again = enrich(
+            checked(checkout_evaluation(0.10), prometheus, settings()), settings(), store, jaeger
+        )
     assert first.disagreements[0].http == 0.40
     assert exemplars.findings(T0) == again  # replaced, not duplicated
     assert again.disagreements == ()
