@@ -23,7 +23,7 @@ BASE = (*CORE, "sloctl.errors", "sloctl.spec")
 CONFIG = (*BASE, "sloctl.settings")
 ADAPTERS = (*CONFIG, "sloctl.sources")
 BUILDERS = (*ADAPTERS, "sloctl.evaluation", "sloctl.rulegen", "sloctl.grafana", "sloctl.discover")
-RUNTIME = (*BUILDERS, "sloctl.store", "sloctl.runtime", "sloctl.dora", "sloctl.telemetry")
+RUNTIME = (*BUILDERS, "sloctl.store", "sloctl.runtime", "sloctl.dora")
 
 # Module prefix -> the sloctl modules it may import (most specific prefix wins).
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -38,7 +38,6 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "sloctl.rulegen": (*ADAPTERS, "sloctl.rulegen"),
     "sloctl.grafana": (*ADAPTERS, "sloctl.rulegen", "sloctl.grafana"),
     "sloctl.discover": (*ADAPTERS, "sloctl.discover"),
-    "sloctl.telemetry": RUNTIME,  # the SDK set-up belongs to the runtime
     "sloctl.runtime": RUNTIME,
     "sloctl.dora": RUNTIME,
     "sloctl.cli": (*RUNTIME, "sloctl.cli"),
