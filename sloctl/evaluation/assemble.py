@@ -199,11 +199,12 @@ def describe_selector(spec: SLOSpec) -> str:
 
 def _nothing_counted(window: int, coverage_of: float | None, no_series: str) -> WindowCounts:
     """No count for a window: no series at all, or (its coverage shows a sample) only one
-    sample so far -- ``increase()`` needs two, e.g. a service scraped for the first time."""
+    sample -- ``increase()`` needs two (a service scraped once so far, or one that stopped
+    right at the window's start)."""
     if coverage_of:
         return WindowCounts(
             window, None, None, coverage_of, state=DataState.NO_TRAFFIC,
-            reason=f"a single sample in {window_name(window)} so far: increase() needs two",
+            reason=f"a single sample in {window_name(window)}: increase() needs two",
         )
     return WindowCounts(window, None, None, coverage_of, reason=no_series,
                         state=DataState.NO_DATA)

@@ -411,11 +411,16 @@ def test_series_stopped_an_hour_ago(
     coverage_eval: Evaluation, history: History, times: Times
 ) -> None:
     status = slo(coverage_eval, "stopped/availability")
-    # 5m, 30m: no sample at all; 1h = [A-1h, A] holds the single last sample (A-1h), and
-    # increase() needs two: no series either.
-    for window in (300, 1800, 3600):
+    # 5m, 30m: no sample at all: no series.
+    for window in (300, 1800):
         w = status.window(window)
         assert w is not None and w.state is DataState.NO_DATA and w.sli is None, w
+    # 1h = [A-1h, A] holds the single last sample (A-1h): the series is there (its coverage
+    # counts the steps up to A-1h+120 s), but increase() needs two samples: nothing counted,
+    # which is no traffic, not blindness.
+    w1h = status.window(3600)
+    assert w1h is not None and w1h.state is DataState.NO_TRAFFIC and w1h.sli is None
+    assert w1h.reason == "a single sample in 1h: increase() needs two"
     assert not status.no_data  # the longer windows have series
     # 2h: 100 steps of 72 s; A is a multiple of 72, so the steps are A-7200+72j, j = 0..100.
     # A step has data when a sample lies in [step-120, step]: samples end at A-3600, so steps

@@ -253,7 +253,7 @@ def test_a_single_sample_is_not_no_data() -> None:
     assert not status.no_data
     five = status.window(300)
     assert five is not None and five.state is DataState.NO_TRAFFIC
-    assert five.reason == "a single sample in 5m so far: increase() needs two"
+    assert five.reason == "a single sample in 5m: increase() needs two"
     assert not any(p.startswith("no data: fresh/availability") for p in out.problems)
 
 
