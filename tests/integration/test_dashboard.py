@@ -167,6 +167,10 @@ def test_charts_follow_the_lowest_budget_slo_and_its_service(store_url: str) -> 
 
 
 def test_empty_store_says_how_to_fill_it(store_url: str) -> None:
+    page = run_page()  # no store at all: the dashboard creates nothing and says what to run
+    assert len(page.error) == 1 and "does not exist yet: run `sloctl eval`" in page.error[0].value
+    assert not Path(store_url.removeprefix("sqlite:///")).exists()
+    Store(store_url).close()  # an empty store
     page = run_page()
     assert len(page.info) == 1
     message = page.info[0].value
