@@ -7,7 +7,7 @@ alert states before the cycle and the instant. No I/O, no clock: unit-tested wit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sloctl.core import histogram
@@ -213,7 +213,30 @@ def _nothing_counted(window: int, coverage_of: float | None, no_series: str) -> 
 def window_counts(
     spec: SLOSpec, wq: WindowQueries, results: Results, coverage_of: float | None
 ) -> WindowCounts:
-    """Bad and total events of one SLO over one window, or why they are unknown."""
+    """Bad and total events of one SLO over one window, or why they are unknown; events of the
+    maintenance intervals inside the window are subtracted."""
+    counts = _counted(spec, wq, results, coverage_of)
+    if wq.unexcluded and counts.bad is not None:
+        return WindowCounts(wq.window, None, None, coverage_of,
+                            reason="maintenance not excluded: " + "; ".join(wq.unexcluded))
+    if not wq.excluded or counts.bad is None or counts.total is None:
+        return counts
+    bad, total = counts.bad, counts.total
+    for x in wq.excluded:
+        part = _counted(spec, x.queries, results, None)
+        quiet = part.state in (DataState.NO_DATA, DataState.NO_TRAFFIC)  # nothing to subtract
+        if (part.bad is None or part.total is None) and not quiet:
+            return WindowCounts(wq.window, None, None, coverage_of,
+                                reason=f"cannot exclude maintenance: {part.reason}")
+        bad -= part.bad or 0.0
+        total -= part.total or 0.0
+    return replace(counts, bad=max(bad, 0.0), total=max(total, 0.0))
+
+
+def _counted(
+    spec: SLOSpec, wq: WindowQueries, results: Results, coverage_of: float | None
+) -> WindowCounts:
+    """Bad and total events of one SLO over one window as queried, or why they are unknown."""
     window = wq.window
     label, service, wname = spec.service_label, spec.service, window_name(window)
     no_series = f'no series for {label}="{service}" over {wname}'
@@ -280,6 +303,23 @@ def slo_status(p: SloPlan, results: Results, at: datetime, config: AlertConfig) 
 def burn_rules(p: SloPlan) -> tuple[BurnRateRule, ...]:
     """The SLO's burn-rate rules, with the factors of its (rule) period."""
     return burn_rate_rules(p.rule_period)
+
+
+def maintenance_note(p: SloPlan) -> str | None:
+    """What maintenance this cycle left out of an SLO's windows, and why (shown, not hidden)."""
+    longest = max(p.windows, key=lambda w: w.window)
+    if not longest.excluded:
+        return None
+    minutes = sum((x.end - x.start).total_seconds() for x in longest.excluded) / 60
+    reasons = "; ".join(dict.fromkeys(
+        f"{m.start:%Y-%m-%d %H:%M}..{m.end:%H:%M} UTC" + (f" {m.reason}" if m.reason else "")
+        for m in p.maintenance
+        if any(m.start < x.end and m.end > x.start for x in longest.excluded)
+    ))
+    return (
+        f"{NOTE_PREFIX}{p.spec.slo_id}: {minutes:g} min of maintenance left out of its "
+        f"{window_name(longest.window)} window ({reasons})"
+    )
 
 
 def interpolation_note(p: SloPlan, results: Results) -> str | None:
@@ -439,6 +479,9 @@ def assemble(
     )
     problems = list(dict.fromkeys(str(e) for e in errors))
     for p, status in zip(plan.slos, slos, strict=True):
+        note = maintenance_note(p)
+        if note:
+            problems.append(note)
         if any(w.interpolated for w in status.windows):
             note = interpolation_note(p, results)
             if note:

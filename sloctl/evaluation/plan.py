@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sloctl.core.burn import THIRTY_DAYS
+from sloctl.core.maintenance import Maintenance, excluded_intervals
 from sloctl.core.windows import ALERT_WINDOWS
 from sloctl.settings import Settings
 from sloctl.sources import logql, promql, span_metrics
@@ -46,6 +47,15 @@ def prom(text: str) -> Query:
 
 
 @dataclass(frozen=True)
+class Excluded:
+    """The same counts over one maintenance interval inside a window (``@ end``), subtracted."""
+
+    start: datetime
+    end: datetime
+    queries: WindowQueries
+
+
+@dataclass(frozen=True)
 class WindowQueries:
     """Queries giving one SLO's bad and total events over one window."""
 
@@ -55,6 +65,8 @@ class WindowQueries:
     good: Query | None = None
     buckets: Query | None = None  # latency: only the threshold buckets and +Inf
     all_buckets: Query | None = None  # latency fallback when a threshold is not a bucket bound
+    excluded: tuple[Excluded, ...] = ()  # maintenance intervals inside this window
+    unexcluded: tuple[str, ...] = ()  # maintenance that could not be excluded, and why
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,7 @@ class SloPlan:
     slo_window: int  # the window queried for the SLO period (calendar month: elapsed part)
     windows: tuple[WindowQueries, ...]
     coverage: Query | None  # steps with data per window (Prometheus SLOs only)
+    maintenance: tuple[Maintenance, ...] = ()  # the windows that apply to this SLO
 
     @property
     def rule_period(self) -> int:
@@ -110,6 +123,9 @@ class CyclePlan:
         for p in self.slos:
             for w in p.windows:
                 out += [q for q in (w.total, w.bad, w.good, w.buckets) if q]
+                for x in w.excluded:
+                    out += [q for q in (x.queries.total, x.queries.bad, x.queries.good,
+                                        x.queries.buckets) if q]
             if p.coverage:
                 out.append(p.coverage)
         for groups in self.signals.values():
@@ -161,17 +177,19 @@ def plan_window(
     window: int,
     bounds: Mapping[LatencyKey, set[float]],
     log_services: Mapping[tuple[LogRatio, str], set[str]],
+    at: int | None = None,
 ) -> WindowQueries:
+    """The queries of one window (``at``: ending at that unix second, for exclusions)."""
     ind = spec.indicator
     identity = spec.identity
     if isinstance(ind, MetricRatio):
         return WindowQueries(
             window,
-            total=prom(promql.ratio_total(ind, identity, window)),
-            bad=prom(promql.ratio_bad(ind, identity, window)),
+            total=prom(promql.ratio_total(ind, identity, window, at)),
+            bad=prom(promql.ratio_bad(ind, identity, window, at)),
         )
     if isinstance(ind, QueryRatio):
-        bad, good, total = promql.query_ratio(ind, window)
+        bad, good, total = promql.query_ratio(ind, window, at)
         return WindowQueries(
             window,
             total=prom(total),
@@ -179,6 +197,9 @@ def plan_window(
             good=prom(good) if good else None,
         )
     if isinstance(ind, HistogramLatency):
+        if at is not None:  # an exclusion: the whole histogram, exact or interpolated as it is
+            return WindowQueries(window, buckets=prom(
+                promql.latency_buckets(ind, identity, window, at)))
         shared = bounds.get(_latency_key(spec), {ind.bound})
         return WindowQueries(
             window,
@@ -216,25 +237,57 @@ def plan_slo(
     bounds: Mapping[LatencyKey, set[float]] | None = None,
     log_services: Mapping[tuple[LogRatio, str], set[str]] | None = None,
     lookback: int = 120,
+    maintenance: Sequence[Maintenance] = (),
 ) -> SloPlan:
-    """Queries for one SLO: every alert window plus its period window."""
+    """Queries for one SLO: every alert window plus its period window, and the counts of the
+    maintenance intervals inside each window (to subtract)."""
     period, slo_window = period_of(spec, at, tz)
     windows = tuple(dict.fromkeys((*ALERT_WINDOWS, slo_window)))
+    bounds = bounds if bounds is not None else shared_bounds([spec])
+    log_services = log_services if log_services is not None else log_groups([spec])
+    applicable = [
+        m for m in (*spec.maintenance, *maintenance) if m.applies_to(spec.service, spec.slo_id)
+    ]
     return SloPlan(
         spec=spec,
         period=period,
         slo_window=slo_window,
         windows=tuple(
-            plan_window(
-                spec,
-                w,
-                bounds if bounds is not None else shared_bounds([spec]),
-                log_services if log_services is not None else log_groups([spec]),
-            )
+            with_exclusions(plan_window(spec, w, bounds, log_services), spec, applicable, at,
+                            bounds, log_services)
             for w in windows
         ),
         coverage=plan_coverage(spec, windows, lookback),
+        maintenance=tuple(applicable),
     )
+
+
+def with_exclusions(
+    wq: WindowQueries,
+    spec: SLOSpec,
+    maintenance: Sequence[Maintenance],
+    at: datetime,
+    bounds: Mapping[LatencyKey, set[float]],
+    log_services: Mapping[tuple[LogRatio, str], set[str]],
+) -> WindowQueries:
+    """``wq`` with the queries of the maintenance intervals inside its window."""
+    intervals = excluded_intervals(maintenance, at - timedelta(seconds=wq.window), at)
+    if not intervals:
+        return wq
+    if isinstance(spec.indicator, LogRatio):
+        why = "log-based SLIs cannot exclude maintenance (Loki has no @ modifier here)"
+        return replace(wq, unexcluded=(why,))
+    excluded = []
+    for lo, hi in intervals:
+        seconds = int((hi - lo).total_seconds())
+        if seconds < 1:
+            continue
+        try:
+            queries = plan_window(spec, seconds, bounds, log_services, int(hi.timestamp()))
+        except ValueError as exc:  # a raw template whose window is not a range selector
+            return replace(wq, unexcluded=(str(exc),))
+        excluded.append(Excluded(lo, hi, queries))
+    return replace(wq, excluded=tuple(excluded))
 
 
 def plan_signals(
@@ -280,15 +333,22 @@ def signal_windows(settings: Settings) -> list[int]:
     return sorted(windows)
 
 
-def plan_cycle(specs: Sequence[SLOSpec], settings: Settings, at: datetime) -> CyclePlan:
-    """The full plan of one cycle at instant ``at``: Prometheus and Loki queries together."""
+def plan_cycle(
+    specs: Sequence[SLOSpec],
+    settings: Settings,
+    at: datetime,
+    maintenance: Sequence[Maintenance] = (),
+) -> CyclePlan:
+    """The full plan of one cycle at instant ``at``: Prometheus and Loki queries together.
+
+    ``maintenance``: windows made outside the specs (``sloctl maintenance``) besides theirs."""
     tz = settings.tzinfo
     bounds = shared_bounds(specs)
     log_services = log_groups(specs)
     lookback = settings.prometheus.coverage_lookback_seconds
     plan = CyclePlan(
         at=at,
-        slos=[plan_slo(s, at, tz, bounds, log_services, lookback) for s in specs],
+        slos=[plan_slo(s, at, tz, bounds, log_services, lookback, maintenance) for s in specs],
     )
     if settings.jaeger.enabled and not settings.signals.preset.startswith("spanmetrics"):
         # HTTP vs span metrics (nothing to compare when the signals come from span metrics)

@@ -67,9 +67,17 @@ def _by(labels: Sequence[str]) -> str:
     return ", ".join(check_label_name(label) for label in labels)
 
 
-def increase_by(metric: str, matchers: Iterable[Matcher], by: Sequence[str], window: int) -> str:
-    """``sum by (by) (increase(metric{matchers}[window]))``."""
-    return f"sum by ({_by(by)}) (increase({selector(metric, matchers)}[{duration(window)}]))"
+def range_of(window: int, at: int | None = None) -> str:
+    """``[5m]``, or ``[30m] @ 1764000000`` for a range ending at unix second ``at``."""
+    return f"[{duration(window)}]" + ("" if at is None else f" @ {int(at)}")
+
+
+def increase_by(
+    metric: str, matchers: Iterable[Matcher], by: Sequence[str], window: int,
+    at: int | None = None,
+) -> str:
+    """``sum by (by) (increase(metric{matchers}[window]))``; ``at`` pins the range's end."""
+    return f"sum by ({_by(by)}) (increase({selector(metric, matchers)}{range_of(window, at)}))"
 
 
 Identity = ServiceIdentity | str  # a bare label name: series carry it, no target_info join
@@ -80,7 +88,9 @@ def identity_of(identity: Identity) -> ServiceIdentity:
     return identity if isinstance(identity, ServiceIdentity) else ServiceIdentity(identity)
 
 
-def target_info_join(label: str, window: int, service: str | None = None) -> str:
+def target_info_join(
+    label: str, window: int, service: str | None = None, at: int | None = None
+) -> str:
     """``on (job, instance) group_left (label) max by (job, instance, label) (...)``.
 
     Every target seen in the window (``last_over_time``), so counts of instances that are gone
@@ -90,10 +100,10 @@ def target_info_join(label: str, window: int, service: str | None = None) -> str
     on = _by(TARGET_INFO_JOIN)
     svc = check_label_name(label)
     if service is None:
-        info = f"last_over_time({TARGET_INFO}[{duration(window)}])"
+        info = f"last_over_time({TARGET_INFO}{range_of(window, at)})"
         return f"on ({on}) group_left ({svc}) max by ({on}, {svc}) ({info})"
     sel = selector(TARGET_INFO, (Matcher(svc, "=", service),))
-    return f"on ({on}) group_left () max by ({on}) (last_over_time({sel}[{duration(window)}]))"
+    return f"on ({on}) group_left () max by ({on}) (last_over_time({sel}{range_of(window, at)}))"
 
 
 def increase_by_service(
@@ -102,8 +112,10 @@ def increase_by_service(
     identity: Identity,
     window: int,
     extra_by: Sequence[str] = (),
+    at: int | None = None,
 ) -> str:
-    """``sum by (<service label>, extra) (increase(metric{matchers}[window]))``, for all services.
+    """``sum by (<service label>, extra) (increase(metric{matchers}[window]))``, for all services
+    (``at``: the range ends at that unix second instead of the evaluation instant).
 
     With a ``target_info`` identity, series that carry the label are summed as they are and the
     others take the label from ``target_info``; the two parts select disjoint series.
@@ -112,48 +124,68 @@ def increase_by_service(
     label, matchers = ident.label, tuple(matchers)
     by = [label, *extra_by]
     if not ident.target_info:
-        return increase_by(metric, matchers, by, window)
-    direct = increase_by(metric, (*matchers, Matcher(label, "!=", "")), by, window)
+        return increase_by(metric, matchers, by, window, at)
+    direct = increase_by(metric, (*matchers, Matcher(label, "!=", "")), by, window, at)
     bare = selector(metric, (*matchers, Matcher(label, "=", "")))
     joined = (
-        f"sum by ({_by(by)}) (increase({bare}[{duration(window)}]) "
-        f"* {target_info_join(label, window)})"
+        f"sum by ({_by(by)}) (increase({bare}{range_of(window, at)}) "
+        f"* {target_info_join(label, window, at=at)})"
     )
     return f"{direct} or {joined}"
 
 
-def render_template(template: str, window: int) -> str:
-    """Substitute the window into a user PromQL template (``{{window}}`` -> ``5m``)."""
+def render_template(template: str, window: int, at: int | None = None) -> str:
+    """Substitute the window into a user PromQL template (``{{window}}`` -> ``5m``).
+
+    With ``at`` the range ends at that unix second: every ``{{window}}`` must then be a range
+    selector's (``[{{window}}]``), which becomes ``[5m] @ <at>``.
+    """
     if WINDOW_PLACEHOLDER not in template:
         raise ValueError(f"query template lacks {WINDOW_PLACEHOLDER}: {template!r}")
-    return template.replace(WINDOW_PLACEHOLDER, duration(window))
+    if at is None:
+        return template.replace(WINDOW_PLACEHOLDER, duration(window))
+    ranged = f"[{WINDOW_PLACEHOLDER}]"
+    if template.count(WINDOW_PLACEHOLDER) != template.count(ranged):
+        raise ValueError(
+            f"cannot pin {template!r} to an interval: write {WINDOW_PLACEHOLDER} only as a "
+            f"range selector's length, {ranged}"
+        )
+    return template.replace(ranged, range_of(window, at))
 
 
-def ratio_total(ind: MetricRatio, identity: Identity, window: int) -> str:
+def ratio_total(ind: MetricRatio, identity: Identity, window: int, at: int | None = None) -> str:
     """Total events per service over ``window``."""
-    return increase_by_service(ind.metric, ind.selector, identity, window)
+    return increase_by_service(ind.metric, ind.selector, identity, window, at=at)
 
 
-def ratio_bad(ind: MetricRatio, identity: Identity, window: int) -> str:
+def ratio_bad(ind: MetricRatio, identity: Identity, window: int, at: int | None = None) -> str:
     """Bad events per service over ``window`` (selector plus the error matchers)."""
-    return increase_by_service(ind.metric, (*ind.selector, *ind.error_selector), identity, window)
+    matchers = (*ind.selector, *ind.error_selector)
+    return increase_by_service(ind.metric, matchers, identity, window, at=at)
 
 
-def query_ratio(ind: QueryRatio, window: int) -> tuple[str | None, str | None, str]:
+def query_ratio(
+    ind: QueryRatio, window: int, at: int | None = None
+) -> tuple[str | None, str | None, str]:
     """(bad, good, total) queries of a raw-PromQL ratio indicator for ``window``."""
-    bad = render_template(ind.bad, window) if ind.bad else None
-    good = render_template(ind.good, window) if ind.good else None
-    return bad, good, render_template(ind.total, window)
+    bad = render_template(ind.bad, window, at) if ind.bad else None
+    good = render_template(ind.good, window, at) if ind.good else None
+    return bad, good, render_template(ind.total, window, at)
 
 
-def buckets(metric: str, matchers: Iterable[Matcher], identity: Identity, window: int) -> str:
+def buckets(
+    metric: str, matchers: Iterable[Matcher], identity: Identity, window: int,
+    at: int | None = None,
+) -> str:
     """Histogram bucket increases per service and ``le`` over ``window``."""
-    return increase_by_service(f"{metric}_bucket", matchers, identity, window, ["le"])
+    return increase_by_service(f"{metric}_bucket", matchers, identity, window, ["le"], at=at)
 
 
-def latency_buckets(ind: HistogramLatency, identity: Identity, window: int) -> str:
+def latency_buckets(
+    ind: HistogramLatency, identity: Identity, window: int, at: int | None = None
+) -> str:
     """Bucket query of a latency indicator; any threshold is served by the same query."""
-    return buckets(ind.metric, ind.selector, identity, window)
+    return buckets(ind.metric, ind.selector, identity, window, at)
 
 
 def le_pattern(bound: float) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from sloctl.core.maintenance import Maintenance
 from sloctl.core.windows import window_name
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
@@ -169,6 +170,7 @@ class SLOSpec:
     labels: tuple[tuple[str, str], ...] = ()
     service_from_target_info: bool = False  # see ServiceIdentity
     preset: str = ""  # the HTTP preset the indicator came from ("" for a hand-written one)
+    maintenance: tuple[Maintenance, ...] = ()  # windows excluded from attainment and budget
     alerting: bool = True
     description: str = ""
     spec_format: str = "sloctl/v1"  # the format it was loaded from: sloth_slo_info's sloth_spec

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from sloctl.core.maintenance import Maintenance
 from sloctl.spec.fields import matchers
 from sloctl.spec.models import (
     HistogramLatency,
@@ -20,6 +21,7 @@ from sloctl.spec.v1_schema import Indicator as IndicatorSchema
 from sloctl.spec.v1_schema import (
     LatencyIndicator,
     LogsIndicator,
+    MaintenanceWindow,
     RatioIndicator,
     ServiceSLOsDocument,
     SLODocument,
@@ -63,6 +65,7 @@ def _resolve_slo(
     issues: list[Issue] = []
     spec = doc.spec
     indicator = _indicator(spec.indicator, ("spec", "indicator"), issues)
+    maintenance = _maintenance(spec.maintenance, issues)
     if indicator is None or issues:
         return [], issues
     preset_label = None
@@ -90,12 +93,26 @@ def _resolve_slo(
         labels=tuple(sorted(doc.metadata.labels.items())),
         service_from_target_info=_from_target_info(spec.service_from, preset_join),
         preset=preset_name,
+        maintenance=maintenance,
         alerting=spec.alerting.enabled,
         description=spec.description,
         source=source,
         line=line_of(loc),
     )
     return [Resolved(slo, loc)], []
+
+
+def _maintenance(windows: list[MaintenanceWindow], issues: list[Issue]) -> tuple[Maintenance, ...]:
+    """The spec's maintenance windows (they apply to the SLOs of the document that lists them)."""
+    out = []
+    for index, w in enumerate(windows):
+        if w.end <= w.start:
+            issues.append(Issue(("spec", "maintenance", index, "end"),
+                                f"must be after start ({w.start.isoformat()}); got "
+                                f"{w.end.isoformat()}"))
+            continue
+        out.append(Maintenance(w.start, w.end, w.reason))
+    return tuple(out)
 
 
 def _from_target_info(service_from: str | None, preset_default: bool) -> bool:
@@ -260,6 +277,7 @@ def _resolve_service_slos(
                 )
             )
         first_index.setdefault(service, index)
+    maintenance = _maintenance(spec.maintenance, issues)
     if not spec.availability.enabled and not spec.latency.enabled:
         issues.append(
             Issue(("spec",), "availability and latency are both disabled; this defines no SLO")
@@ -284,6 +302,7 @@ def _resolve_service_slos(
                 spec.service_from, preset.service_from_target_info
             ),
             preset=preset.name,
+            maintenance=maintenance,
             alerting=spec.alerting.enabled,
             description=f"{spec.availability.objective:g}% of {service} requests succeed",
             source=source,

@@ -6,9 +6,10 @@ span fields (exactly one indicator, ...) live in ``v1_resolve``.
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from sloctl.spec.fields import (
@@ -85,6 +86,25 @@ class Alerting(_Schema):
     enabled: bool = True
 
 
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(
+            "write the time with its offset, e.g. 2026-12-01T02:00:00Z or 2026-12-01T03:00+01:00"
+        )
+    return value
+
+
+AwareTime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class MaintenanceWindow(_Schema):
+    """A planned outage: its events are left out of attainment and budget."""
+
+    start: AwareTime
+    end: AwareTime
+    reason: Description = ""
+
+
 class SLOSpecBody(_Schema):
     service: ServiceName
     description: Description = ""
@@ -94,6 +114,7 @@ class SLOSpecBody(_Schema):
     service_from: ServiceFrom | None = None
     indicator: Indicator
     alerting: Alerting = Alerting()
+    maintenance: list[MaintenanceWindow] = []
 
 
 class SLODocument(_Schema):
@@ -129,6 +150,7 @@ class ServiceSLOsBody(_Schema):
     availability: AvailabilityDefaults = AvailabilityDefaults()
     latency: LatencyDefaults = LatencyDefaults()
     alerting: Alerting = Alerting()
+    maintenance: list[MaintenanceWindow] = []
 
 
 class ServiceSLOsDocument(_Schema):

@@ -278,3 +278,56 @@ def test_the_http_vs_span_metrics_check_is_part_of_the_cycle() -> None:
         {"jaeger": {"enabled": True}, "signals": {"preset": "spanmetrics"}}
     )
     assert plan_cycle([], spans, AT).span_check == ()
+
+
+def test_maintenance_minutes_are_left_out_of_every_window_they_touch() -> None:
+    """A 30-minute outage ending 10 minutes ago: windows of 30m and longer subtract its counts
+    (queried over exactly the outage, ``@`` its end); 5m does not overlap it."""
+    from sloctl.core.maintenance import Maintenance
+
+    outage = Maintenance(AT - timedelta(minutes=40), AT - timedelta(minutes=10), "db upgrade")
+    plan = plan_cycle([spec("order", "availability", OTEL.availability())], Settings(), AT,
+                      maintenance=[outage])
+    p = plan.slos[0]
+    five, thirty = p.windows[0], p.windows[1]
+    assert five.excluded == ()
+    # the 30m window [AT-30m, AT] overlaps the outage from AT-30m to AT-10m: 20 minutes
+    [x] = thirty.excluded
+    assert (x.start, x.end) == (AT - timedelta(minutes=30), AT - timedelta(minutes=10))
+    end = int(x.end.timestamp())
+    assert x.queries.total is not None and f"[20m] @ {end}" in x.queries.total.text
+    assert all(w.excluded for w in p.windows[1:])  # 30m .. 28d
+    raw = fill(plan, {"order": 1000.0}, {"order": 100.0})
+    for w in p.windows:
+        for ex in w.excluded:
+            assert ex.queries.total is not None and ex.queries.bad is not None
+            raw[ex.queries.total] = rows(order=200.0)  # the outage: 200 requests, 90 failed
+            raw[ex.queries.bad] = rows(order=90.0)
+    out = run(plan, raw)
+    [status] = out.slos
+    five_r, thirty_r = status.window(300), status.window(1800)
+    assert five_r is not None and (five_r.bad, five_r.total) == (100.0, 1000.0)
+    assert thirty_r is not None and (thirty_r.bad, thirty_r.total) == (10.0, 800.0)
+    assert thirty_r.sli == pytest.approx(1 - 10 / 800)
+    [note] = [p for p in out.problems if p.startswith("note: order/availability: ")]
+    assert note == (
+        "note: order/availability: 30 min of maintenance left out of its 28d window "
+        "(2026-11-20 13:20..13:50 UTC db upgrade)"
+    )
+
+
+def test_a_failed_exclusion_makes_the_window_unknown_not_wrong() -> None:
+    from sloctl.core.maintenance import Maintenance
+
+    outage = Maintenance(AT - timedelta(minutes=40), AT - timedelta(minutes=10))
+    plan = plan_cycle([spec("order", "availability", OTEL.availability())], Settings(), AT,
+                      maintenance=[outage])
+    raw = fill(plan, {"order": 1000.0}, {"order": 100.0})
+    thirty = plan.slos[0].windows[1]
+    [x] = thirty.excluded
+    assert x.queries.total is not None
+    raw[x.queries.total] = BackendQueryError("prometheus", "HTTP 422: boom", status=422)
+    [status] = run(plan, raw).slos
+    w = status.window(1800)
+    assert w is not None and w.sli is None
+    assert w.reason == "cannot exclude maintenance: prometheus: HTTP 422: boom"
