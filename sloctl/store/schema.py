@@ -12,7 +12,8 @@ the same shape added by a migration, never a change of meaning of these.
 Tables: evaluations, slo_results, signal_results, alert_states, alert_transitions, slo_catalog,
 service_catalog (evaluations and their alerts); am_notifications, am_alerts (Alertmanager's
 webhooks); deployments, incident_links (DORA input); dora_scorecards (DORA output);
-trace_checks, trace_exemplars, span_disagreements (trace findings).
+trace_checks, trace_exemplars, span_disagreements (trace findings); report_inputs,
+report_scorecards, report_sends (the weekly report: measured inputs, built scorecards, emails).
 """
 
 from __future__ import annotations
@@ -358,4 +359,50 @@ span_disagreements = Table(
     Column("http", Double, nullable=False),  # from the HTTP metrics
     Column("spans", Double, nullable=False),  # from the span metrics
     Column("message", Text, nullable=False),
+)
+
+
+# -- The weekly report: a period's measured inputs, its scorecards per scope, its emails --
+
+report_inputs = Table(
+    "report_inputs",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("period", String(64), nullable=False, unique=True),  # "2026-W49" or a range key
+    Column("start", UTCDateTime, nullable=False),
+    Column("end", UTCDateTime, nullable=False),
+    Column("measured_at", UTCDateTime, nullable=False),
+    Column("body", JSON, nullable=False),  # sloctl.report.inputs.ReportInputs (report.codec)
+)
+
+report_scorecards = Table(
+    "report_scorecards",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("period", String(64), nullable=False),
+    Column("scope", Name, nullable=False),  # "organisation", "team/NAME", "service/NAME"
+    Column("built_at", UTCDateTime, nullable=False),
+    Column("body", JSON, nullable=False),  # sloctl.report.scorecard.PeriodScorecard
+    Index(None, "period", "scope", unique=True),
+)
+
+report_sends = Table(
+    "report_sends",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),  # hash of (period, scope, recipients)
+    Column("period", String(64), nullable=False),
+    Column("scope", Name, nullable=False),
+    Column("recipients", JSON, nullable=False),  # list[str], sorted
+    Column("message_id", String(255), nullable=False),
+    Column("state", String(16), nullable=False),  # see sloctl.store.reports.SendState
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),  # also the message's Date header
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),  # a sender holds the row until then
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),  # never holds a secret (see report.send)
+    Index(None, "period"),
+    Index(None, "state"),
 )

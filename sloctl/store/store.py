@@ -6,6 +6,7 @@
         store.deployments.record(event, "cli", now)
         store.scorecards.save(cards, computed_at=now)
         store.traces.save(findings, checked_at=now)
+        store.reports.save_inputs(...)          # the weekly report (sloctl.report)
 
     with StoreReader(url) as reader:             # dashboard, status, /metrics: never writes
         reader.evaluations.latest()
@@ -35,6 +36,7 @@ from sloctl.store.alerts import AlertReads, Alerts
 from sloctl.store.database import Database, parse_url
 from sloctl.store.deployments import DeploymentReads, Deployments
 from sloctl.store.evaluations import EvaluationReads, Evaluations
+from sloctl.store.reports import ReportReads, Reports
 from sloctl.store.scorecards import ScorecardReads, Scorecards
 from sloctl.store.traces import TraceReads, Traces
 
@@ -49,6 +51,7 @@ class StoreReader:
     deployments: DeploymentReads
     scorecards: ScorecardReads
     traces: TraceReads
+    reports: ReportReads
 
     def __init__(self, url: str, *, _db: Database | None = None) -> None:
         self.url = url
@@ -67,6 +70,7 @@ class StoreReader:
         self.deployments = DeploymentReads(db)
         self.scorecards = ScorecardReads(db)
         self.traces = TraceReads(db)
+        self.reports = ReportReads(db)
 
     @property
     def engine(self) -> Engine:
@@ -96,6 +100,7 @@ class Store(StoreReader):
     deployments: Deployments
     scorecards: Scorecards
     traces: Traces
+    reports: Reports
 
     def __init__(self, url: str, *, upgrade: bool = False) -> None:
         self.url = url
@@ -123,6 +128,7 @@ class Store(StoreReader):
         self.deployments = Deployments(db)
         self.scorecards = Scorecards(db)
         self.traces = Traces(db)
+        self.reports = Reports(db)
 
     def reader(self) -> StoreReader:
         """A read-only view sharing this store's connections (``/metrics``); closing it is a
