@@ -13,6 +13,7 @@ from typing import Literal
 
 from sloctl.core.maintenance import Maintenance
 from sloctl.core.windows import window_name
+from sloctl.spec.canary_layout import CanaryLayout
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 
@@ -170,6 +171,7 @@ class SLOSpec:
     labels: tuple[tuple[str, str], ...] = ()
     service_from_target_info: bool = False  # see ServiceIdentity
     preset: str = ""  # the HTTP preset the indicator came from ("" for a hand-written one)
+    canary: CanaryLayout | None = None  # how its canary's series differ (sloctl canary)
     maintenance: tuple[Maintenance, ...] = ()  # windows excluded from attainment and budget
     alerting: bool = True
     description: str = ""

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sloctl.core.maintenance import Maintenance
+from sloctl.spec.canary import CanarySchema, resolve_canary
+from sloctl.spec.canary_layout import CanaryLayout
 from sloctl.spec.fields import matchers
 from sloctl.spec.models import (
     HistogramLatency,
@@ -66,6 +68,7 @@ def _resolve_slo(
     spec = doc.spec
     indicator = _indicator(spec.indicator, ("spec", "indicator"), issues)
     maintenance = _maintenance(spec.maintenance, issues)
+    canary = _canary(spec.canary, spec.service, issues)
     if indicator is None or issues:
         return [], issues
     preset_label = None
@@ -94,6 +97,7 @@ def _resolve_slo(
         service_from_target_info=_from_target_info(spec.service_from, preset_join),
         preset=preset_name,
         maintenance=maintenance,
+        canary=canary,
         alerting=spec.alerting.enabled,
         description=spec.description,
         source=source,
@@ -113,6 +117,13 @@ def _maintenance(windows: list[MaintenanceWindow], issues: list[Issue]) -> tuple
             continue
         out.append(Maintenance(w.start, w.end, w.reason))
     return tuple(out)
+
+
+def _canary(schema: CanarySchema | None, service: str, issues: list[Issue]) -> CanaryLayout | None:
+    """The spec's canary layout for ``service`` (issues located under spec.canary)."""
+    layout, problems = resolve_canary(schema, service, ("spec", "canary"))
+    issues += [Issue(loc, message) for loc, message in problems]
+    return layout
 
 
 def _from_target_info(service_from: str | None, preset_default: bool) -> bool:
@@ -278,6 +289,7 @@ def _resolve_service_slos(
             )
         first_index.setdefault(service, index)
     maintenance = _maintenance(spec.maintenance, issues)
+    canaries = {service: _canary(spec.canary, service, issues) for service in spec.services}
     if not spec.availability.enabled and not spec.latency.enabled:
         issues.append(
             Issue(("spec",), "availability and latency are both disabled; this defines no SLO")
@@ -303,6 +315,7 @@ def _resolve_service_slos(
             ),
             preset=preset.name,
             maintenance=maintenance,
+            canary=canaries[service],
             alerting=spec.alerting.enabled,
             description=f"{spec.availability.objective:g}% of {service} requests succeed",
             source=source,

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from sloctl.spec.canary import CanarySchema
 from sloctl.spec.fields import (
     Description,
     IndicatorPresetName,
@@ -115,6 +116,7 @@ class SLOSpecBody(_Schema):
     indicator: Indicator
     alerting: Alerting = Alerting()
     maintenance: list[MaintenanceWindow] = []
+    canary: CanarySchema | None = None  # how its canary's series differ (sloctl canary)
 
 
 class SLODocument(_Schema):
@@ -151,6 +153,7 @@ class ServiceSLOsBody(_Schema):
     latency: LatencyDefaults = LatencyDefaults()
     alerting: Alerting = Alerting()
     maintenance: list[MaintenanceWindow] = []
+    canary: CanarySchema | None = None  # how their canaries' series differ (sloctl canary)
 
 
 class ServiceSLOsDocument(_Schema):
