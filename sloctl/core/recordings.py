@@ -24,6 +24,10 @@ SLOTH_SERVICE = "sloth_service"
 SLOTH_SLO = "sloth_slo"
 SLOTH_WINDOW = "sloth_window"  # only on the SLI recordings
 SLO_LABELS: tuple[str, str, str] = (SLOTH_ID, SLOTH_SERVICE, SLOTH_SLO)
+# On SLO_INFO only: the spec's window ("28d", ..., or CALENDAR_MONTH, which the period recordings
+# follow as a rolling 30 d and Grafana's calendar-month panels select by this label).
+SLOCTL_WINDOW = "sloctl_window"
+CALENDAR_MONTH = "calendar-month"
 
 
 def sloth_id(service: str, name: str) -> str:

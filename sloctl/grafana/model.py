@@ -1,137 +1,174 @@
-"""Small builders of Grafana dashboard JSON (schema 39): targets, panels, variables, links.
-
-Panels get their ``id`` and ``gridPos`` from :class:`Layout`, which fills rows of 24 columns left
-to right, so a dashboard is a list of panels in reading order.
+"""Small helpers over Grafana's typed builders (grafana-foundation-sdk, Grafana 11.6 schema):
+queries, shared panel settings, variables, links, and :class:`Board`, which numbers panels and
+places them in rows of 24 columns, left to right, so a dashboard is a list of panels in reading
+order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, Self, TypeVar
+
+from grafana_foundation_sdk.builders import dashboard as sdk
+from grafana_foundation_sdk.builders import loki as loki_sdk
+from grafana_foundation_sdk.builders import prometheus as prom_sdk
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.cog import variants as cogvariants
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.cog.runtime import UnknownDataquery
+from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.models import loki as loki_model
+from grafana_foundation_sdk.models import prometheus as prom_model
 
 from sloctl.grafana.datasources import JAEGER, LOKI, PROMETHEUS
 
 Json = dict[str, Any]
 
-SCHEMA_VERSION = 39
 TAG = "sloctl"
 SCORECARD_URL = "http://127.0.0.1:8501"
 GRID_WIDTH = 24
-
 REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+ALL = ".*"  # the value of "All": no filter, so series of unlisted services still show
+THIS_MONTH = "now/M"  # panel time override: the calendar month so far
 
 
-def prom(expr: str, legend: str = "", *, instant: bool = False, table: bool = False) -> Json:
-    """A PromQL target (``refId`` is filled in by the panel)."""
-    return {
-        "datasource": PROMETHEUS,
-        "expr": expr,
-        "legendFormat": legend or "__auto",
-        "instant": instant,
-        "range": not instant,
-        "format": "table" if table else "time_series",
-        "editorMode": "code",
-    }
+def prom(
+    expr: str, legend: str = "", *, instant: bool = False, table: bool = False
+) -> prom_sdk.Dataquery:
+    """A PromQL target on ``${datasource}`` (``refId`` is set by the panel)."""
+    query = (
+        prom_sdk.Dataquery()
+        .datasource(PROMETHEUS)
+        .expr(expr)
+        .legend_format(legend or "__auto")
+        .editor_mode(prom_model.QueryEditorMode.CODE)
+    )
+    fmt = prom_model.PromQueryFormat.TABLE if table else prom_model.PromQueryFormat.TIME_SERIES
+    query = query.format(fmt)
+    return query.instant() if instant else query.range()
 
 
-def loki(expr: str) -> Json:
-    """A LogQL target."""
-    return {"datasource": LOKI, "expr": expr, "queryType": "range", "editorMode": "code"}
+def loki(expr: str) -> loki_sdk.Dataquery:
+    """A LogQL range target on ``${loki}``."""
+    return (
+        loki_sdk.Dataquery()
+        .datasource(LOKI)
+        .expr(expr)
+        .query_type("range")
+        .editor_mode(loki_model.QueryEditorMode.CODE)
+    )
 
 
-def jaeger_search(service: str, limit: int = 20) -> Json:
-    """A Jaeger trace search for one service."""
-    return {"datasource": JAEGER, "queryType": "search", "service": service, "limit": limit}
+class JaegerSearch(cogbuilder.Builder[cogvariants.Dataquery]):
+    """A Jaeger trace search on ``${jaeger}`` (the SDK has no Jaeger builder)."""
+
+    def __init__(self, service: str, limit: int = 20) -> None:
+        self._data: Json = {
+            "datasource": JAEGER.to_json(),
+            "queryType": "search",
+            "service": service,
+            "limit": limit,
+        }
+
+    def ref_id(self, ref_id: str) -> Self:
+        self._data["refId"] = ref_id
+        return self
+
+    def build(self) -> cogvariants.Dataquery:
+        return UnknownDataquery(dict(self._data))
 
 
-def _with_ref_ids(targets: Sequence[Json]) -> list[Json]:
-    return [{**t, "refId": REF_IDS[i]} for i, t in enumerate(targets)]
+Target = prom_sdk.Dataquery | loki_sdk.Dataquery | JaegerSearch
 
 
-def thresholds(*steps: tuple[str, float | None]) -> Json:
+class PanelBuilder(Protocol):
+    """What every panel builder of the SDK has (stat, timeseries, table, ...)."""
+
+    def id(self, id_val: int) -> Self: ...
+    def title(self, title: str) -> Self: ...
+    def description(self, description: str) -> Self: ...
+    def grid_pos(self, grid_pos: model.GridPos) -> Self: ...
+    def datasource(self, datasource: model.DataSourceRef) -> Self: ...
+    def with_target(self, target: cogbuilder.Builder[cogvariants.Dataquery]) -> Self: ...
+    def unit(self, unit: str) -> Self: ...
+    def decimals(self, decimals: float) -> Self: ...
+    def min(self, min_val: float) -> Self: ...
+    def max(self, max_val: float) -> Self: ...
+    def thresholds(self, thresholds: cogbuilder.Builder[model.ThresholdsConfig]) -> Self: ...
+    def data_links(self, links: list[cogbuilder.Builder[model.DashboardLink]]) -> Self: ...
+    def transformations(self, transformations: list[model.DataTransformerConfig]) -> Self: ...
+    def time_from(self, time_from: str) -> Self: ...
+    def build(self) -> model.Panel: ...
+
+
+P = TypeVar("P", bound=PanelBuilder)
+
+
+@dataclass(frozen=True)
+class Look:
+    """Settings shared by panels of any kind; ``time_from`` overrides the dashboard's range."""
+
+    description: str = ""
+    unit: str | None = None
+    decimals: int | None = None
+    min: float | None = None
+    max: float | None = None
+    steps: sdk.ThresholdsConfig | None = None
+    links: Sequence[sdk.DashboardLink] = ()
+    transformations: Sequence[model.DataTransformerConfig] = ()
+    time_from: str | None = None
+    datasource: model.DataSourceRef | None = None
+
+
+def setup(panel: P, title: str, targets: Sequence[Target] = (), look: Look = Look()) -> P:
+    """``panel`` with its title, targets (refIds A, B, ...), datasource and ``look``."""
+    panel = panel.title(title)
+    if look.description:
+        panel = panel.description(look.description)
+    datasource = look.datasource or (PROMETHEUS if targets else None)
+    if datasource is not None:
+        panel = panel.datasource(datasource)
+    for ref, target in zip(REF_IDS, targets, strict=False):
+        panel = panel.with_target(target.ref_id(ref))
+    if look.unit is not None:
+        panel = panel.unit(look.unit)
+    if look.decimals is not None:
+        panel = panel.decimals(look.decimals)
+    if look.min is not None:
+        panel = panel.min(look.min)
+    if look.max is not None:
+        panel = panel.max(look.max)
+    if look.steps is not None:
+        panel = panel.thresholds(look.steps)
+    if look.links:
+        panel = panel.data_links(list(look.links))
+    if look.transformations:
+        panel = panel.transformations(list(look.transformations))
+    if look.time_from is not None:
+        panel = panel.time_from(look.time_from)
+    return panel
+
+
+def thresholds(*steps: tuple[str, float | None]) -> sdk.ThresholdsConfig:
     """Absolute threshold steps, e.g. ``("red", None), ("green", 0.25)`` (first value None)."""
-    return {"mode": "absolute", "steps": [{"color": c, "value": v} for c, v in steps]}
+    return (
+        sdk.ThresholdsConfig()
+        .mode(model.ThresholdsMode.ABSOLUTE)
+        .steps([model.Threshold(value=v, color=c) for c, v in steps])
+    )
 
 
-def panel(
-    kind: str,
-    title: str,
-    targets: Sequence[Json] = (),
-    *,
-    description: str = "",
-    unit: str | None = None,
-    decimals: int | None = None,
-    min_value: float | None = None,
-    max_value: float | None = None,
-    steps: Json | None = None,
-    links: Sequence[Json] = (),
-    options: Json | None = None,
-    custom: Json | None = None,
-    transformations: Sequence[Json] = (),
-    datasource: Json | None = None,
-) -> Json:
-    """One panel without placement; ``links`` become data links on every field."""
-    defaults: Json = {}
-    if unit is not None:
-        defaults["unit"] = unit
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    if min_value is not None:
-        defaults["min"] = min_value
-    if max_value is not None:
-        defaults["max"] = max_value
-    if steps is not None:
-        defaults["thresholds"] = steps
-    if links:
-        defaults["links"] = list(links)
-    if custom is not None:
-        defaults["custom"] = custom
-    out: Json = {"type": kind, "title": title}
-    if description:
-        out["description"] = description
-    ds = datasource or (targets[0]["datasource"] if targets else None)
-    if ds is not None:
-        out["datasource"] = ds
-    if targets:
-        out["targets"] = _with_ref_ids(targets)
-    out["fieldConfig"] = {"defaults": defaults, "overrides": []}
-    out["options"] = options or {}
-    if transformations:
-        out["transformations"] = list(transformations)
-    return out
-
-
-def threshold_lines() -> Json:
-    """Field ``custom`` options that draw the thresholds as dashed lines on a time series."""
-    return {"thresholdsStyle": {"mode": "dashed"}, "lineWidth": 1, "fillOpacity": 5}
-
-
-def stat_options() -> Json:
-    return {
-        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-        "colorMode": "value",
-        "graphMode": "area",
-        "textMode": "auto",
-    }
-
-
-def table_merge(renames: dict[str, str]) -> list[Json]:
+def table_merge(renames: dict[str, str]) -> list[model.DataTransformerConfig]:
     """Transformations merging instant table queries into one row per label set."""
     return [
-        {"id": "merge", "options": {}},
-        {
-            "id": "organize",
-            "options": {"excludeByName": {"Time": True}, "renameByName": renames},
-        },
+        model.DataTransformerConfig(id_val="merge", options={}),
+        model.DataTransformerConfig(
+            id_val="organize",
+            options={"excludeByName": {"Time": True}, "renameByName": renames},
+        ),
     ]
-
-
-def text(title: str, markdown: str) -> Json:
-    return panel("text", title, options={"mode": "markdown", "content": markdown})
-
-
-def row(title: str) -> Json:
-    return {"type": "row", "title": title, "collapsed": False, "panels": []}
 
 
 def dashboard_url(uid: str, variables: dict[str, str] | None = None) -> str:
@@ -141,129 +178,133 @@ def dashboard_url(uid: str, variables: dict[str, str] | None = None) -> str:
     return f"/d/{uid}?" + "&".join(query)
 
 
-def data_link(title: str, uid: str, variables: dict[str, str] | None = None) -> Json:
-    return {"title": title, "url": dashboard_url(uid, variables)}
+def data_link(title: str, uid: str, variables: dict[str, str] | None = None) -> sdk.DashboardLink:
+    """A data link (on every field of a panel) to another dashboard."""
+    return sdk.DashboardLink(title).url(dashboard_url(uid, variables))
 
 
-def dashboard_links() -> list[Json]:
+def dashboard_links() -> list[cogbuilder.Builder[model.DashboardLink]]:
     """Links in every dashboard's header: the other sloctl dashboards and the scorecard."""
     return [
-        {
-            "type": "dashboards",
-            "title": "sloctl",
-            "tags": [TAG],
-            "asDropdown": False,
-            "includeVars": False,
-            "keepTime": True,
-            "targetBlank": False,
-            "icon": "external link",
-            "tooltip": "",
-            "url": "",
-        },
-        {
-            "type": "link",
-            "title": "Scorecard",
-            "tags": [],
-            "asDropdown": False,
-            "includeVars": False,
-            "keepTime": False,
-            "targetBlank": True,
-            "icon": "doc",
-            "tooltip": "sloctl's Streamlit scorecard",
-            "url": "${scorecard}",
-        },
+        sdk.DashboardLink("sloctl")
+        .type(model.DashboardLinkType.DASHBOARDS)
+        .tags([TAG])
+        .keep_time(True)
+        .icon("external link"),
+        sdk.DashboardLink("Scorecard")
+        .type(model.DashboardLinkType.LINK)
+        .url("${scorecard}")
+        .target_blank(True)
+        .icon("doc")
+        .tooltip("sloctl's Streamlit scorecard"),
     ]
 
 
-def query_var(name: str, label: str, query: str, *, hide: bool = False) -> Json:
-    """A Prometheus query variable (``label_values(...)``), refreshed on time range change."""
-    return {
-        "name": name,
-        "label": label,
-        "type": "query",
-        "datasource": PROMETHEUS,
-        "definition": query,
-        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "refresh": 2,
-        "sort": 1,
-        "multi": False,
-        "includeAll": False,
-        "hide": 2 if hide else 0,
-        "current": {},
-        "options": [],
-        "regex": "",
-    }
+def query_var(
+    name: str, label: str, query: str, *, multi: bool = False, hide: bool = False
+) -> sdk.QueryVariable:
+    """A ``label_values(...)`` variable on ``${datasource}``, refreshed on time range change;
+    ``multi`` adds multi-select and "All" (``.*``): queries use ``=~"$name"``."""
+    var = (
+        sdk.QueryVariable(name)
+        .label(label)
+        .datasource(PROMETHEUS)
+        .query({"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"})
+        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(model.VariableSort.ALPHABETICAL_ASC)
+        .multi(multi)
+        .include_all(multi)
+    )
+    if multi:
+        var = var.all_value(ALL).current(model.VariableOption(text="All", value="$__all"))
+    if hide:
+        var = var.hide(model.VariableHide.HIDE_VARIABLE)
+    return var
 
 
-def scorecard_var() -> Json:
+def scorecard_var() -> sdk.ConstantVariable:
     """Hidden constant holding the scorecard URL (edit it in the dashboard settings)."""
-    return {
-        "name": "scorecard",
-        "label": "Scorecard URL",
-        "type": "constant",
-        "query": SCORECARD_URL,
-        "hide": 2,
-        "current": {"text": SCORECARD_URL, "value": SCORECARD_URL},
-        "options": [{"text": SCORECARD_URL, "value": SCORECARD_URL, "selected": True}],
-    }
+    return sdk.ConstantVariable("scorecard").label("Scorecard URL").value(SCORECARD_URL)
 
 
 class Layout:
-    """Places panels in reading order: ids 1, 2, ... and ``gridPos`` rows of 24 columns."""
+    """Positions in reading order: rows of 24 columns, a panel that does not fit starts a line."""
 
     def __init__(self) -> None:
-        self.panels: list[Json] = []
         self._x = 0
         self._y = 0
         self._row_height = 0
 
-    def add(self, item: Json, w: int = 12, h: int = 8) -> Layout:
-        if item["type"] == "row":
-            self._newline()
-            w, h = GRID_WIDTH, 1
-        elif self._x + w > GRID_WIDTH:
-            self._newline()
-        placed = {
-            "id": len(self.panels) + 1,
-            "gridPos": {"h": h, "w": w, "x": self._x, "y": self._y},
-        }
-        self.panels.append({**placed, **item})
+    def place(self, w: int, h: int) -> model.GridPos:
+        if self._x + w > GRID_WIDTH:
+            self.newline()
+        pos = model.GridPos(h=h, w=w, x=self._x, y=self._y)
         self._x += w
         self._row_height = max(self._row_height, h)
-        if item["type"] == "row":
-            self._newline()
-        return self
+        return pos
 
-    def extend(self, items: Iterable[tuple[Json, int, int]]) -> Layout:
-        for item, w, h in items:
-            self.add(item, w, h)
-        return self
-
-    def _newline(self) -> None:
+    def newline(self) -> None:
         if self._x:
             self._y += self._row_height
         self._x = 0
         self._row_height = 0
 
 
-def dashboard(
-    uid: str, title: str, description: str, layout: Layout, variables: Sequence[Json] = ()
-) -> Json:
-    """A complete dashboard: header links, the scorecard variable and the laid-out panels."""
-    return {
-        "uid": uid,
-        "title": title,
-        "description": description,
-        "tags": [TAG],
-        "schemaVersion": SCHEMA_VERSION,
-        "version": 1,
-        "editable": True,
-        "graphTooltip": 1,
-        "timezone": "browser",
-        "time": {"from": "now-6h", "to": "now"},
-        "refresh": "1m",
-        "links": dashboard_links(),
-        "templating": {"list": [*variables, scorecard_var()]},
-        "annotations": {"list": []},
-        "panels": layout.panels,
-    }
+class _Built(cogbuilder.Builder[model.Panel]):
+    """A panel already built, for ``Dashboard.with_panel``."""
+
+    def __init__(self, panel: model.Panel) -> None:
+        self._panel = panel
+
+    def build(self) -> model.Panel:
+        return self._panel
+
+
+class Board:
+    """One dashboard: header links, variables (the scorecard's last), numbered, placed panels."""
+
+    def __init__(
+        self,
+        uid: str,
+        title: str,
+        description: str,
+        *,
+        time_from: str,
+        variables: Sequence[cogbuilder.Builder[model.VariableModel]] = (),
+    ) -> None:
+        self.sdk = (
+            sdk.Dashboard(title)
+            .uid(uid)
+            .description(description)
+            .tags([TAG])
+            .editable()
+            .tooltip(model.DashboardCursorSync.CROSSHAIR)
+            .timezone("browser")
+            .time(time_from, "now")
+            .refresh("1m")
+            .links(dashboard_links())
+            .variables([*variables, scorecard_var()])
+        )
+        self.layout = Layout()
+        self._ids = 0
+
+    def _next_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def add(self, panel: PanelBuilder, w: int = 12, h: int = 8) -> Board:
+        placed = panel.id(self._next_id()).grid_pos(self.layout.place(w, h))
+        self.sdk.with_panel(_Built(placed.build()))
+        return self
+
+    def row(self, title: str) -> Board:
+        self.layout.newline()
+        row = sdk.Row(title).id(self._next_id()).grid_pos(self.layout.place(GRID_WIDTH, 1))
+        self.sdk.with_row(row.collapsed(False))
+        self.layout.newline()
+        return self
+
+    def json(self) -> Json:
+        """The dashboard as plain JSON values."""
+        data: Json = json.loads(json.dumps(self.sdk.build(), cls=JSONEncoder))
+        return data

@@ -97,7 +97,7 @@ def meta_group(spec: SLOSpec) -> Group:
         "sloth_mode": "cli-gen-prom",
         "sloth_objective": promql.number(spec.objective),
         "sloth_spec": spec.spec_format,
-        "sloctl_window": spec.window.name,
+        recordings.SLOCTL_WINDOW: spec.window.name,
     }
     rules = [
         Rule(

@@ -1,9 +1,12 @@
 """Every PromQL query of the dashboards runs against a real Prometheus with the shop history.
 
-Template variables get real values (``service=payment``, ``$__rate_interval`` -> 5m, ...).
-Raw-metric queries must return data at ``shop_end``. Queries on recording rules (loaded from
-rules/generated when present) and on ``ALERTS`` run at "now", where rules are evaluated, and must
-not fail; ``sloctl_*`` queries are checked with data in test_metrics_prometheus.py.
+Template variables get real values (``service=payment``, ``$__rate_interval`` -> 5m, ...), and
+the multi-select ones also Grafana's "(order|payment)" and "All" (``.*``); ``$__range`` is the
+panel's time range (this month so far for the calendar-month panels). Raw-metric queries must
+return data at ``shop_end``, the selected services' own series, and the scenario's truth.
+Queries on recording rules (loaded from rules/generated when present) and on ``ALERTS`` run at
+"now", where rules are evaluated, and must not fail; ``sloctl_*`` queries are checked with data
+in test_metrics_prometheus.py.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +26,13 @@ import pytest
 import requests
 
 from sloctl.demo.prometheus_server import PrometheusServer
+from sloctl.demo.scenario import FloatArray, Scenario
 from sloctl.grafana.files import DASHBOARD_DIR, REPO_ROOT
 from tests.support.processes import wait_until
 
 RULE_FILES = sorted((REPO_ROOT / "rules" / "generated").glob("*.yml"))
 SHOP_VALUES = {
     "service": "payment",
-    "sloth_id": "payment-availability",
     "slo": "availability",
     "scope": "organisation",
     "__rate_interval": "5m",
@@ -46,6 +49,7 @@ class PanelQuery:
     ref: str
     expr: str
     instant: bool
+    time_from: str | None = None
 
     @property
     def id(self) -> str:
@@ -57,7 +61,17 @@ class PanelQuery:
         return not NON_RAW.search(self.expr)
 
     def substituted(self, values: Mapping[str, str]) -> str:
+        if self.time_from == "now/M":  # the panel's range: this month so far
+            values = {**values, "__range": f"{max(60, seconds_into_month())}s"}
+        else:
+            assert self.time_from is None, self.time_from
         return re.sub(r"\$\{?(\w+)\}?", lambda m: values[m.group(1)], self.expr)
+
+
+def seconds_into_month() -> int:
+    now = datetime.now(UTC)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return int((now - start).total_seconds())
 
 
 def panel_queries() -> list[PanelQuery]:
@@ -70,7 +84,8 @@ def panel_queries() -> list[PanelQuery]:
                 if t["datasource"]["type"] == "prometheus":
                     out.append(
                         PanelQuery(
-                            board["uid"], panel["title"], t["refId"], t["expr"], t["instant"]
+                            board["uid"], panel["title"], t["refId"], t["expr"], t["instant"],
+                            panel.get("timeFrom"),
                         )
                     )
     return out
@@ -171,21 +186,63 @@ def test_variable_queries_list_the_shop(prometheus_rules: PrometheusServer) -> N
     services = listed["label_values(http_server_request_duration_seconds_count, service_name)"]
     assert services == ["inventory", "notification", "order", "payment", "user"]
     if RULE_FILES:  # the generated rules record one objective per SLO of rules/slos
-        ids = listed["label_values(slo:objective:ratio, sloth_id)"]
-        assert "payment-availability" in ids and "order-checkout-latency" in ids
-        assert listed['label_values(slo:objective:ratio{sloth_id="$sloth_id"}, sloth_service)'] == [
-            "payment"
-        ]
-        assert listed['label_values(slo:objective:ratio{sloth_id="$sloth_id"}, sloth_slo)'] == [
-            "availability"
+        assert listed["label_values(slo:objective:ratio, sloth_service)"] == services
+        assert listed["label_values(sloth_slo_info, sloth_service)"] == services
+        query = 'label_values(slo:objective:ratio{sloth_service=~"$service"}, sloth_slo)'
+        assert listed[query] == ["availability", "latency"]
+        every = {**SHOP_VALUES, "service": ".*"}  # "All"
+        assert label_values(prometheus_rules, query, every) == [
+            "availability", "checkout-latency", "latency"
         ]
 
 
 @pytest.mark.integration
 def test_budget_panels_show_the_generated_rules(prometheus_rules: PrometheusServer) -> None:
-    """With rules loaded, the per-SLO objective panel shows the spec's 99.5 %."""
+    """With rules loaded, the per-SLO objective panel shows the spec's 99.5 %, one series per
+    selected SLO: payment's availability, then every SLO of order and payment."""
     if not RULE_FILES:
         pytest.skip("rules/generated is empty: run `sloctl rules generate`")
     (objective,) = [q for q in QUERIES if q.dashboard == "sloctl-slo" and q.panel == "Objective"]
     data = run(prometheus_rules, objective, SHOP_VALUES, time.time())
+    assert {s["metric"]["sloth_id"] for s in data["result"]} == {"payment-availability"}
     assert values_of(data)[-1] == pytest.approx(0.995)
+    both = {**SHOP_VALUES, "service": "(order|payment)", "slo": ".*"}
+    last = {s["metric"]["sloth_id"]: float(s["values"][-1][1])
+            for s in run(prometheus_rules, objective, both, time.time())["result"]}
+    assert last == pytest.approx({
+        "order-availability": 0.995, "order-latency": 0.95, "order-checkout-latency": 0.99,
+        "payment-availability": 0.995, "payment-latency": 0.95,
+    })
+
+
+PER_SERVICE = [q for q in QUERIES if q.raw and "service_name" in q.expr and "by (" in q.expr]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("query", PER_SERVICE, ids=lambda q: q.id)
+@pytest.mark.parametrize("selected", ["(order|payment)", ".*"], ids=["two", "all"])
+def test_multi_select_shows_each_selected_service(
+    prometheus_rules: PrometheusServer, shop_end: datetime, query: PanelQuery, selected: str
+) -> None:
+    data = run(prometheus_rules, query, {**SHOP_VALUES, "service": selected}, shop_end.timestamp())
+    services = {s["metric"]["service_name"] for s in data["result"]}
+    every = {"inventory", "notification", "order", "payment", "user"}
+    assert services == ({"order", "payment"} if selected != ".*" else every)
+
+
+@pytest.mark.integration
+def test_error_ratio_panel_equals_the_truth(
+    prometheus_rules: PrometheusServer,
+    shop_scenario: Scenario,
+    shop_end: datetime,
+    shop_sample_times: FloatArray,
+) -> None:
+    """The golden-signals error ratio of every service ($__rate_interval = 5m) at shop_end."""
+    (panel,) = [q for q in QUERIES if q.dashboard == "sloctl-golden-signals"
+                and q.panel == "Error ratio (5xx / all)"]
+    data = run(prometheus_rules, panel, {**SHOP_VALUES, "service": ".*"}, shop_end.timestamp())
+    shown = {s["metric"]["service_name"]: float(s["values"][-1][1]) for s in data["result"]}
+    for service in shop_scenario.service_names:
+        truth = shop_scenario.truth_window(service, shop_end, 300, sample_times=shop_sample_times)
+        assert shown[service] == pytest.approx(truth.bad / truth.total, rel=1e-9), service
+    assert shown["payment"] > 0.005 > shown["user"]

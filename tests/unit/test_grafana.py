@@ -1,5 +1,7 @@
-"""Grafana dashboards and provisioning: generated files up to date, the fields Grafana requires,
-provisioned datasource uids, links between dashboards, variables and metric names that exist."""
+"""Grafana dashboards and provisioning: generated files up to date and equal to the SDK's typed
+model of them (Grafana 11.6 schema), datasource variables instead of fixed uids, no forced default
+datasource, time ranges, multi-select variables, calendar-month panels, links between dashboards,
+variables and metric names that exist."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from sloctl.grafana import model
+from sloctl.grafana import model, panels
 from sloctl.grafana.__main__ import main
 from sloctl.grafana.dashboards import all_dashboards
 from sloctl.grafana.files import DASHBOARD_DIR, REPO_ROOT, render, stale_files
@@ -24,7 +28,7 @@ GRAFANA = REPO_ROOT / "grafana"
 DATASOURCES = GRAFANA / "provisioning" / "datasources" / "sloctl.yaml"
 PROVIDERS = GRAFANA / "provisioning" / "dashboards" / "sloctl.yaml"
 ENV_FILE = GRAFANA / "sloctl.env"
-BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range", "__url_time_range"}
+BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range", "__url_time_range", "__all"}
 
 BOARDS: dict[str, dict[str, Any]] = {
     p.name: json.loads(p.read_text()) for p in sorted(DASHBOARD_DIR.glob("*.json"))
@@ -99,7 +103,7 @@ def test_dashboard_has_the_fields_grafana_requires(name: str) -> None:
     assert name == f"{board['uid']}.json"
     assert re.fullmatch(r"[a-z0-9-]{1,40}", board["uid"])
     assert board["title"].startswith("sloctl / ")
-    assert board["schemaVersion"] == 39
+    assert board["schemaVersion"] == 41  # Grafana 11.6
     assert isinstance(board["templating"]["list"], list)
     ids = [p["id"] for p in board["panels"]]
     assert len(ids) == len(set(ids)) and all(isinstance(i, int) and i > 0 for i in ids)
@@ -117,18 +121,93 @@ def test_dashboard_has_the_fields_grafana_requires(name: str) -> None:
         assert all(t["refId"] for t in p.get("targets", []))
 
 
-def test_every_datasource_uid_used_is_provisioned() -> None:
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_dashboard_equals_the_sdk_typed_model_of_it(name: str) -> None:
+    """A schema check: Grafana 11.6's typed model drops unknown or misspelt dashboard and panel
+    fields, so parsing the file and encoding it again must give the file back."""
+    board = BOARDS[name]
+    again = json.loads(json.dumps(Dashboard.from_json(board), cls=JSONEncoder))
+    assert again == board
+    broken = {**board, "panels": [{**board["panels"][0], "gridpos": {}}], "timepicker2": {}}
+    assert json.loads(json.dumps(Dashboard.from_json(broken), cls=JSONEncoder)) != broken
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_every_panel_takes_its_datasource_from_a_variable(name: str) -> None:
+    board = BOARDS[name]
+    pickers = {v["name"]: v["query"] for v in board["templating"]["list"]
+               if v["type"] == "datasource"}
+    assert pickers["datasource"] == "prometheus"
+    refs = datasource_refs(board)
+    assert refs and all(re.fullmatch(r"\$\{\w+\}", r["uid"]) for r in refs)
+    for ref in refs:
+        assert pickers[ref["uid"][2:-1]] == ref["type"], ref
+    assert "sloctl-prometheus" not in json.dumps(board)
+    if name == "sloctl-golden-signals.json":
+        assert pickers == {"datasource": "prometheus", "loki": "loki", "jaeger": "jaeger"}
+    else:
+        assert pickers == {"datasource": "prometheus"}
+
+
+def test_provisioning_forces_no_default_datasource() -> None:
     sources = provisioned(DATASOURCES)["datasources"]
-    by_uid = {ds["uid"]: ds["type"] for ds in sources}
-    assert by_uid == {
+    assert [ds.get("isDefault", False) for ds in sources] == [False] * 4
+    assert {ds["uid"]: ds["type"] for ds in sources} == {
         "sloctl-prometheus": "prometheus",
         "sloctl-alertmanager": "alertmanager",
         "sloctl-jaeger": "jaeger",
         "sloctl-loki": "loki",
     }
-    used = {(r["uid"], r["type"]) for b in BOARDS.values() for r in datasource_refs(b)}
-    assert used <= set(by_uid.items())
-    assert {uid for uid, _ in used} >= {"sloctl-prometheus", "sloctl-loki", "sloctl-jaeger"}
+
+
+TIME_RANGES = {
+    "sloctl-golden-signals.json": "now-6h",
+    "sloctl-slo-overview.json": "now-28d",  # the budgets' period
+    "sloctl-slo.json": "now-28d",
+    "sloctl-alerts.json": "now-24h",
+    "sloctl-dora.json": "now-30d",  # the figures cover the last 30 days
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_time_range_fits_the_dashboard(name: str) -> None:
+    assert BOARDS[name]["time"] == {"from": TIME_RANGES[name], "to": "now"}
+
+
+MULTI = {  # dashboard -> its service and SLO variables
+    "sloctl-golden-signals.json": {"service"},
+    "sloctl-slo-overview.json": {"service"},
+    "sloctl-slo.json": {"service", "slo"},
+    "sloctl-alerts.json": {"service"},
+    "sloctl-dora.json": set(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_service_and_slo_variables_are_multi_select_with_all(name: str) -> None:
+    board = BOARDS[name]
+    queries = [v for v in board["templating"]["list"] if v["type"] == "query"]
+    multi = {v["name"] for v in queries if v["multi"]}
+    assert multi == MULTI[name]
+    for var in queries:
+        if var["name"] in multi:
+            assert var["includeAll"] and var["allValue"] == ".*"
+            assert var["current"] == {"text": "All", "value": "$__all"}
+    text = json.dumps(board["panels"]) + json.dumps(board["templating"])
+    for var in multi:  # a regex match, or Grafana's (a|b) and .* would match nothing
+        assert f'=\\"${var}\\"' not in text and f'=~\\"${var}\\"' in text, var
+
+
+@pytest.mark.parametrize("name", ["sloctl-slo-overview.json", "sloctl-slo.json"])
+def test_calendar_month_panels_cover_this_month_so_far(name: str) -> None:
+    panels = [p for p in panels_of(BOARDS[name]) if p.get("timeFrom")]
+    assert [p["title"] for p in panels] == ["Error budget remaining this month", "SLI this month"]
+    for p in panels:
+        assert p["timeFrom"] == "now/M"
+        (target,) = p["targets"]
+        assert target["instant"] and "[$__range]" in target["expr"]
+        assert 'sloth_slo_info{' in target["expr"]
+        assert 'sloctl_window="calendar-month"' in target["expr"]
 
 
 def test_datasource_urls_come_from_environment_variables() -> None:
@@ -190,7 +269,8 @@ def test_queries_use_only_defined_variables(name: str) -> None:
 def test_sloctl_series_in_dashboards_are_exported_by_metrics() -> None:
     text = render_metrics(known_evaluation(), known_dora()).decode()
     exported = set(re.findall(r"^(sloctl_\w+)", text, re.M))
-    used = {m for b in BOARDS.values() for e in prom_exprs(b) for m in re.findall(r"sloctl_\w+", e)}
+    names = re.compile(r"\b(sloctl_\w+)\b(?!\s*=)")  # sloctl_window= is a label
+    used = {m for b in BOARDS.values() for e in prom_exprs(b) for m in names.findall(e)}
     assert used and used <= exported
 
 
@@ -205,7 +285,8 @@ def test_recording_rules_in_dashboards_are_generated() -> None:
     used = {
         m for b in BOARDS.values() for e in prom_exprs(b) for m in re.findall(r"slo:\w+:\w+", e)
     }
-    assert used == sloth | {"slo:sli_error:ratio_rate"}  # the window suffix is a regex
+    # the window suffix is a regex; calendar-month panels average the 5m ratio
+    assert used == sloth | {"slo:sli_error:ratio_rate", "slo:sli_error:ratio_rate5m"}
     generated = sorted((REPO_ROOT / "rules" / "generated").glob("*.yml"))
     records = {
         r["record"]
@@ -215,7 +296,7 @@ def test_recording_rules_in_dashboards_are_generated() -> None:
         if "record" in r
     }
     if generated:
-        assert sloth <= records
+        assert sloth | {"sloth_slo_info"} <= records
         assert {f"slo:sli_error:ratio_rate{w}" for w in ("5m", "1h", "6h", "3d")} <= records
 
 
@@ -235,19 +316,17 @@ def test_layout_fills_rows_of_24_columns(
     sizes: list[tuple[int, int]], expected: list[tuple[int, int]]
 ) -> None:
     layout = model.Layout()
-    for w, h in sizes:
-        layout.add(model.panel("stat", "x"), w, h)
-    assert [(p["gridPos"]["x"], p["gridPos"]["y"]) for p in layout.panels] == expected
-    assert [p["id"] for p in layout.panels] == list(range(1, len(sizes) + 1))
+    assert [(p.x, p.y) for p in (layout.place(w, h) for w, h in sizes)] == expected
 
 
-def test_layout_rows_take_a_full_line() -> None:
-    layout = model.Layout().add(model.panel("stat", "a"), 6, 4).add(model.row("r"))
-    layout.add(model.panel("stat", "b"), 6, 4)
-    assert [p["gridPos"] for p in layout.panels] == [
-        {"h": 4, "w": 6, "x": 0, "y": 0},
-        {"h": 1, "w": 24, "x": 0, "y": 4},
-        {"h": 4, "w": 6, "x": 0, "y": 5},
+def test_board_numbers_panels_and_rows_take_a_full_line() -> None:
+    board = model.Board("u", "t", "d", time_from="now-1h")
+    board.add(panels.stat("a", []), 6, 4).row("r").add(panels.stat("b", []), 6, 4)
+    placed = [(p["id"], p["type"], p["gridPos"]) for p in board.json()["panels"]]
+    assert placed == [
+        (1, "stat", {"h": 4, "w": 6, "x": 0, "y": 0}),
+        (2, "row", {"h": 1, "w": 24, "x": 0, "y": 4}),
+        (3, "stat", {"h": 4, "w": 6, "x": 0, "y": 5}),
     ]
 
 
