@@ -1,23 +1,49 @@
 """One exception tree for sloctl. The CLI maps it to exit codes, HTTP handlers to JSON errors.
 
-Every message says what was wrong and how to fix it.
+Every message says what was wrong and how to fix it, and never shows a credential: ``str()`` of
+any of them goes through ``sloctl.redact.redact``.
+
+Exit codes: ``EXIT_CODE_TABLE`` is the one table (``sloctl --help`` prints it, the README
+points to it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sloctl.redact import redact
+
 EXIT_OK = 0
 EXIT_BREACH = 1  # --fail-on given and an SLO breaches or an alert fires
 EXIT_USAGE = 2  # bad command line, settings or spec
-EXIT_BACKEND = 3  # a backend is unreachable (or, with --fail-on, answered with an error)
+EXIT_BACKEND = 3  # a backend failed (unreachable, erroring, above a cap): values are unknown
 EXIT_NO_DATA = 4  # --fail-on given and an SLO or a service's signals match no series at all
+EXIT_STALE = 5  # a reading command's data (the last evaluation) is older than --max-age
+
+EXIT_CODE_TABLE = (
+    (EXIT_OK, "ok"),
+    (EXIT_BREACH, "--fail-on matched: an SLO breaches its objective or an alert fires"),
+    (EXIT_USAGE, "usage, settings or spec error (the message names the field or option)"),
+    (EXIT_BACKEND, "a backend failed (unreachable, an error answer, garbage, or above a cap), so "
+     "some values are unknown: `eval` and `status` exit 3 whenever a query failed"),
+    (EXIT_NO_DATA, "with --fail-on: an SLO or a service's signals match no series at all (no "
+     "data: sloctl is blind to it and never reports it as 100 %)"),
+    (EXIT_STALE, "a reading command's data (the last evaluation) is older than --max-age"),
+)
+
+
+def exit_code_help() -> str:
+    """The exit-code table as text, one ``code  meaning`` paragraph each (``sloctl --help``)."""
+    return "\n\n".join(f"{code}  {meaning}" for code, meaning in EXIT_CODE_TABLE)
 
 
 class SloctlError(Exception):
-    """Base class of every error sloctl raises on purpose."""
+    """Base class of every error sloctl raises on purpose. ``str()`` is redacted."""
 
     exit_code = EXIT_USAGE
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class SettingsError(SloctlError):
@@ -75,6 +101,11 @@ class BackendQueryError(BackendError):
 
 class BackendProtocolError(BackendError):
     """The backend answered something that is not the documented format."""
+
+
+class BackendLimitError(BackendProtocolError):
+    """The answer is above a cap (bytes, series, labels per series); the message names the cap
+    and the setting that raises it. Reading stopped there: nothing of it is used."""
 
 
 class StoreError(SloctlError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +30,7 @@ from pydantic import (
 
 from sloctl.dora.model import DoraConfig, HouseGoals
 from sloctl.errors import SettingsError
+from sloctl.redact import redact, register_secret, register_url
 from sloctl.spec.error_messages import describe_error, loc_path
 from sloctl.spec.fields import DurationOrZero, DurationSeconds, LabelName, PresetName, Threshold
 from sloctl.spec.models import ServiceIdentity, SLOSpec
@@ -48,6 +50,8 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_PROMETHEUS_USERNAME": ("prometheus", "username"),
     "SLOCTL_PROMETHEUS_PASSWORD": ("prometheus", "password"),
     "SLOCTL_PROMETHEUS_SCRAPE_INTERVAL": ("prometheus", "scrape_interval_seconds"),
+    "SLOCTL_PROMETHEUS_MAX_SERIES": ("prometheus", "max_series"),
+    "SLOCTL_PROMETHEUS_MAX_BYTES": ("prometheus", "max_bytes"),
     "SLOCTL_STORE_URL": ("store_url",),
     "SLOCTL_INTERVAL": ("interval_seconds",),
     "SLOCTL_TIMEZONE": ("timezone",),
@@ -69,7 +73,9 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:9090; got {value!r}")
+        raise ValueError(
+            f"must be an http(s) URL such as http://127.0.0.1:9090; got {redact(repr(value))}"
+        )
     return value.rstrip("/")
 
 
@@ -81,7 +87,7 @@ def _store_url(value: str) -> str:
         make_url(value)
     except ArgumentError:
         raise ValueError(
-            f"invalid store URL {value!r}; use an SQLAlchemy URL such as "
+            f"invalid store URL {redact(repr(value))}; use an SQLAlchemy URL such as "
             "sqlite:////var/lib/sloctl/sloctl.db or postgresql+psycopg://user@127.0.0.1/sloctl"
         ) from None
     return value
@@ -135,6 +141,12 @@ class PrometheusSettings(_Frozen):
     password: SecretStr | None = None
     max_concurrency: Annotated[int, Field(ge=1)] = 8
     headers: dict[str, str] = {}
+    # Caps per answer: above one, the values that depend on the query are unknown (a problem
+    # names the cap) and the download is abandoned, so a hostile or huge answer costs neither
+    # the cycle's time nor its memory.
+    max_series: Annotated[int, Field(ge=1)] = 20_000
+    max_labels_per_series: Annotated[int, Field(ge=1)] = 128
+    max_bytes: Annotated[int, Field(ge=1024)] = 32 * 1024 * 1024
     # How often the observed services are scraped: a gap longer than two intervals counts as
     # missing data in each window's coverage.
     scrape_interval_seconds: DurationSeconds = 60
@@ -290,6 +302,7 @@ class JaegerSettings(_Frozen):
     url: HttpUrl = "http://127.0.0.1:16686"
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     ui_url: HttpUrl | None = None
+    max_bytes: Annotated[int, Field(ge=1024)] = 32 * 1024 * 1024  # per answer
 
     @property
     def effective_ui_url(self) -> str:
@@ -326,6 +339,8 @@ class LokiSettings(_Frozen):
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     tenant: Annotated[str, AfterValidator(_tenant)] | None = None
     service_label: LabelName = "service_name"
+    max_series: Annotated[int, Field(ge=1)] = 20_000  # streams or series per answer
+    max_bytes: Annotated[int, Field(ge=1024)] = 32 * 1024 * 1024
 
 
 class IncidentSettings(_Frozen):
@@ -450,10 +465,36 @@ def load_settings(
             if _set_path(merged, field_path, value):
                 overridden[field_path] = name
     try:
-        return Settings.model_validate(merged)
+        settings = Settings.model_validate(merged)
     except ValidationError as exc:
         lines = [_describe(error, overridden, path, node) for error in exc.errors()]
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    register_secrets(settings)
+    return settings
+
+
+_SECRET_HEADER = re.compile(r"(?i)auth|token|key|secret|cookie|password")
+
+
+def register_secrets(value: object) -> None:
+    """Register every credential of the settings with ``sloctl.redact``: secret values, URL
+    passwords and the values of credential headers (``prometheus.headers``), so no output,
+    log, stored row or span shows them."""
+    if isinstance(value, SecretStr):
+        register_secret(value.get_secret_value())
+    elif isinstance(value, str):
+        register_url(value)
+    elif isinstance(value, BaseModel):
+        for field in type(value).model_fields:
+            register_secrets(getattr(value, field))
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(item, str) and _SECRET_HEADER.search(str(key)):
+                register_secret(item.partition(" ")[2] or item)  # "Bearer <token>": the token
+            register_secrets(item)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            register_secrets(item)
 
 
 def _reject_unknown_variables(env: Mapping[str, str]) -> None:

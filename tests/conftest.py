@@ -74,3 +74,12 @@ def prometheus_shop(
     shutil.copytree(shop_tsdb, data)
     with PrometheusServer(data, query_log=data.parent / "query.log") as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_secrets() -> Iterator[None]:
+    """Each test starts without the secrets earlier tests' settings registered for redaction."""
+    from sloctl.redact import forget_secrets
+
+    forget_secrets()
+    yield

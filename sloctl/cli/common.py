@@ -30,8 +30,8 @@ OutputOption = Annotated[OutputFormat, typer.Option("--output", "-o", help="tabl
 FailOn = Annotated[FailOnWhat | None, typer.Option(
     "--fail-on", help="For CI gates and scripts: exit 1 when an SLO breaches its objective "
     "(breach), an alert fires (alert), or either (any); with any of these, also exit 4 when an "
-    "SLO or a service's signals match no series at all (no data; `no-data` checks only that) "
-    "and 3 when a backend answered with an error.")]
+    "SLO or a service's signals match no series at all (no data; `no-data` checks only that). "
+    "A failed query exits 3 with or without it (exit codes: sloctl --help).")]
 SpecOption = Annotated[list[Path] | None, typer.Option(
     "--spec", "-s", help="SLO spec file or folder (repeatable); default: settings `specs`.")]
 
@@ -44,13 +44,15 @@ def get_ctx(obj: object) -> Context:
 
 
 def exit_for(ev: Evaluation, fail_on: FailOnWhat | None) -> int:
-    """Exit code for --fail-on: 1 breach/firing, else 4 no data, else 3 backend errors, else 0.
+    """Exit code of an evaluation (the table: ``sloctl --help``).
 
-    A gate must not pass because sloctl could not see: an SLO without series (no data) or a
-    backend error fails it even when nothing breaches.
+    Without --fail-on: 3 when a query failed (some values are unknown), else 0. With it: 1
+    breach/firing, else 4 no data, else 3 backend errors, else 0. A gate must not pass because
+    sloctl could not see: an SLO without series (no data) or a backend error fails it even when
+    nothing breaches.
     """
     if fail_on is None:
-        return EXIT_OK
+        return EXIT_BACKEND if ev.backend_errors else EXIT_OK
     breach = any(s.breaching for s in ev.slos)
     firing = any(a.state == AlertState.FIRING for a in ev.alerts)
     hit = {

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -56,8 +55,8 @@ HELP = (
     "  sloctl discover -o json --at -2h --lookback 6h    # for scripts; an earlier range"
 )
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = fmt.SafeConsole(highlight=False, soft_wrap=True)
+err = fmt.SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

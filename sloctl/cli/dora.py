@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -26,8 +25,8 @@ from sloctl.errors import EXIT_USAGE
 from sloctl.spec.durations import DURATION_HELP, parse_duration
 from sloctl.store.deployments import Deployments
 
-out = Console()
-err = Console(stderr=True)
+out = fmt.SafeConsole()
+err = fmt.SafeConsole(stderr=True)
 
 TITLES = {
     Metric.DEPLOYMENT_FREQUENCY: "deployment frequency",

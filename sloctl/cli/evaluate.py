@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sloctl.cli import fmt
 from sloctl.cli import status as status_cmd
 from sloctl.cli.common import FailOn, OutputFormat, OutputOption, SpecOption, exit_for, get_ctx
 from sloctl.core.evaluation import Evaluation
@@ -22,7 +22,7 @@ from sloctl.spec.durations import parse_duration
 if TYPE_CHECKING:
     from sloctl.runtime.daemon import Daemon
 
-err = Console(stderr=True)
+err = fmt.SafeConsole(stderr=True)
 log = logging.getLogger(__name__)
 
 _RELATIVE = re.compile(r"^-\s*(.+)$")
@@ -83,9 +83,9 @@ def eval_command(
     """Run one evaluation cycle now (or --at a past instant), store it, and show the status.
 
     Every SLO, golden signal and default alert rule is evaluated with one batch of concurrent
-    Prometheus queries at a single timestamp. Exit codes: 0 ok, 1 --fail-on matched,
-    2 usage or spec error, 3 Prometheus unreachable (with --fail-on: or answering errors),
-    4 with --fail-on: an SLO or a service's signals match no series at all (no data).
+    Prometheus queries at a single timestamp. Exits 3 whenever a query failed (unreachable,
+    an error answer, garbage, or above a cap: some values are unknown); every exit code is in
+    `sloctl --help`.
 
     Examples:
 

@@ -1,16 +1,53 @@
-"""Small formatting helpers shared by the CLI commands (colours, units, JSON)."""
+"""Small formatting helpers shared by the CLI commands (colours, units, JSON, safe text).
+
+Text printed through ``SafeConsole`` (every command's console) is safe: credentials masked
+(``sloctl.redact``) and control characters from stored data (ESC, NUL, C1, bidi overrides)
+escaped as ``\\x1b``-style text, so a webhook label cannot drive the operator's terminal.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from rich.console import Console
+from rich.text import Text
+
 from sloctl.core.alerts import AlertState
 from sloctl.core.slo import SLOStatus
+from sloctl.redact import redact
+
+# C0 controls but newline and tab (our own multi-line messages), DEL, C1, bidi overrides
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters shown as escapes: ESC -> ``\\x1b``, NUL -> ``\\x00``."""
+    return _CONTROL.sub(_escape_one, text)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(text: str) -> str:
+    """Text fit for a terminal or a log line: credentials masked, controls escaped."""
+    return escape_controls(redact(text))
+
+
+class SafeConsole(Console):
+    """A rich Console whose every printed string (tables' cells included) goes through
+    ``safe``."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(safe(text), **kwargs)
 
 
 def pct(x: float | None, digits: int = 3) -> str:
@@ -92,5 +129,19 @@ def to_json(obj: Any) -> str:
 
 def write_json(obj: Any) -> None:
     """Print JSON to stdout as plain text: no colouring or wrapping (fast for large outputs)."""
-    sys.stdout.write(to_json(obj) + "\n")
+    sys.stdout.write(redact(to_json(obj)) + "\n")
     sys.stdout.flush()
+
+
+def write_json_stream(items: Iterable[Any]) -> int:
+    """Print a JSON array item by item as ``items`` yields them (constant memory, output starts
+    at once); returns how many were written."""
+    out = sys.stdout
+    out.write("[")
+    count = 0
+    for count, item in enumerate(items, start=1):
+        text = json.dumps(item, default=_default, indent=2, allow_nan=False)
+        out.write(("\n" if count == 1 else ",\n") + redact(text))
+    out.write("\n]\n" if count else "]\n")
+    out.flush()
+    return count

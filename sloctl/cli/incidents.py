@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from sloctl.cli import fmt
@@ -32,8 +31,8 @@ from sloctl.runtime.alertmanager import summary_and_description
 from sloctl.runtime.incidents import incidents as incidents_of
 from sloctl.spec.durations import DURATION_HELP, parse_duration
 
-out = Console()
-err = Console(stderr=True)
+out = fmt.SafeConsole()
+err = fmt.SafeConsole(stderr=True)
 
 SINCE_HELP = (
     "Only incidents active after this: a duration back from now (7d, 12h, 30m) or an ISO time "

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -18,8 +17,8 @@ from sloctl.sources import logql
 from sloctl.sources.loki import LogEntry, LokiSource
 from sloctl.spec.durations import parse_duration
 
-out = Console()
-err = Console(stderr=True)
+out = fmt.SafeConsole()
+err = fmt.SafeConsole(stderr=True)
 
 # Common spellings of an error level in a log line: level=error, "level":"ERROR", severity: fatal.
 ERROR_REGEX = r'(?i)\b(level|lvl|severity)"?\s*[=:]\s*"?(error|err|fatal|critical|crit)\b'

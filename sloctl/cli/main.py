@@ -1,8 +1,6 @@
 """The `sloctl` command line: thin formatting over the engine, store and spec loader.
 
-Exit codes: 0 ok; 1 --fail-on matched (an SLO breaches or an alert fires); 2 usage, settings or
-spec error; 3 a backend is unreachable (with --fail-on: or answered with an error); 4 with
---fail-on, an SLO or a service's signals match no series at all (no data).
+Exit codes: the one table is ``sloctl.errors.EXIT_CODE_TABLE``, printed by ``sloctl --help``.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from sloctl.cli import db as db_cmd
 from sloctl.cli import discover as discover_cmd
 from sloctl.cli import dora, evaluate, incidents, logs, rules, status, traces, validate
 from sloctl.cli.context import Context
-from sloctl.errors import SloctlError, SpecError
+from sloctl.errors import SloctlError, SpecError, exit_code_help
 
 err = Console(stderr=True)
 
@@ -46,9 +44,7 @@ app = typer.Typer(
     cls=SloctlGroup,
     name="sloctl",
     help="SLOs, error budgets, burn rates and golden signals from Prometheus, for on-call "
-    "engineers.\n\nExit codes: 0 ok, 1 --fail-on matched, 2 usage/spec error, "
-    "3 backend unreachable (with --fail-on: or erroring), 4 no data (with --fail-on: an SLO or "
-    "a service's signals match no series).",
+    "engineers.\n\n[bold]Exit codes[/] (of every command):\n\n" + exit_code_help(),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",

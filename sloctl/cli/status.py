@@ -20,8 +20,8 @@ from sloctl.core.windows import window_name
 from sloctl.errors import EXIT_USAGE
 from sloctl.store.traces import ExemplarRecord, TraceFindings
 
-out = Console()
-err = Console(stderr=True)
+out = fmt.SafeConsole()
+err = fmt.SafeConsole(stderr=True)
 
 STATUS_WINDOWS = (3600, 21600, 86400, 259200)
 

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -30,7 +29,7 @@ from sloctl.sources.prometheus import PrometheusSource
 from sloctl.sources.span_metrics import CALLS, operation_queries, operations_from_results
 from sloctl.spec.durations import DURATION_HELP, parse_duration
 
-out = Console()
+out = fmt.SafeConsole()
 
 
 def _seconds(value: str) -> int:

@@ -12,7 +12,6 @@ password masked) and how to fix it.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -25,6 +24,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from sloctl.errors import StoreError
+from sloctl.redact import redact as redact_text
+from sloctl.redact import register_secret
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another process's write
 POOL_SIZE = 5  # PostgreSQL: connections kept open per process ...
@@ -36,15 +37,12 @@ URL_HELP = (
     "set SLOCTL_STORE_URL (or store_url in sloctl.yaml) to a SQLAlchemy URL such as "
     "sqlite:///.sloctl/sloctl.db or postgresql+psycopg://user:password@host/sloctl"
 )
-_USERINFO = re.compile(r"(//[^/:@\s]*):[^@/\s]*@")
 
 
 def shown(url: str | URL) -> str:
     """The URL with its password masked, for messages (also when it does not parse)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return _USERINFO.sub(r"\1:***@", str(url))
+    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+    return redact_text(text)
 
 
 def redact(text: str, url: str | URL) -> str:
@@ -53,8 +51,8 @@ def redact(text: str, url: str | URL) -> str:
         password = make_url(url).password
     except (ArgumentError, ValueError):
         password = None
-    text = _USERINFO.sub(r"\1:***@", text)
-    return text.replace(str(password), "***") if password else text
+    register_secret(str(password) if password else None)
+    return redact_text(text)
 
 
 def first_line(err: BaseException) -> str:

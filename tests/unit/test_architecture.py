@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DORA_PURE = ("sloctl.dora.model", "sloctl.dora.compute", "sloctl.dora.history",
              "sloctl.dora.levels")
 CORE = ("sloctl.core", *DORA_PURE)
-BASE = (*CORE, "sloctl.errors", "sloctl.spec")
+SAFE = ("sloctl.errors", "sloctl.redact")  # typed errors and the one redaction function
+BASE = (*CORE, *SAFE, "sloctl.spec")
 CONFIG = (*BASE, "sloctl.settings")
 ADAPTERS = (*CONFIG, "sloctl.sources")
 BUILDERS = (*ADAPTERS, "sloctl.evaluation", "sloctl.rulegen", "sloctl.grafana", "sloctl.discover")
@@ -29,11 +30,12 @@ RUNTIME = (*BUILDERS, "sloctl.store", "sloctl.runtime", "sloctl.dora")
 ALLOWED: dict[str, tuple[str, ...]] = {
     "sloctl.core": CORE,
     **{name: CORE for name in DORA_PURE},
-    "sloctl.errors": (),
+    "sloctl.errors": ("sloctl.redact",),
+    "sloctl.redact": (),
     "sloctl.spec": BASE,
     "sloctl.settings": CONFIG,
     "sloctl.sources": ADAPTERS,
-    "sloctl.store": (*CORE, "sloctl.errors", "sloctl.store"),
+    "sloctl.store": (*CORE, *SAFE, "sloctl.store"),
     "sloctl.evaluation": (*ADAPTERS, "sloctl.evaluation"),
     "sloctl.rulegen": (*ADAPTERS, "sloctl.rulegen"),
     "sloctl.grafana": (*ADAPTERS, "sloctl.rulegen", "sloctl.grafana"),
@@ -42,7 +44,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "sloctl.dora": RUNTIME,
     "sloctl.cli": (*RUNTIME, "sloctl.cli"),
     "sloctl.demo": (*RUNTIME, "sloctl.cli", "sloctl.demo"),
-    "dashboard": (*CORE, "sloctl.errors", "sloctl.store", "sloctl.settings", "dashboard"),
+    "dashboard": (*CORE, *SAFE, "sloctl.store", "sloctl.settings", "dashboard"),
 }
 
 
