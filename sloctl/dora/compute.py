@@ -35,6 +35,7 @@ LOWER_IS_BETTER = {
 FAILURE_REASON_ORDER = (
     Attribution.MANUAL.value,
     Attribution.EXACT.value,
+    "canary",  # a failed canary judgement, then a rollback
     "rollback",
     "hotfix",
     Attribution.STRONG.value,

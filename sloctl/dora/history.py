@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from sloctl.dora.model import (
     VERSION_LABELS,
+    CanaryJudgement,
     Deployment,
     DeploymentKey,
     DeployStatus,
@@ -90,8 +91,14 @@ def build_histories(
     incidents: Iterable[DoraIncident],
     config: DoraConfig,
     links: ManualLinks | None = None,
+    judgements: Iterable[CanaryJudgement] = (),
 ) -> dict[tuple[str, str], ServiceHistory]:
-    """One ServiceHistory per production (service, environment) with deployments or incidents."""
+    """One ServiceHistory per production (service, environment) with deployments or incidents.
+
+    ``judgements``: the stored canary judgements; a failed one followed by a rollback makes
+    the judged deployment the one that failed (reason ``canary``).
+    """
+    failed_canaries = [j for j in judgements if j.verdict == "fail"]
     prod = config.production_environments
     by_scope: dict[tuple[str, str], list[Deployment]] = {}
     for d in deployments:
@@ -103,7 +110,8 @@ def build_histories(
             incidents_by_scope.setdefault((i.service, i.environment), []).append(i)
     return {
         scope: _history(
-            scope, by_scope.get(scope, []), incidents_by_scope.get(scope, []), config, links or {}
+            scope, by_scope.get(scope, []), incidents_by_scope.get(scope, []), config, links or {},
+            failed_canaries,
         )
         for scope in sorted({*by_scope, *incidents_by_scope})
     }
@@ -115,6 +123,7 @@ def _history(
     incidents: list[DoraIncident],
     config: DoraConfig,
     links: ManualLinks,
+    failed_canaries: Sequence[CanaryJudgement] = (),
 ) -> ServiceHistory:
     unique = sorted({d.key: d for d in events}.values(), key=lambda d: (d.finished, d.version))
     attempts = [d for d in unique if not d.status.completed]
@@ -122,7 +131,7 @@ def _history(
         [d for d in unique if d.status.completed], config, len(events) - len(unique)
     )
     facts = [DeploymentFacts(d) for d in counted]
-    _flag_rollbacks_and_hotfixes(facts, config)
+    _flag_rollbacks_and_hotfixes(facts, config, failed_canaries)
     all_incidents = sorted(incidents, key=lambda i: (i.start, i.id))
     qualifying = [i for i in all_incidents if i.severity in config.severities]
     attributed = [_attribute(i, facts, all_incidents, config, links) for i in qualifying]
@@ -164,8 +173,16 @@ def _count(
     return counted, redeploys, duplicates
 
 
-def _flag_rollbacks_and_hotfixes(facts: list[DeploymentFacts], config: DoraConfig) -> None:
-    """E7 (ii) and (iii): for V1 -> V2 -> V3 -> V1, V2 failed; a hotfix fails its predecessor."""
+def _flag_rollbacks_and_hotfixes(
+    facts: list[DeploymentFacts],
+    config: DoraConfig,
+    failed_canaries: Sequence[CanaryJudgement] = (),
+) -> None:
+    """E7 (ii) and (iii): for V1 -> V2 -> V3 -> V1, V2 failed; a hotfix fails its predecessor.
+
+    A rollback right after a deployment whose canary failed (judged after the deployment
+    before it, and before the rollback) is that deployment's failure instead: ``canary``.
+    """
     last_index: dict[str, int] = {}
     for i, f in enumerate(facts):
         d = f.deployment
@@ -175,14 +192,30 @@ def _flag_rollbacks_and_hotfixes(facts: list[DeploymentFacts], config: DoraConfi
             first = target + 1 if target is not None else i - 1
             for undone in facts[first:i]:
                 undone.rolled_back = True
-            failed = facts[first]
-            if "rollback" not in failed.failed_by:
-                failed.failed_by.append("rollback")
+            failed, reason = facts[first], "rollback"
+            if _canary_failed(facts, i - 1, d.finished, failed_canaries):
+                failed, reason = facts[i - 1], "canary"
+            if reason not in failed.failed_by:
+                failed.failed_by.append(reason)
         elif i > 0 and config.is_rework_version(d):
             f.hotfix = True
             if "hotfix" not in facts[i - 1].failed_by:
                 facts[i - 1].failed_by.append("hotfix")
         last_index[d.sha] = i
+
+
+def _canary_failed(
+    facts: list[DeploymentFacts], index: int, until: datetime,
+    failed_canaries: Sequence[CanaryJudgement],
+) -> bool:
+    """A failed canary judgement of ``facts[index]`` after the deployment before it and no
+    later than ``until`` (the rollback)."""
+    judged = facts[index].deployment
+    after = facts[index - 1].finished if index > 0 else None
+    return any(
+        j.concerns(judged) and j.at <= until and (after is None or j.at > after)
+        for j in failed_canaries
+    )
 
 
 def _attribute(

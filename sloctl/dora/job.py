@@ -16,7 +16,7 @@ from typing import Any
 
 from sloctl.dora.compute import Scorecard, rollups, scorecard_with_trend
 from sloctl.dora.history import build_histories
-from sloctl.dora.model import DoraConfig, DoraIncident
+from sloctl.dora.model import CanaryJudgement, DoraConfig, DoraIncident
 from sloctl.errors import SloctlError
 from sloctl.settings import Settings
 from sloctl.store import Store, scorecard_codec
@@ -49,10 +49,14 @@ def scorecards(
     *,
     service: str | None = None,
     team: str | None = None,
+    judgements: Sequence[CanaryJudgement] = (),
 ) -> list[Scorecard]:
     """Scorecards of the deployments finished in [since, until): per service/environment, per
-    team and for the organisation; only ``service`` or only ``team`` when given."""
-    histories = build_histories(store.history(until), incidents, config, store.links())
+    team and for the organisation; only ``service`` or only ``team`` when given. A failed
+    canary judgement (``judgements``) followed by a rollback fails the judged deployment."""
+    histories = build_histories(
+        store.history(until), incidents, config, store.links(), judgements
+    )
     groups = {name: list(members) for name, members in teams.items()}
     if team is not None:
         if team not in groups:

@@ -88,6 +88,29 @@ class DoraIncident:
         return self.start < at and (self.end is None or self.end > at)
 
 
+@dataclass(frozen=True)
+class CanaryJudgement:
+    """A canary judgement of one version of a service (``sloctl canary``, stored).
+
+    ``version`` is matched against a deployment's version or SHA; ``environment`` None
+    matches any. ``verdict`` is ``pass``, ``fail`` or ``inconclusive``.
+    """
+
+    service: str
+    version: str
+    at: datetime
+    verdict: str
+    environment: str | None = None
+
+    def concerns(self, deployment: Deployment) -> bool:
+        """Whether this judges ``deployment`` (same service, version or SHA, environment)."""
+        return (
+            self.service == deployment.service
+            and self.version in (deployment.version, deployment.sha)
+            and self.environment in (None, deployment.environment)
+        )
+
+
 # Manual override (``sloctl incidents link/unlink``): incident id -> deployment, or None to unlink.
 ManualLinks = Mapping[str, DeploymentKey | None]
 

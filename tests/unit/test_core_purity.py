@@ -22,6 +22,7 @@ ALLOWED_MODULES = (
     "functools",
     "itertools",
     "decimal",
+    "scipy.stats",  # numerical functions only (the canary's exact tests): no I/O, no clock
     "sloctl.core",
     "sloctl.dora.model",  # DORA's pure modules, gathered in sloctl/dora beside its runtime parts
     "sloctl.dora.compute",
