@@ -4,8 +4,8 @@ Steps: generate 30 days of the shop's history, backfill it with promtool, keep l
 going (an exporter Prometheus scrapes), load the generated rules into Prometheus and alert to a
 real Alertmanager whose webhook points back at sloctl, backfill sloctl's own store with
 evaluations at past instants (``sloctl eval --at``) and a deployment history for DORA, then run
-``sloctl serve`` and the Streamlit scorecard until Ctrl-C. Everything listens on 127.0.0.1; files
-live in ``.demo/``.
+``sloctl serve`` and the Streamlit scorecard until Ctrl-C or SIGTERM, which stop everything it
+started. Everything listens on 127.0.0.1; files live in ``.demo/``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import argparse
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -28,11 +27,13 @@ from rich.progress import Progress
 
 from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.backfill import load_history
+from sloctl.demo.banner import DemoUrls, banner
 from sloctl.demo.deployments import record_history, shop_history
+from sloctl.demo.lifecycle import Stopped, signals_stop, stop_processes
 from sloctl.demo.live import LiveExporter
 from sloctl.demo.postgres_server import postgres_cluster
 from sloctl.demo.prometheus_server import PrometheusServer, free_port
-from sloctl.demo.scenario import shop_scenario
+from sloctl.demo.scenario import Scenario, shop_scenario
 from sloctl.evaluation.cycle import Evaluator
 from sloctl.settings import load_settings
 from sloctl.sources.prometheus import PrometheusSource
@@ -42,6 +43,7 @@ from sloctl.store import Store
 console = Console(stderr=True)
 SPECS = Path(__file__).parent / "specs"
 ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "rules" / "generated"
 
 
 def _history_instants(end: datetime, days: int) -> list[datetime]:
@@ -61,6 +63,11 @@ def backfill_store(engine: Evaluator, instants: list[datetime]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with signals_stop():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sloctl.demo", description=__doc__)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".demo")
     parser.add_argument("--days", type=int, default=30, help="days of history (default 30)")
@@ -83,6 +90,21 @@ def main(argv: list[str] | None = None) -> int:
     scenario = shop_scenario(end, history=timedelta(days=args.days))
 
     t0 = time.monotonic()
+    procs: list[subprocess.Popen[bytes]] = []
+    cleanup = ExitStack()  # every server and file opened, closed in reverse order
+    try:
+        return _run(args, work, end, scenario, t0, procs, cleanup)
+    except (KeyboardInterrupt, Stopped):
+        console.print("\nstopping ...")
+        return 0
+    finally:
+        stop_processes(procs)  # serve and the scorecard first, then their backends
+        cleanup.close()
+        console.print("demo stopped")
+
+
+def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario, t0: float,
+         procs: list[subprocess.Popen[bytes]], cleanup: ExitStack) -> int:
     console.print(f"[bold]1/4[/] generating {args.days} days of shop history and backfilling "
                   "it with promtool ...")
     stats = load_history(scenario, work / "prometheus", tmp_dir=work)
@@ -90,112 +112,78 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"    {b.samples:,} samples in {b.series} series, {b.blocks} TSDB block(s), "
                   f"in {time.monotonic() - t0:.0f} s")
 
-    procs: list[subprocess.Popen[bytes]] = []
     receiver_port = free_port()
     token = secrets.token_hex(16)
-    live = LiveExporter(scenario).start()
+    live = cleanup.enter_context(LiveExporter(scenario))
     alertmanager = AlertmanagerServer(
         work / "alertmanager", token=token,
         webhook_url=f"http://127.0.0.1:{receiver_port}/api/v1/alertmanager")
-    prom = PrometheusServer(work / "prometheus",
-                            scrape_targets=[urlparse(live.url).netloc], scrape_interval="15s",
-                            rule_files=sorted((ROOT / "rules" / "generated").glob("*.yml")),
-                            alertmanagers=[alertmanager.target])
-    cleanup = ExitStack()  # the PostgreSQL cluster, when --postgres
-    try:
-        store_url = f"sqlite:///{(work / 'sloctl.db').resolve()}"
-        if args.postgres:
-            cluster = cleanup.enter_context(postgres_cluster())
-            store_url = cluster.create_database("sloctl")
-            console.print(f"    PostgreSQL cluster in {cluster.socket_dir} (removed on exit)")
-        console.print("[bold]2/4[/] starting Alertmanager, Prometheus (with the generated "
-                      "rules) and the live traffic exporter ...")
-        alertmanager.start()
-        prom.start()
-        env = {
-            **os.environ,
-            "SLOCTL_PROMETHEUS_URL": prom.url,
-            # the live exporter is scraped every 15 s, the last 72 h of history every 60 s
-            "SLOCTL_PROMETHEUS_SCRAPE_INTERVAL": "60",
-            "SLOCTL_STORE_URL": store_url,
-            "SLOCTL_SPECS": str(SPECS),
-            "SLOCTL_INTERVAL": str(args.interval),
-            "SLOCTL_DASHBOARD_URL": f"http://127.0.0.1:{args.dashboard_port}",
-            "SLOCTL_RECEIVER_PORT": str(receiver_port),
-            "SLOCTL_RECEIVER_TOKEN": token,
-            "SLOCTL_ALERTMANAGER_URL": alertmanager.url,
-        }
-        settings = load_settings(None, env)
-        specs = load_specs([SPECS])
-        store = Store(settings.store_url, upgrade=True)  # a new PostgreSQL database needs it
-        source = PrometheusSource(settings.prometheus)
-        console.print(f"[bold]3/4[/] backfilling sloctl's store: evaluations over the last "
-                      f"{args.store_days} days ({len(specs)} SLOs) ...")
-        # Older history is sampled every 5 minutes (Sampling.history_step): so is its coverage.
-        sparse = settings.prometheus.model_copy(update={"scrape_interval_seconds": 300})
-        engine = Evaluator(settings.model_copy(update={"prometheus": sparse}), specs, source, store)
-        backfill_store(engine, _history_instants(end, args.store_days))
-        recorded = record_history(store, shop_history(end, args.days), datetime.now(UTC))
-        console.print(f"    {recorded} deployments and the order incident recorded for DORA")
-        source.close()
-        store.close()
+    store_url = f"sqlite:///{(work / 'sloctl.db').resolve()}"
+    if args.postgres:
+        cluster = cleanup.enter_context(postgres_cluster())
+        store_url = cluster.create_database("sloctl")
+        console.print(f"    PostgreSQL cluster in {cluster.socket_dir} (removed on exit)")
+    console.print("[bold]2/4[/] starting Alertmanager, Prometheus (with the generated "
+                  "rules) and the live traffic exporter ...")
+    cleanup.enter_context(alertmanager)
+    # Prometheus' config names Alertmanager's port, known once Alertmanager has started
+    prom = cleanup.enter_context(PrometheusServer(
+        work / "prometheus", scrape_targets=[urlparse(live.url).netloc],
+        scrape_interval="15s", rule_files=sorted(RULES.glob("*.yml")),
+        alertmanagers=[alertmanager.target]))
+    env = {
+        **os.environ,
+        "SLOCTL_PROMETHEUS_URL": prom.url,
+        # the live exporter is scraped every 15 s, the last 72 h of history every 60 s
+        "SLOCTL_PROMETHEUS_SCRAPE_INTERVAL": "60",
+        "SLOCTL_STORE_URL": store_url,
+        "SLOCTL_SPECS": str(SPECS),
+        "SLOCTL_INTERVAL": str(args.interval),
+        "SLOCTL_DASHBOARD_URL": f"http://127.0.0.1:{args.dashboard_port}",
+        "SLOCTL_RECEIVER_PORT": str(receiver_port),
+        "SLOCTL_RECEIVER_TOKEN": token,
+        "SLOCTL_ALERTMANAGER_URL": alertmanager.url,
+    }
+    settings = load_settings(None, env)
+    specs = load_specs([SPECS])
+    store = Store(settings.store_url, upgrade=True)  # a new PostgreSQL database needs it
+    source = PrometheusSource(settings.prometheus)
+    console.print(f"[bold]3/4[/] backfilling sloctl's store: evaluations over the last "
+                  f"{args.store_days} days ({len(specs)} SLOs) ...")
+    # Older history is sampled every 5 minutes (Sampling.history_step): so is its coverage.
+    sparse = settings.prometheus.model_copy(update={"scrape_interval_seconds": 300})
+    engine = Evaluator(settings.model_copy(update={"prometheus": sparse}), specs, source, store)
+    backfill_store(engine, _history_instants(end, args.store_days))
+    recorded = record_history(store, shop_history(end, args.days), datetime.now(UTC))
+    console.print(f"    {recorded} deployments and the order incident recorded for DORA")
+    source.close()
+    store.close()
 
-        console.print("[bold]4/4[/] starting sloctl serve and the scorecard ...")
-        log = (work / "serve.log").open("wb")
-        procs.append(subprocess.Popen([sys.executable, "-m", "sloctl.cli.main", "serve"],
-                                      env=env, stdout=log, stderr=subprocess.STDOUT))
-        dash_log = (work / "dashboard.log").open("wb")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-             "--server.address", "127.0.0.1", "--server.port", str(args.dashboard_port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            env=env, stdout=dash_log, stderr=subprocess.STDOUT))
-        console.print(f"""
-[bold green]sloctl demo is running[/] (ready in {time.monotonic() - t0:.0f} s)
-  scorecard     http://127.0.0.1:{args.dashboard_port}
-  sloctl HTTP   http://127.0.0.1:{receiver_port}/metrics  (and the Alertmanager webhook)
-  Prometheus    {prom.url}/alerts  (rules from rules/generated)
-  Alertmanager  {alertmanager.url}  (sloctl's alerts; webhooks back to sloctl)
-  exporter      {live.url}/metrics
-  store       {env['SLOCTL_STORE_URL']}   (logs in {work})
-
-Try, in another shell:
-  export SLOCTL_PROMETHEUS_URL={prom.url} SLOCTL_STORE_URL='{env['SLOCTL_STORE_URL']}' \\
-         SLOCTL_SPECS={SPECS}
-  .venv/bin/sloctl status
-  .venv/bin/sloctl slo show payment/availability
-  .venv/bin/sloctl signals
-  .venv/bin/sloctl alerts        # after a minute: alerts Alertmanager sent back to sloctl
-  .venv/bin/sloctl incidents
-  .venv/bin/sloctl dora          # 30 days of deployments, a rollback and a hotfix
-
-Ctrl-C stops everything.""")
-        deadline = time.monotonic() + args.exit_after if args.exit_after else None
-        while deadline is None or time.monotonic() < deadline:
-            for p in procs:
-                if p.poll() is not None:
-                    console.print(f"[red]{' '.join(map(str, p.args))} exited with "  # type: ignore[arg-type]
-                                  f"{p.returncode}; see the logs in {work}[/]")
-                    return 1
-            time.sleep(0.5)
-        return 0
-    except KeyboardInterrupt:
-        console.print("\nstopping ...")
-        return 0
-    finally:
+    console.print("[bold]4/4[/] starting sloctl serve and the scorecard ...")
+    log = cleanup.enter_context((work / "serve.log").open("wb"))
+    procs.append(subprocess.Popen([sys.executable, "-m", "sloctl.cli.main", "serve"],
+                                  env=env, stdout=log, stderr=subprocess.STDOUT))
+    dash_log = cleanup.enter_context((work / "dashboard.log").open("wb"))
+    procs.append(subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.address", "127.0.0.1", "--server.port", str(args.dashboard_port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        env=env, stdout=dash_log, stderr=subprocess.STDOUT))
+    urls = DemoUrls(
+        dashboard=f"http://127.0.0.1:{args.dashboard_port}",
+        receiver=f"http://127.0.0.1:{receiver_port}",
+        prometheus=prom.url, alertmanager=alertmanager.url, exporter=live.url)
+    shell = {k: env[k] for k in ("SLOCTL_PROMETHEUS_URL", "SLOCTL_STORE_URL", "SLOCTL_SPECS")}
+    print(banner(urls, shell, work, RULES, time.monotonic() - t0), flush=True)
+    deadline = time.monotonic() + args.exit_after if args.exit_after else None
+    while deadline is None or time.monotonic() < deadline:
         for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        prom.stop()
-        alertmanager.stop()
-        live.stop()
-        cleanup.close()
-        console.print("demo stopped")
+            if p.poll() is not None:
+                console.print(f"[red]{' '.join(map(str, p.args))} exited with "  # type: ignore[arg-type]
+                              f"{p.returncode}; see the logs in {work}[/]")
+                return 1
+        time.sleep(0.5)
+    return 0
 
 
 if __name__ == "__main__":
