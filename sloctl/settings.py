@@ -30,6 +30,7 @@ from pydantic import (
 
 from sloctl.dora.model import DoraConfig, HouseGoals
 from sloctl.errors import SettingsError
+from sloctl.report.config import ReportSettings
 from sloctl.redact import redact, register_secret, register_url
 from sloctl.spec.error_messages import describe_error, loc_path
 from sloctl.spec.fields import DurationOrZero, DurationSeconds, LabelName, PresetName, Threshold
@@ -67,6 +68,12 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_LOKI_URL": ("loki", "url"),
     "SLOCTL_LOKI_TENANT": ("loki", "tenant"),
     "SLOCTL_OTLP_ENDPOINT": ("telemetry", "otlp_endpoint"),
+    "SLOCTL_SMTP_HOST": ("report", "smtp", "host"),
+    "SLOCTL_SMTP_PORT": ("report", "smtp", "port"),
+    "SLOCTL_SMTP_SECURITY": ("report", "smtp", "security"),
+    "SLOCTL_SMTP_USERNAME": ("report", "smtp", "username"),
+    "SLOCTL_SMTP_PASSWORD": ("report", "smtp", "password"),
+    "SLOCTL_SMTP_FROM": ("report", "smtp", "from_address"),
 }
 
 
@@ -437,6 +444,7 @@ class Settings(_Frozen):
     loki: LokiSettings = LokiSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     dora: DoraSettings = DoraSettings()
+    report: ReportSettings = ReportSettings()  # the weekly scorecard email (sloctl.report)
 
     @property
     def tzinfo(self) -> ZoneInfo:

@@ -21,10 +21,15 @@ DORA_PURE = ("sloctl.dora.model", "sloctl.dora.compute", "sloctl.dora.history",
 CORE = ("sloctl.core", *DORA_PURE)
 SAFE = ("sloctl.errors", "sloctl.redact")  # typed errors and the one redaction function
 BASE = (*CORE, *SAFE, "sloctl.spec")
-CONFIG = (*BASE, "sloctl.settings")
+CONFIG = (*BASE, "sloctl.settings", "sloctl.report.config")
 ADAPTERS = (*CONFIG, "sloctl.sources")
 BUILDERS = (*ADAPTERS, "sloctl.evaluation", "sloctl.rulegen", "sloctl.grafana", "sloctl.discover")
-RUNTIME = (*BUILDERS, "sloctl.store", "sloctl.runtime", "sloctl.dora")
+RUNTIME = (*BUILDERS, "sloctl.store", "sloctl.runtime", "sloctl.dora", "sloctl.report")
+# The weekly report: its model and build are pure (core and DORA's pure modules); its loading,
+# rendering and sending side may use what the runtime uses; the app reads its scorecards.
+REPORT_PURE = ("sloctl.report.period", "sloctl.report.inputs", "sloctl.report.scorecard",
+               "sloctl.report.build", "sloctl.report.charts", "sloctl.report.fmt")
+REPORT_READ = (*REPORT_PURE, "sloctl.report.codec", "sloctl.report.read")
 
 # Module prefix -> the sloctl modules it may import (most specific prefix wins).
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -44,8 +49,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "sloctl.dora": RUNTIME,
     "sloctl.cli": (*RUNTIME, "sloctl.cli"),
     "sloctl.demo": (*RUNTIME, "sloctl.cli", "sloctl.demo"),
+    "sloctl.report": (*RUNTIME, "sloctl.report"),
+    **{name: (*CORE, *REPORT_PURE) for name in REPORT_PURE},
+    "sloctl.report.config": ("sloctl.spec",),
+    "sloctl.report.codec": (*CORE, *REPORT_PURE, "sloctl.store"),
+    "sloctl.report.read": (*CORE, *REPORT_READ, "sloctl.errors", "sloctl.store", "sloctl.settings"),
     "dashboard": (*CORE, *SAFE, "sloctl.store", "sloctl.settings", "dashboard"),
 }
+
+ALLOWED["dashboard"] = (*ALLOWED["dashboard"], *REPORT_READ)  # the report's scorecards
 
 
 def module_name(path: Path) -> str:
