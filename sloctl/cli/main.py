@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 from sloctl import __version__
 from sloctl.cli import db as db_cmd
 from sloctl.cli import discover as discover_cmd
-from sloctl.cli import dora, evaluate, incidents, logs, rules, status, traces, validate
+from sloctl.cli import dora, evaluate, incidents, logs, report, rules, status, traces, validate
 from sloctl.cli.context import Context
 from sloctl.errors import SloctlError, SpecError, exit_code_help
 
@@ -80,6 +80,7 @@ logs.register(app)
 traces.register(app)
 discover_cmd.register(app)
 db_cmd.register(app)
+report.register(app)
 
 
 def main() -> None:
