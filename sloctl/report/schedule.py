@@ -96,10 +96,14 @@ class ReportJob:
     def stop(self, timeout: float = 5.0) -> bool:
         """Stop waking up; True when the thread ended within ``timeout``."""
         self._stop.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        ended = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            ended = not self._thread.is_alive()
+        close = getattr(self.source, "close", None)
+        if ended and close is not None:
+            close()
+        return ended
 
     def _wait(self, until: datetime) -> None:
         self._stop.wait(max(0.0, min((until - self.clock()).total_seconds(), 3600.0)))
@@ -161,3 +165,14 @@ class ReportJob:
             log.error("report email %s (%s %s) abandoned: %s", r.message_id, r.period, r.scope,
                       r.last_error)
         return None
+
+
+def report_job(settings: Settings, specs: Sequence[SLOSpec], store: Store) -> ReportJob | None:
+    """The job of ``sloctl serve`` when it sends email (an SMTP host and recipients), with its
+    own Prometheus client (closed by ``stop``); None otherwise."""
+    if not settings.report.sends_email:
+        return None
+    from sloctl.sources.prometheus import PrometheusSource
+
+    source = PrometheusSource(settings.prometheus)
+    return ReportJob(settings, specs, store, source, SmtpTransport(settings.report.smtp))

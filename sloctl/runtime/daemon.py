@@ -34,6 +34,7 @@ from sloctl.dora.incidents import load_dora_incidents
 from sloctl.dora.job import DoraJob
 from sloctl.errors import StoreError
 from sloctl.evaluation.cycle import Evaluator
+from sloctl.report.schedule import ReportJob, report_job
 from sloctl.runtime import trace_step
 from sloctl.runtime.alertmanager import AlertmanagerNotifier, notifier_from_settings
 from sloctl.runtime.http import HttpServer
@@ -113,6 +114,7 @@ class Daemon:
         self.http: HttpServer | None = None
         self.scheduler: CycleScheduler | None = None
         self.jobs: list[AfterCycleJob] = []
+        self.report: ReportJob | None = None  # the weekly email, in its own thread
         self.last_evaluation: Evaluation | None = None
         self._abandoned = threading.Event()
         self._stop_requested = threading.Event()
@@ -156,6 +158,9 @@ class Daemon:
                 self.http = HttpServer(settings, store).start()
             self.scheduler = CycleScheduler(self.run_cycle, self.interval)
             self.scheduler.start()
+            self.report = report_job(settings, self.specs, store)
+            if self.report is not None:
+                self.report.start()
         except BaseException:
             self._close_parts()
             with self._lock:
@@ -271,6 +276,8 @@ class Daemon:
 
     def _close_parts(self) -> None:
         """Close whatever was built, newest first; each part's own close is bounded."""
+        if self.report is not None:
+            self.report.stop()
         if self.http is not None:
             self.http.stop()
         if self.notifier is not None:

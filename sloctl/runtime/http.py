@@ -50,6 +50,7 @@ from sloctl.dora.deploy_events import (
 )
 from sloctl.dora.model import Deployment
 from sloctl.errors import SettingsError, StoreError
+from sloctl.report.gauges import ReportCollector
 from sloctl.runtime.metrics import EvaluationCollector
 from sloctl.runtime.receiver import WebhookError, parse_webhook
 from sloctl.settings import Settings
@@ -195,6 +196,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
     limit = settings.receiver.max_body_bytes
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EvaluationCollector(reader.evaluations.latest, reader.scorecards.latest))
+    registry.register(ReportCollector(reader.reports.sends))  # the weekly report's emails
     app = FastAPI(title="sloctl", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.post(WEBHOOK_PATH)
