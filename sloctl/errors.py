@@ -19,6 +19,7 @@ EXIT_USAGE = 2  # bad command line, settings or spec
 EXIT_BACKEND = 3  # a backend failed (unreachable, erroring, above a cap): values are unknown
 EXIT_NO_DATA = 4  # --fail-on given and an SLO or a service's signals match no series at all
 EXIT_STALE = 5  # a reading command's data (the last evaluation) is older than --max-age
+EXIT_INCONCLUSIVE = 6  # sloctl canary: neither shown worse nor within the margin yet
 
 EXIT_CODE_TABLE = (
     (EXIT_OK, "ok"),
@@ -29,6 +30,9 @@ EXIT_CODE_TABLE = (
     (EXIT_NO_DATA, "with --fail-on: an SLO or a service's signals match no series at all (no "
      "data: sloctl is blind to it and never reports it as 100 %)"),
     (EXIT_STALE, "a reading command's data (the last evaluation) is older than --max-age"),
+    (EXIT_INCONCLUSIVE, "`sloctl canary`: inconclusive, the canary is neither shown worse (exit "
+     "1) nor within the margin (exit 0) yet; the answer says how many more requests each side "
+     "needs"),
 )
 
 

@@ -127,4 +127,4 @@ def test_json_stream_writes_a_valid_array_item_by_item(capsys: pytest.CaptureFix
 
 def test_exit_code_table_lists_every_code_once() -> None:
     lines = exit_code_help().split("\n\n")
-    assert [line.split()[0] for line in lines] == ["0", "1", "2", "3", "4", "5"]
+    assert [line.split()[0] for line in lines] == ["0", "1", "2", "3", "4", "5", "6"]
