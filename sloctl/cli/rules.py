@@ -160,7 +160,7 @@ def generate(
     )
     paths = spec or list(settings.specs) or [DEFAULT_SPECS]
     specs = load_specs(paths)
-    files = plan_rule_files(specs, settings, Path.cwd(), options)
+    files = plan_rule_files(specs, settings, options)
     planned = {f.name: render_file(f, options) for f in files}
     if not no_bound_check:
         check_bounds(settings, specs, paths)

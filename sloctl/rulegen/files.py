@@ -35,12 +35,12 @@ class FileStatus:
     state: FileState
 
 
-def display_path(source: str, base: Path | None) -> str:
-    """``source`` relative to ``base`` when it lies below it, with forward slashes."""
-    path = Path(source)
-    if base is not None and path.is_absolute() and path.is_relative_to(base):
-        path = path.relative_to(base)
-    return path.as_posix()
+def display_path(source: str) -> str:
+    """How headers name a spec file: by its file name, so a header (and ``--check``) is the same
+    however the spec path is spelt (``rules/slos``, ``./rules/slos/``, absolute, with ``..``, in
+    ``SLOCTL_SPECS``), from any working folder, and for a copy of the specs elsewhere. The names
+    of one set's spec files differ: each names a rule file."""
+    return Path(source).name
 
 
 def _notes(specs: Sequence[SLOSpec]) -> list[str]:
@@ -67,25 +67,23 @@ def _notes(specs: Sequence[SLOSpec]) -> list[str]:
 def plan_files(
     specs: Sequence[SLOSpec],
     settings: Settings,
-    base: Path | None = None,
     options: RuleOptions = RuleOptions(),
 ) -> dict[str, str]:
-    """File name -> content for ``specs``; spec paths in headers are shown relative to ``base``."""
-    files = plan_rule_files(specs, settings, base, options)
+    """File name -> content for ``specs``; headers name the spec files (``display_path``)."""
+    files = plan_rule_files(specs, settings, options)
     return {f.name: render_file(f, options) for f in files}
 
 
 def plan_rule_files(
     specs: Sequence[SLOSpec],
     settings: Settings,
-    base: Path | None = None,
     options: RuleOptions = RuleOptions(),
 ) -> list[RuleFile]:
     """The files for ``specs``, sorted by name: one per spec file, and the default alerts."""
     by_source: dict[str, list[SLOSpec]] = {}
     for spec in specs:
         by_source.setdefault(spec.source, []).append(spec)
-    sources = sorted(by_source, key=lambda s: display_path(s, base))
+    sources = sorted(by_source, key=display_path)
     files: list[RuleFile] = []
     owners: dict[str, str] = {}
     for source in sources:
@@ -103,12 +101,12 @@ def plan_rule_files(
             g for s in file_specs if not isinstance(s.indicator, LogRatio)
             for g in slo_groups(s, settings)
         ]
-        shown: tuple[str, ...] = (display_path(source, base),)
+        shown: tuple[str, ...] = (display_path(source),)
         files.append(RuleFile(name, shown, tuple(_notes(file_specs)),
                               tuple(apply_options(groups, options))))
     group = default_alert_group(specs, settings) if options.alerts else None
     if group is not None:
-        shown = tuple(display_path(s, base) for s in sources)
+        shown = tuple(display_path(s) for s in sources)
         files.append(RuleFile(DEFAULT_ALERTS_FILE, shown, (),
                               tuple(apply_options([group], options))))
     return sorted(files, key=lambda f: f.name)

@@ -116,7 +116,7 @@ def instant(url: str, expr: str, at: datetime) -> list[dict[str, Any]]:
 
 
 def generated_rules() -> list[dict[str, Any]]:
-    files = plan_rule_files(load_specs([EXAMPLES]), Settings(), REPO)
+    files = plan_rule_files(load_specs([EXAMPLES]), Settings())
     return [r.as_dict() for f in files for g in f.groups for r in g.rules]
 
 

@@ -62,7 +62,7 @@ def test_the_groups_of_each_prometheus_rule_pass_promtool_check(name: str,
 
 
 def test_the_rules_of_the_examples_pass_promtool_check(tmp_path: Path) -> None:
-    planned = plan_files(load_specs([REPO / "rules" / "examples"]), Settings(), base=REPO)
+    planned = plan_files(load_specs([REPO / "rules" / "examples"]), Settings())
     assert sorted(planned) == ["openslo.yml", "sloctl-default-alerts.yml", "sloth.yml"]
     for name, text in planned.items():
         (tmp_path / name).write_text(text)
