@@ -16,8 +16,8 @@ import re
 import threading
 from urllib.parse import quote, quote_plus, unquote
 
-__all__ = ["MASK", "MIN_SECRET_LENGTH", "forget_secrets", "redact", "redact_url",
-           "register_secret", "register_url"]
+__all__ = ["MASK", "MIN_SECRET_LENGTH", "escape_controls", "forget_secrets", "redact",
+           "redact_url", "register_secret", "register_url", "safe"]
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4
@@ -26,6 +26,8 @@ _CREDENTIAL_PARAMS = re.compile(
     r"(?i)([?&;](?:password|passwd|pwd|pass|token|access_token|id_token|api[_-]?key|apikey|"
     r"secret|client_secret|auth|authorization|sig|signature|x-amz-signature)=)[^&#\s'\"<>]*"
 )
+# C0 controls but newline and tab (multi-line messages), DEL, C1, bidi overrides
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
@@ -86,3 +88,18 @@ def forget_secrets() -> None:
     with _lock:
         _secrets.clear()
         _pattern = None
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters shown as escapes: ESC -> ``\\x1b``, NUL -> ``\\x00``."""
+    return _CONTROL.sub(_escape_one, text)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(text: str) -> str:
+    """Text fit for a terminal or a log line: credentials masked, control characters escaped."""
+    return escape_controls(redact(text))

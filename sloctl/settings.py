@@ -12,6 +12,7 @@ import difflib
 import os
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -290,6 +291,17 @@ class ReceiverSettings(_Frozen):
     port: Annotated[int, Field(ge=0, le=65535)] = 9464
     token: SecretStr | None = None
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
+    # Plausible timestamps in webhook and deployment bodies: earliest_timestamp .. now + this
+    earliest_timestamp: date = date(2000, 1, 1)
+    max_future_seconds: DurationOrZero = 86400
+    # Connections (sloctl/runtime/guard.py): closed when idle, or when a request's head or
+    # body does not arrive in time; above max_connections the oldest idle or slow one is
+    # closed, and a new one is answered 503 when none is. Capped by the open-file limit.
+    max_connections: Annotated[int, Field(ge=8)] = 2048
+    idle_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
+    header_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    body_timeout_seconds: Annotated[float, Field(gt=0)] = 20.0
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 16384
 
 
 class AlertmanagerSettings(_Frozen):

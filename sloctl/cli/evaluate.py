@@ -160,6 +160,9 @@ def serve_command(
     settings = c.settings
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sloctl.runtime.log_guard import install_log_guard
+
+    install_log_guard()  # redacted, escaped, and bounded under any flood
     # imported here: the HTTP server and the scheduler load only for `serve`
     from sloctl.runtime.daemon import Daemon
 

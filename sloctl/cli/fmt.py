@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -21,25 +20,9 @@ from rich.text import Text
 
 from sloctl.core.alerts import AlertState
 from sloctl.core.slo import SLOStatus
-from sloctl.redact import redact
+from sloctl.redact import escape_controls, redact, safe
 
-# C0 controls but newline and tab (our own multi-line messages), DEL, C1, bidi overrides
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def escape_controls(text: str) -> str:
-    """``text`` with control characters shown as escapes: ESC -> ``\\x1b``, NUL -> ``\\x00``."""
-    return _CONTROL.sub(_escape_one, text)
-
-
-def _escape_one(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def safe(text: str) -> str:
-    """Text fit for a terminal or a log line: credentials masked, controls escaped."""
-    return escape_controls(redact(text))
+__all__ = ["SafeConsole", "escape_controls", "safe", "write_json", "write_json_stream"]
 
 
 class SafeConsole(Console):

@@ -29,6 +29,7 @@ from sloctl.spec.error_messages import describe_error, loc_path
 
 DeploymentEvent = Deployment
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clock skew allowed between CI runners and sloctl
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # default of receiver.earliest_timestamp
 TIMESTAMP_HELP = "use an ISO 8601 timestamp with a time zone, e.g. 2026-11-27T09:30:00Z"
 _SHA_RE = re.compile(r"[0-9a-fA-F]{7,64}")
 _MESSAGES = {
@@ -73,7 +74,17 @@ def _status(value: str) -> DeployStatus:
         raise ValueError(f"unknown status {value!r}; use one of {STATUSES}") from None
 
 
-Text = Annotated[str, Field(min_length=1, max_length=255)]
+def _plain_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character; send text without it")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode text (a lone surrogate)") from None
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_plain_text)]
 Sha = Annotated[str, AfterValidator(_sha)]
 
 
@@ -81,12 +92,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _in_utc(value: datetime, earliest: datetime) -> datetime:
+    """``value`` in UTC when at or after ``earliest``; ValueError (never OverflowError)."""
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or utc < earliest:
+        raise ValueError(
+            f"{value.isoformat()} is outside the plausible range: before "
+            f"{earliest.date().isoformat()} (receiver.earliest_timestamp); send the real time"
+        )
+    return utc
+
+
 def _not_future(value: datetime | None, info: ValidationInfo) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
         raise ValueError(f"has no time zone; {TIMESTAMP_HELP}")
-    value = value.astimezone(UTC)
+    value = _in_utc(value, (info.context or {}).get("earliest") or EARLIEST)
     now = (info.context or {}).get("now")
     if isinstance(now, datetime) and value > now + FUTURE_TOLERANCE:
         raise ValueError(
@@ -115,7 +140,7 @@ class NativeDeploymentEvent(_Model):
     finished_at: datetime
     status: Annotated[str, AfterValidator(_status)]
     commits: list[CommitIn] = []
-    ref: Annotated[str, Field(max_length=255)] = ""
+    ref: Annotated[str, Field(max_length=255), AfterValidator(_plain_text)] = ""
 
     _times = field_validator("commit_time", "started_at", "finished_at")(_not_future)
 
@@ -144,7 +169,7 @@ class _GitHubModel(BaseModel):
 
 class _GitHubDeployment(_GitHubModel):
     sha: Sha
-    ref: str = ""
+    ref: Annotated[str, Field(max_length=255), AfterValidator(_plain_text)] = ""
     environment: Text
     created_at: datetime
     payload: dict[str, Any] | str | None = None
@@ -154,7 +179,7 @@ class _GitHubDeployment(_GitHubModel):
 
 class _GitHubStatus(_GitHubModel):
     state: Text
-    environment: str | None = None
+    environment: Text | None = None
     created_at: datetime
 
     _created = field_validator("created_at")(_not_future)
@@ -195,10 +220,10 @@ class GitHubDeploymentStatus(_GitHubModel):
         payload = self.deployment.payload if isinstance(self.deployment.payload, dict) else {}
         d = self.deployment
         ref = d.ref if d.ref and d.ref.lower() != d.sha else ""
-        version = str(payload.get("version") or ref or d.sha[:12])
+        version = _payload_text(payload, "version") or ref or d.sha[:12]
         commit_time = payload.get("commit_time")
         return Deployment(
-            service=str(payload.get("service") or self.repository.name),
+            service=_payload_text(payload, "service") or self.repository.name,
             environment=self.deployment_status.environment or d.environment,
             version=version,
             sha=d.sha,
@@ -208,6 +233,21 @@ class GitHubDeploymentStatus(_GitHubModel):
             started=d.created_at,
             ref=ref,
         )
+
+
+def _payload_text(payload: Mapping[str, Any], name: str) -> str | None:
+    """A string field of the GitHub deployment's payload, validated as the native fields are."""
+    value = payload.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= 255:
+        raise DeployEventError(
+            [(f"deployment.payload.{name}", "must be a string of 1 to 255 characters")]
+        )
+    try:
+        return _plain_text(value)
+    except ValueError as exc:
+        raise DeployEventError([(f"deployment.payload.{name}", str(exc))]) from None
 
 
 def _payload_time(value: object) -> datetime | None:
@@ -223,18 +263,23 @@ def _payload_time(value: object) -> datetime | None:
         raise DeployEventError(
             [("deployment.payload.commit_time", f"has no time zone; {TIMESTAMP_HELP}")]
         )
-    return parsed.astimezone(UTC)
+    try:
+        return _in_utc(parsed, EARLIEST)
+    except ValueError as exc:
+        raise DeployEventError([("deployment.payload.commit_time", str(exc))]) from None
 
 
 def is_github_body(data: object) -> bool:
     return isinstance(data, Mapping) and "deployment_status" in data
 
 
-def parse_deployment_event(data: object, now: datetime) -> DeploymentEvent:
+def parse_deployment_event(
+    data: object, now: datetime, earliest: datetime = EARLIEST
+) -> DeploymentEvent:
     """A native event or a GitHub ``deployment_status`` body -> DeploymentEvent.
 
-    ``now`` (aware UTC) rejects timestamps more than 5 minutes in the future.
-    Raises DeployEventError naming every bad field.
+    ``now`` (aware UTC) rejects timestamps more than 5 minutes in the future, ``earliest``
+    those before it. Raises DeployEventError naming every bad field.
     """
     model: type[NativeDeploymentEvent] | type[GitHubDeploymentStatus] = (
         GitHubDeploymentStatus if is_github_body(data) else NativeDeploymentEvent
@@ -242,7 +287,7 @@ def parse_deployment_event(data: object, now: datetime) -> DeploymentEvent:
     if not isinstance(data, Mapping):
         raise DeployEventError([("<body>", "must be a JSON object with the event's fields")])
     try:
-        parsed = model.model_validate(data, context={"now": now})
+        parsed = model.model_validate(data, context={"now": now, "earliest": earliest})
     except ValidationError as exc:
         raise DeployEventError(
             [(loc_path(e["loc"]) or "<body>", _message(e, model)) for e in exc.errors()]

@@ -22,6 +22,10 @@ from email.utils import format_datetime, getaddresses
 
 from sloctl.report.render import Rendered
 
+# Headers are not folded below 998 characters: Python folds a long Subject right after its
+# colon, which readers show with a leading space.
+POLICY = SMTP.clone(max_line_length=998)
+
 
 def normalise(recipients: Sequence[str]) -> tuple[str, ...]:
     """The recipient list as a sorted, de-duplicated tuple of lower-case addresses."""
@@ -44,7 +48,7 @@ def message_id(key: str, period: str, scope: str, from_address: str) -> str:
 def build_message(rendered: Rendered, *, sender: str, recipients: Sequence[str], msg_id: str,
                   date: datetime, period: str, scope: str) -> EmailMessage:
     """The MIME message (see the module docstring)."""
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Subject"] = rendered.subject

@@ -16,7 +16,6 @@ import smtplib
 import ssl
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
-from email.policy import SMTP
 
 from sloctl.errors import SloctlError
 from sloctl.report.config import SmtpSettings
@@ -184,7 +183,7 @@ def _text(reply: bytes | str) -> str:
 
 def _quoted(message: EmailMessage) -> bytes:
     """The message with CRLF line ends and leading dots doubled, ending in CRLF (no ``.``)."""
-    data = message.as_bytes(policy=SMTP)
+    data = message.as_bytes(policy=message.policy)  # CRLF line ends (report.message)
     data = re.sub(rb"(?m)^\.", b"..", data)
     return data if data.endswith(CRLF) else data + CRLF
 

@@ -17,6 +17,12 @@ when the key (service, environment, version, finish time) was already recorded, 
 state that is not final (nothing stored), and 400 ``{"error", "field", "problems"}`` naming every
 bad field (nothing stored). The event is stored before the answer.
 
+Malformed bodies always get a 400 naming the field, never a 5xx (Alertmanager retries those
+forever): huge numbers, year-1 or year-9999 timestamps, timestamps outside
+``receiver.earliest_timestamp`` .. now + ``receiver.max_future_seconds``, deep nesting, wrong
+types, NUL characters. Connections are bounded by ``sloctl.runtime.guard`` (timeouts, a cap with
+a fast 503, one summary log line); a client that hangs up mid-body is one log line.
+
 Each webhook is a span (``sloctl.webhook``, OpenTelemetry API) with its answer's status.
 ``GET /metrics`` renders the latest evaluation and DORA scorecards through one prometheus-client
 registry (``runtime.metrics.EvaluationCollector`` over the store); 503 when the store fails.
@@ -24,15 +30,17 @@ registry (``runtime.metrics.EvaluationCollector`` over the store); 503 when the 
 
 from __future__ import annotations
 
+import copy
 import hmac
 import json
 import logging
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from time import monotonic, sleep
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -40,19 +48,23 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from sloctl.dora.deploy_events import (
     DeployEventError,
     DeployEventNotFinal,
+    NativeDeploymentEvent,
     is_github_body,
     parse_deployment_event,
 )
 from sloctl.dora.model import Deployment
 from sloctl.errors import SettingsError, StoreError
 from sloctl.report.gauges import ReportCollector
+from sloctl.runtime.guard import Guard, Limits, protocol_class
 from sloctl.runtime.metrics import EvaluationCollector
-from sloctl.runtime.receiver import WebhookError, parse_webhook
+from sloctl.runtime.receiver import TimeBounds, WebhookError, WebhookMessage, parse_webhook
 from sloctl.settings import Settings
 from sloctl.store import Store
 
@@ -119,7 +131,8 @@ def _too_large(limit: int) -> JSONResponse:
 
 
 async def _read_body(request: Request, token: bytes | None, limit: int) -> bytes | JSONResponse:
-    """The request body after the token and size checks, or the error answer."""
+    """The request body after the token and size checks, or the error answer (also when the
+    client hung up: that answer reaches nobody, and one short line is logged)."""
     if token is None:
         return _error(503, NO_TOKEN)
     if not _authorized(request.headers.get("authorization"), token):
@@ -128,10 +141,14 @@ async def _read_body(request: Request, token: bytes | None, limit: int) -> bytes
     if length.isdigit() and int(length) > limit:
         return _too_large(limit)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return _too_large(limit)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return _too_large(limit)
+    except ClientDisconnect:
+        log.info("a client hung up before sending its whole body to %s", request.url.path)
+        return _error(400, "the client hung up before sending its whole body")
     return bytes(body)
 
 
@@ -166,13 +183,19 @@ def _deployment_json(d: Deployment) -> dict[str, object]:
     }
 
 
-def _parse_event(body: bytes, github_event: str | None, now: datetime) -> tuple[Deployment, str]:
+def _parse_event(
+    body: bytes, github_event: str | None, now: datetime, earliest: datetime
+) -> tuple[Deployment, str]:
     """The body as a deployment event and its source (http or github); raises DeployEventError
     naming the bad field."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DeployEventError([("<body>", f"is not valid JSON ({exc})")]) from None
+    except RecursionError:
+        raise DeployEventError([("<body>", "is nested too deeply; send a flat event")]) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise DeployEventError([("<body>", f"is not acceptable JSON ({exc})")]) from None
     if github_event == GITHUB_EVENT and not is_github_body(data):
         raise DeployEventError(
             [
@@ -183,7 +206,53 @@ def _parse_event(body: bytes, github_event: str | None, now: datetime) -> tuple[
                 )
             ]
         )
-    return parse_deployment_event(data, now), "github" if is_github_body(data) else "http"
+    try:
+        event = parse_deployment_event(data, now, earliest)
+    except RecursionError:
+        raise DeployEventError([("<body>", "is nested too deeply; send a flat event")]) from None
+    return event, "github" if is_github_body(data) else "http"
+
+
+def time_bounds(settings: Settings) -> TimeBounds:
+    """The plausible range of received timestamps (``receiver.earliest_timestamp`` ..
+    now + ``receiver.max_future_seconds``)."""
+    receiver = settings.receiver
+    return TimeBounds(
+        datetime.combine(receiver.earliest_timestamp, time(), UTC),
+        timedelta(seconds=receiver.max_future_seconds),
+    )
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body of a JSON ``model`` (its definitions under components)."""
+    schema = model.model_json_schema(by_alias=True, ref_template=f"{SCHEMAS}{{model}}")
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+SCHEMAS = "#/components/schemas/"
+ROUTE_BODIES: dict[str, type[BaseModel]] = {
+    WEBHOOK_PATH: WebhookMessage,
+    DEPLOYMENTS_PATH: NativeDeploymentEvent,
+}
+
+
+def openapi_description(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI description of ``app`` with its bodies' schemas and the bearer token (for
+    fuzzing every endpoint; not served: ``openapi_url`` is off)."""
+    doc = copy.deepcopy(app.openapi())
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+    for path, model in ROUTE_BODIES.items():
+        body = _body(model)
+        schema = body["content"]["application/json"]["schema"]
+        schemas.update(schema.pop("$defs", {}))
+        operation = doc["paths"][path]["post"]
+        operation["requestBody"] = body
+        operation["security"] = [{"bearer": []}]
+    return doc
 
 
 def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> FastAPI:
@@ -194,6 +263,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
     secret = settings.receiver.token
     token = secret.get_secret_value().encode() if secret is not None else None
     limit = settings.receiver.max_body_bytes
+    bounds = time_bounds(settings)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EvaluationCollector(reader.evaluations.latest, reader.scorecards.latest))
     registry.register(ReportCollector(reader.reports.sends))  # the weekly report's emails
@@ -210,7 +280,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
         if isinstance(body, JSONResponse):
             return body
         try:
-            notification = parse_webhook(body)
+            notification = parse_webhook(body, clock(), bounds)
         except WebhookError as exc:
             return _error(400, str(exc))
         span.set_attribute("sloctl.webhook.alert_count", len(notification.alerts))
@@ -253,7 +323,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
             )
         now = clock()
         try:
-            event, source = _parse_event(body, github_event, now)
+            event, source = _parse_event(body, github_event, now, bounds.earliest)
         except DeployEventNotFinal as exc:
             return JSONResponse({"status": "ignored", "reason": str(exc)}, status_code=202)
         except DeployEventError as exc:
@@ -298,6 +368,11 @@ class HttpServer:
         self.host = settings.receiver.host
         self.port = settings.receiver.port
         self.app = app if app is not None else create_app(settings, store)
+        receiver = settings.receiver
+        self.limits = Limits(receiver.max_connections, receiver.idle_timeout_seconds,
+                             receiver.header_timeout_seconds, receiver.body_timeout_seconds)
+        self.max_header_bytes = receiver.max_header_bytes
+        self.guard: Guard | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -334,12 +409,17 @@ class HttpServer:
         if self.running:
             return self
         sock = self._bind()
+        protocol, self.guard = protocol_class(self.limits)
         config = uvicorn.Config(
             self.app,
             log_level="warning",
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
+            http=protocol,
+            timeout_keep_alive=max(1, round(self.limits.idle_timeout)),
+            h11_max_incomplete_event_size=self.max_header_bytes,
+            backlog=min(4096, self.guard.cap),
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
@@ -347,12 +427,12 @@ class HttpServer:
         )
         self._server, self._thread, self._sock = server, thread, sock
         thread.start()
-        deadline = time.monotonic() + timeout
+        deadline = monotonic() + timeout
         while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
+            if not thread.is_alive() or monotonic() > deadline:
                 self.stop()
                 raise SettingsError(f"the HTTP server on {self.url} did not start; see the log")
-            time.sleep(0.01)
+            sleep(0.01)
         return self
 
     def stop(self, timeout: float = 2.0) -> None:

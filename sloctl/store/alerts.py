@@ -7,7 +7,9 @@
 
 States and transitions are written with their evaluation (``store.evaluations.save``). A repeated
 firing notification changes nothing but ``last_received_at``; a resolved one sets ``status`` and
-``ends_at``; a late firing notification never reopens a resolved instance.
+``ends_at``; a late firing notification never reopens a resolved instance. A duplicate
+delivery (nothing new nor resolved, the same as the group's last notification) only touches
+``last_received_at``: retries and repeats do not grow the store.
 """
 
 from __future__ import annotations
@@ -138,6 +140,19 @@ class Alerts(AlertReads):
         for a in notification.alerts:
             incoming[(a.fingerprint, a.starts_at)] = a
         with self._db.write("recording an Alertmanager notification in") as conn:
+            known = _known(conn, incoming)
+            last_id = _same_as_last(conn, notification)
+            duplicate = last_id and all(
+                key in known and (a.status != "resolved" or known[key][1] == "resolved")
+                for key, a in incoming.items()
+            )
+            if duplicate:
+                touch = [{"id_": known[key][0], "last_received_at": received_at}
+                         for key in incoming]
+                if touch:
+                    conn.execute(update(am_alerts).where(am_alerts.c.id == bindparam("id_")),
+                                 touch)
+                return RecordResult(last_id, 0, 0, len(touch))
             # Two bodies inserting the same new instance at once (PostgreSQL): the loser violates
             # the unique index, answers 503, and Alertmanager's retry finds the instance known.
             notification_id = int(
@@ -155,7 +170,6 @@ class Alerts(AlertReads):
                     },
                 ).scalar_one()
             )
-            known = _known(conn, incoming)
             new_rows, resolve_rows, touch_rows = [], [], []
             for key, a in incoming.items():
                 stored = known.get(key)
@@ -182,6 +196,25 @@ class Alerts(AlertReads):
             if touch_rows:
                 conn.execute(update(am_alerts).where(by_id), touch_rows)
         return RecordResult(notification_id, len(new_rows), len(resolve_rows), len(touch_rows))
+
+
+def _same_as_last(conn: Connection, notification: Notification) -> int:
+    """The id of the group's last notification when it matches this one (a duplicate
+    delivery), else 0."""
+    t = am_notifications.c
+    last = conn.execute(
+        select(t.id, t.status, t.receiver, t.alert_count, t.truncated_alerts)
+        .where(t.group_key == notification.group_key)
+        .order_by(t.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return 0
+    same = (last.status, last.receiver, last.alert_count, last.truncated_alerts) == (
+        notification.status, notification.receiver, len(notification.alerts),
+        notification.truncated_alerts,
+    )
+    return int(last.id) if same else 0
 
 
 def _known(
