@@ -356,7 +356,27 @@ def plan_cycle(
     default, groups = settings.signals.groups(specs)
     for w in signal_windows(settings):
         plan.signals[w] = tuple(
-            plan_signals(settings, w, key, sorted(services), key == default)
+            shared_coverage(plan_signals(settings, w, key, sorted(services), key == default),
+                            plan.slos)
             for key, services in groups.items()
         )
     return plan
+
+
+def shared_coverage(sq: SignalQueries, slos: Sequence[SloPlan]) -> SignalQueries:
+    """``sq`` reading its coverage from an SLO's coverage query on the same request counter
+    (an availability SLO of the preset without a selector), which covers the signal's window:
+    one query fewer per cycle."""
+    preset = get_preset(sq.preset)
+    for p in slos:
+        ind = p.spec.indicator
+        if (
+            p.coverage is not None
+            and isinstance(ind, MetricRatio)
+            and ind.metric == preset.counter
+            and ind.selector == preset.base_selector
+            and p.spec.identity == sq.identity
+            and any(w.window == sq.window for w in p.windows)
+        ):
+            return replace(sq, coverage=p.coverage)
+    return sq
