@@ -84,8 +84,11 @@ class EvaluationReads:
         until: datetime | None = None,
         max_points: int | None = 500,
     ) -> pd.DataFrame:
-        """``at`` (UTC), sli, budget_remaining, budget_remaining_minutes, burn_rate_1h/6h/1d/3d,
-        burn_rate_period; at most ``max_points`` rows, the last row of each time bucket."""
+        """The SLO's history across tiers, oldest first (``sloctl.store.history``): ``at``
+        (UTC); sli, budget_remaining, budget_remaining_minutes, burn_rate_1h/6h/1d/3d,
+        burn_rate_period (the last values), each also ``_min`` and ``_max``; ``tier`` (raw,
+        hourly, daily). At most ``max_points`` rows: the last row of each time bucket, with the
+        least and greatest values over the bucket."""
         with self._db.read() as conn:
             return history.slo_history(conn, slo_id, since, until, max_points)
 
@@ -96,7 +99,8 @@ class EvaluationReads:
         until: datetime | None = None,
         max_points: int | None = 500,
     ) -> pd.DataFrame:
-        """``at`` (UTC) + one column per Signal; at most ``max_points`` rows (last per bucket)."""
+        """The service's golden signals across tiers, as ``slo_history``: ``at`` (UTC), one
+        column per Signal, each also ``_min`` and ``_max``, ``tier``."""
         with self._db.read() as conn:
             return history.signal_history(conn, service, since, until, max_points)
 

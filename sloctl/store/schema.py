@@ -6,12 +6,14 @@ columns hold the rest. Unknown values are NULL with their reason stored next to 
 
 Timestamps are ``UTCDateTime``: ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL, naive UTC text on
 SQLite; aware UTC datetimes in and out on both. Evaluations are stored per cycle
-(``evaluations`` and its child tables); coarser tiers (hourly, daily roll-ups) are new tables of
-the same shape added by a migration, never a change of meaning of these.
+(``evaluations`` and its child tables: the raw tier); ``slo_rollups`` and ``signal_rollups`` hold
+the coarser tiers, one row per hour then per UTC day and SLO or service, with the last, least and
+greatest stored value of each charted column (``sloctl.store.retention`` prunes and rolls up).
 
 Tables: evaluations, slo_results, signal_results, alert_states, alert_transitions, slo_catalog,
-service_catalog (evaluations and their alerts); am_notifications, am_alerts (Alertmanager's
-webhooks); deployments, incident_links (DORA input); dora_scorecards (DORA output);
+service_catalog (evaluations and their alerts); slo_rollups, signal_rollups (history tiers);
+am_notifications, am_alerts (Alertmanager's webhooks); deployments, incident_links (DORA input);
+dora_scorecards (DORA output);
 trace_checks, trace_exemplars, span_disagreements (trace findings); report_inputs,
 report_scorecards, report_sends (the weekly report: measured inputs, built scorecards, emails).
 """
@@ -197,11 +199,14 @@ alert_states = Table(
 )
 
 # One row each time an alert changes state (first appearance counts unless it is inactive).
+# Never pruned: the evaluation that wrote it may be (``evaluation_id`` then becomes NULL).
 alert_transitions = Table(
     "alert_transitions",
     metadata,
     Column("id", RowId, primary_key=True, autoincrement=True),
-    _evaluation_fk(),
+    Column(
+        "evaluation_id", RowId, ForeignKey("evaluations.id", ondelete="SET NULL"), index=True
+    ),
     Column("key", String(512), nullable=False),
     Column("from_state", String(16)),
     *_alert_columns(),
@@ -225,6 +230,42 @@ service_catalog = Table(
     Column("service", Name, primary_key=True),
     Column("last_at", UTCDateTime, nullable=False),
 )
+
+# -- History tiers: hourly, then daily roll-ups of the evaluations (sloctl.store.retention) --
+
+HOUR = 3600
+DAY = 86400
+
+
+def rollup_columns(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``name`` (the last value), ``name_min`` and ``name_max`` of each charted column."""
+    return tuple(f"{name}{suffix}" for name in names for suffix in ("", "_min", "_max"))
+
+
+def _rollup_table(name: str, key: str, *extra: Column[Any], values: tuple[str, ...]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(key, Name, primary_key=True),
+        Column("resolution", Integer, primary_key=True),  # HOUR or DAY, in seconds
+        Column("bucket", BigInteger, primary_key=True),  # the hour's or day's start, Unix seconds
+        Column("first_at", UTCDateTime, nullable=False),  # the first evaluation it summarises
+        Column("at", UTCDateTime, nullable=False),  # the last one: when the last values were
+        Column("epoch", BigInteger, nullable=False),  # floor(at) in Unix seconds
+        *extra,
+        *(Column(column, Double) for column in rollup_columns(values)),
+        Index(None, "resolution", "bucket"),
+    )
+
+
+slo_rollups = _rollup_table(
+    "slo_rollups",
+    "slo_id",
+    Column("service", Name, nullable=False),
+    Column("objective", Double, nullable=False),
+    values=SLO_CHART_COLUMNS,
+)
+signal_rollups = _rollup_table("signal_rollups", "service", values=SIGNAL_COLUMNS)
 
 # -- Alertmanager notifications and alert instances (unique on fingerprint + startsAt) --
 

@@ -7,6 +7,7 @@
         store.scorecards.save(cards, computed_at=now)
         store.traces.save(findings, checked_at=now)
         store.reports.save_inputs(...)          # the weekly report (sloctl.report)
+        store.retention.prune(now, policy)       # roll up, then delete old evaluations
 
     with StoreReader(url) as reader:             # dashboard, status, /metrics: never writes
         reader.evaluations.latest()
@@ -37,6 +38,7 @@ from sloctl.store.database import Database, parse_url
 from sloctl.store.deployments import DeploymentReads, Deployments
 from sloctl.store.evaluations import EvaluationReads, Evaluations
 from sloctl.store.reports import ReportReads, Reports
+from sloctl.store.retention import Retention, RetentionReads
 from sloctl.store.scorecards import ScorecardReads, Scorecards
 from sloctl.store.traces import TraceReads, Traces
 
@@ -52,6 +54,7 @@ class StoreReader:
     scorecards: ScorecardReads
     traces: TraceReads
     reports: ReportReads
+    retention: RetentionReads
 
     def __init__(self, url: str, *, _db: Database | None = None) -> None:
         self.url = url
@@ -71,6 +74,7 @@ class StoreReader:
         self.scorecards = ScorecardReads(db)
         self.traces = TraceReads(db)
         self.reports = ReportReads(db)
+        self.retention = RetentionReads(db)
 
     @property
     def engine(self) -> Engine:
@@ -101,6 +105,7 @@ class Store(StoreReader):
     scorecards: Scorecards
     traces: Traces
     reports: Reports
+    retention: Retention
 
     def __init__(self, url: str, *, upgrade: bool = False) -> None:
         self.url = url
@@ -129,6 +134,7 @@ class Store(StoreReader):
         self.scorecards = Scorecards(db)
         self.traces = Traces(db)
         self.reports = Reports(db)
+        self.retention = Retention(db)
 
     def reader(self) -> StoreReader:
         """A read-only view sharing this store's connections (``/metrics``); closing it is a

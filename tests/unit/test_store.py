@@ -280,8 +280,15 @@ def test_signal_history_has_one_column_per_signal(store: Store) -> None:
     hundred_minutes(store)
     until = T0 + timedelta(seconds=5999)
     frame = store.evaluations.signal_history("checkout", T0, until, max_points=10)
-    assert list(frame.columns) == ["at", *(s.value for s in Signal)]
-    assert frame["traffic"].tolist() == [float(i) for i in range(9, 100, 10)]
+    names = [s.value for s in Signal]
+    assert list(frame.columns) == ["at", *names, *(f"{n}_min" for n in names),
+                                   *(f"{n}_max" for n in names), "tier"]
+    assert frame["traffic"].tolist() == [float(i) for i in range(9, 100, 10)]  # the last ...
+    # ... the least (NaN at minute 50 is unknown, not a value) ...
+    assert frame["traffic_min"].tolist() == [0.0, 10.0, 20.0, 30.0, 40.0, 51.0, 60.0, 70.0,
+                                             80.0, 90.0]
+    assert frame["traffic_max"].tolist() == frame["traffic"].tolist()  # ... and greatest
+    assert set(frame["tier"]) == {"raw"}
     assert frame["error_ratio"].tolist() == [0.01] * 10
     assert frame["latency_p99"].isna().all()  # never measured: NaN, not 0
     full = store.evaluations.signal_history("checkout", T0, max_points=None)

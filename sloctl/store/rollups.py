@@ -1,0 +1,176 @@
+"""Roll-ups: the statements that summarise stored rows into the hourly and daily tiers.
+
+A roll-up row keeps, per SLO (or service) and hour (or UTC day), the **last** stored value of
+each charted column (with ``at``, the time of the last evaluation summarised), its least
+(``_min``) and greatest (``_max``) value and ``first_at``. These are summaries of stored samples;
+no ratio is ever averaged (figures for a closed period come from ``sloctl.evaluation.period``).
+
+Merging is idempotent: folding the same rows in twice gives the same row (min of mins, max of
+maxes, the values of the latest ``at``), so a prune that crashed after committing a roll-up, or an
+evaluation stored late for an hour already rolled up, is simply folded in again.
+
+    merge_raw(conn, SLO, evaluation_ids, HOUR)       # raw rows of those evaluations -> hours
+    merge_rollups(conn, SLO, day_start, day_end)     # hourly rows of [start, end) -> days
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import Over
+from sqlalchemy.sql.functions import FunctionElement
+
+from sloctl.store.schema import (
+    DAY,
+    HOUR,
+    SIGNAL_COLUMNS,
+    SLO_CHART_COLUMNS,
+    rollup_columns,
+    signal_results,
+    signal_rollups,
+    slo_results,
+    slo_rollups,
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of history: its raw table, its roll-up table, its key and charted columns."""
+
+    name: str  # "slo" or "signal"
+    raw: Table
+    rollups: Table
+    key: str
+    values: tuple[str, ...]
+    extra: tuple[str, ...]  # columns copied from the last row (the SLO's service, objective)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One window per group, ordered latest first, its frame the whole group: every function
+    over it shares one sort."""
+
+    partition: tuple[ColumnElement[Any], ...]
+    order: tuple[ColumnElement[Any], ...]
+
+    def over(self, fn: FunctionElement[Any]) -> Over[Any]:
+        return fn.over(partition_by=self.partition, order_by=self.order, rows=(None, None))
+
+
+def columns(kind: Kind) -> list[str]:
+    """The roll-up table's columns, in the order ``_ranked`` selects them."""
+    return [kind.key, "resolution", "bucket", "first_at", "at", "epoch", *kind.extra,
+            *rollup_columns(kind.values)]
+
+
+SLO = Kind("slo", slo_results, slo_rollups, "slo_id", SLO_CHART_COLUMNS, ("service", "objective"))
+SIGNAL = Kind("signal", signal_results, signal_rollups, "service", SIGNAL_COLUMNS, ())
+KINDS = (SLO, SIGNAL)
+
+
+def _ranked(kind: Kind, source: Table, bucket: ColumnElement[int], where: ColumnElement[bool],
+            resolution: int, rolled: bool) -> Select[Any]:
+    """One row per (key, bucket) in ``columns(kind)`` order: the latest row's values, the least
+    and greatest of the group; ``rolled``: ``source`` is a roll-up table (its _min and _max)."""
+    tiebreak = source.c.bucket if rolled else source.c.id
+    window = Window((source.c[kind.key], bucket), (source.c.at.desc(), tiebreak.desc()))
+
+    def lowest(name: str) -> ColumnElement[Any]:
+        return window.over(func.min(source.c[f"{name}_min" if rolled else name]))
+
+    def highest(name: str) -> ColumnElement[Any]:
+        return window.over(func.max(source.c[f"{name}_max" if rolled else name]))
+
+    first = source.c.first_at if rolled else source.c.at
+    inner = select(
+        source.c[kind.key],
+        bucket.label("bucket"),
+        window.over(func.min(first)).label("first_at"),
+        source.c.at,
+        source.c.epoch,
+        *(source.c[name] for name in (*kind.extra, *kind.values)),
+        *(lowest(name).label(f"{name}_min") for name in kind.values),
+        *(highest(name).label(f"{name}_max") for name in kind.values),
+        window.over(func.row_number()).label("rank_in_bucket"),
+    ).where(where).subquery()
+    return select(
+        inner.c[kind.key],
+        literal(resolution, Integer).label("resolution"),
+        inner.c.bucket,
+        inner.c.first_at,
+        inner.c.at,
+        inner.c.epoch,
+        *(inner.c[name] for name in kind.extra),
+        *(inner.c[name] for name in rollup_columns(kind.values)),
+    ).where(inner.c.rank_in_bucket == 1)
+
+
+def _upsert(dialect: str, kind: Kind, rows: Select[Any]) -> Insert:
+    """Insert ``rows`` (from ``_ranked``), merged into the roll-ups already there."""
+    table = kind.rollups
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = make(table).from_select(columns(kind), rows)
+    new = stmt.excluded
+    newer = new.at >= table.c.at
+    updates: dict[str, Any] = {
+        "first_at": case((new.first_at < table.c.first_at, new.first_at), else_=table.c.first_at),
+        **{c: case((newer, new[c]), else_=table.c[c]) for c in ("at", "epoch", *kind.extra)},
+    }
+    for name in kind.values:
+        low, high = f"{name}_min", f"{name}_max"
+        updates[name] = case((newer, new[name]), else_=table.c[name])
+        # NULL (unknown) never wins: a comparison with NULL is not true
+        updates[low] = case((table.c[low].is_(None), new[low]), (new[low] < table.c[low], new[low]),
+                            else_=table.c[low])
+        updates[high] = case((table.c[high].is_(None), new[high]),
+                             (new[high] > table.c[high], new[high]), else_=table.c[high])
+    stmt = stmt.on_conflict_do_update(index_elements=[kind.key, "resolution", "bucket"],
+                                      set_=updates)
+    return stmt.execution_options(preserve_rowcount=True)  # rows inserted or updated
+
+
+@cache
+def _raw_statement(dialect: str, kind: Kind) -> Insert:
+    raw = kind.raw
+    hour = raw.c.epoch - raw.c.epoch % HOUR
+    where = raw.c.evaluation_id.in_(bindparam("ids", expanding=True))
+    return _upsert(dialect, kind, _ranked(kind, raw, hour, where, HOUR, rolled=False))
+
+
+@cache
+def _rollup_statement(dialect: str, kind: Kind) -> Insert:
+    table = kind.rollups
+    day = table.c.bucket - table.c.bucket % DAY
+    where = and_(table.c.resolution == HOUR, table.c.bucket >= bindparam("start"),
+                 table.c.bucket < bindparam("end"))
+    return _upsert(dialect, kind, _ranked(kind, table, day, where, DAY, rolled=True))
+
+
+def merge_raw(conn: Connection, kind: Kind, evaluation_ids: Sequence[int]) -> int:
+    """Fold the raw rows of ``evaluation_ids`` into hourly roll-ups; returns rows written."""
+    statement = _raw_statement(conn.dialect.name, kind)  # built once: it is large
+    return int(conn.execute(statement, {"ids": list(evaluation_ids)}).rowcount or 0)
+
+
+def merge_rollups(conn: Connection, kind: Kind, start: int, end: int) -> int:
+    """Fold the hourly roll-ups of buckets ``[start, end)`` (Unix seconds) into daily ones."""
+    statement = _rollup_statement(conn.dialect.name, kind)
+    return int(conn.execute(statement, {"start": start, "end": end}).rowcount or 0)
