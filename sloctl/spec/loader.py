@@ -32,6 +32,7 @@ from sloctl.spec.yaml_source import YamlSyntaxError, duplicate_keys, load_docume
 
 log = logging.getLogger(__name__)
 SPEC_SUFFIXES = (".yaml", ".yml")
+MAX_SPEC_BYTES = 2 * 1024 * 1024  # a spec file above this is refused unread (real ones: KBs)
 FORMATS = (
     f"{API_VERSION}, {OPENSLO_API_VERSION} or {SLOTH_API_VERSION} (kind: {SLOTH_KIND}); "
     f"Sloth's CLI files say version: {SLOTH_VERSION} instead"
@@ -110,8 +111,14 @@ def discover_files(paths: Sequence[Path]) -> tuple[list[Path], list[SpecProblem]
 
 def load_file(path: Path) -> tuple[Loaded, list[Parsed]]:
     """The SLOs, problems and warnings of one file, and its OpenSLO documents (resolved with
-    the whole set). Never raises for bad content."""
+    the whole set). Never raises for bad content; a file above ``MAX_SPEC_BYTES`` is refused
+    before it is read."""
     try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            message = (f"the file is {size} bytes, above the limit of {MAX_SPEC_BYTES} bytes "
+                       "(2 MiB) for a spec file; split it into several files")
+            return Loaded(problems=[_problem(path, message)]), []
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return Loaded(problems=[_problem(path, "not UTF-8 text; save the file as UTF-8")]), []

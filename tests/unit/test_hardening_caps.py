@@ -97,3 +97,17 @@ def test_a_trickling_body_ends_at_the_timeout() -> None:
         source(Streamed(trickle()), timeout_seconds=0.3).query("up", AT)
     assert time.monotonic() - started < 2.0
     assert "no complete answer within 0.3 s" in str(info.value)
+
+
+def test_a_spec_file_above_the_limit_is_refused_unread(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from sloctl.spec.loader import MAX_SPEC_BYTES, check_paths
+
+    big = Path(str(tmp_path)) / "big.yaml"
+    big.write_bytes(b"# " + b"x" * MAX_SPEC_BYTES + b"\n")
+    check = check_paths([big])
+    assert [str(p) for p in check.problems] == [
+        f"{big}: <document>: the file is {MAX_SPEC_BYTES + 3} bytes, above the limit of "
+        f"{MAX_SPEC_BYTES} bytes (2 MiB) for a spec file; split it into several files"
+    ]
