@@ -40,6 +40,7 @@ SHOP_VALUES = {
     "__range": "1h",
 }
 NON_RAW = re.compile(r"slo:|ALERTS|sloctl_")
+SLOCTL_SERIES = re.compile(r"\bsloctl_\w+\b(?!\s*=)")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,12 @@ class PanelQuery:
     @property
     def id(self) -> str:
         return f"{self.dashboard}/{self.panel}/{self.ref}".replace(" ", "-")
+
+    @property
+    def reads_sloctl(self) -> bool:
+        """True when a ``sloctl_*`` series of ``sloctl serve`` is queried (``sloctl_window=`` is
+        a label of the rules' ``sloth_slo_info``)."""
+        return SLOCTL_SERIES.search(self.expr) is not None
 
     @property
     def raw(self) -> bool:

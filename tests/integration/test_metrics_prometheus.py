@@ -92,7 +92,7 @@ def test_prometheus_sees_budget_and_alert_state(scraping: PrometheusServer) -> N
     assert instant(scraping, "sloctl_signal")[0]["metric"]["service"] == "checkout"
 
 
-@pytest.mark.parametrize("query", [q for q in QUERIES if "sloctl_" in q.expr], ids=lambda q: q.id)
+@pytest.mark.parametrize("query", [q for q in QUERIES if q.reads_sloctl], ids=lambda q: q.id)
 def test_sloctl_panel_returns_data(scraping: PrometheusServer, query: PanelQuery) -> None:
     data = run(scraping, query, SLOCTL_VALUES, time.time())
     assert values_of(data), f"no data for {query.substituted(SLOCTL_VALUES)}"
