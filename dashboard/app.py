@@ -13,7 +13,7 @@ if ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import charts, data, dora_view, table, view  # noqa: E402
+from dashboard import access, charts, data, dora_view, table, view  # noqa: E402
 from sloctl.core.evaluation import Evaluation  # noqa: E402
 from sloctl.errors import SloctlError  # noqa: E402
 from sloctl.settings import Settings  # noqa: E402
@@ -140,10 +140,22 @@ def page() -> None:
     dora_section(url, settings)
 
 
+def allowed(settings: Settings) -> bool:
+    """Loopback visitors, or the proxy's allowed users (``dashboard/access.py``); says why not."""
+    verdict = access.check_access(dict(st.context.headers), settings.dashboard)
+    if not verdict.allowed:
+        st.error(f"Not shown: {verdict.refused}.")
+    elif verdict.user:
+        st.caption(f"signed in as {verdict.user}")
+    return verdict.allowed
+
+
 def main() -> None:
     st.set_page_config(page_title="sloctl · SLO scorecard", layout="wide")
     st.title("SLO scorecard")
     try:
+        if not allowed(data.settings()):
+            return
         page()
     except SloctlError as err:  # bad settings, store unreachable: say what to fix
         st.error(str(err))

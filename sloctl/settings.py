@@ -31,8 +31,8 @@ from pydantic import (
 
 from sloctl.dora.model import DoraConfig, HouseGoals
 from sloctl.errors import SettingsError
-from sloctl.report.config import ReportSettings
 from sloctl.redact import redact, register_secret, register_url
+from sloctl.report.config import ReportSettings
 from sloctl.spec.error_messages import describe_error, loc_path
 from sloctl.spec.fields import DurationOrZero, DurationSeconds, LabelName, PresetName, Threshold
 from sloctl.spec.models import ServiceIdentity, SLOSpec
@@ -59,6 +59,8 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_TIMEZONE": ("timezone",),
     "SLOCTL_SPECS": ("specs",),
     "SLOCTL_DASHBOARD_URL": ("dashboard_url",),
+    "SLOCTL_DASHBOARD_AUTH_HEADER": ("dashboard", "auth_header"),
+    "SLOCTL_DASHBOARD_ALLOWED_USERS": ("dashboard", "allowed_users"),
     "SLOCTL_LOG_LEVEL": ("log_level",),
     "SLOCTL_RECEIVER_HOST": ("receiver", "host"),
     "SLOCTL_RECEIVER_PORT": ("receiver", "port"),
@@ -304,6 +306,22 @@ class ReceiverSettings(_Frozen):
     max_header_bytes: Annotated[int, Field(ge=1024)] = 16384
 
 
+def _names(value: object) -> object:
+    """``"a, b"`` (an environment variable) -> ``["a", "b"]``; lists stay."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class DashboardSettings(_Frozen):
+    """Who may see the Streamlit scorecard (``dashboard/access.py``): loopback visitors only,
+    or, behind an authenticating proxy, the user its ``auth_header`` names (one of
+    ``allowed_users`` when that is not empty)."""
+
+    auth_header: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9-]+$")] | None = None
+    allowed_users: Annotated[tuple[str, ...], BeforeValidator(_names)] = ()
+
+
 class AlertmanagerSettings(_Frozen):
     """Where ``sloctl serve`` sends its own alerts (API v2); no ``url`` means not sent."""
 
@@ -448,6 +466,7 @@ class Settings(_Frozen):
     default_alerts: DefaultAlerts = DefaultAlerts()
     data_quality: DataQualitySettings = DataQualitySettings()
     dashboard_url: HttpUrl = "http://127.0.0.1:8501"
+    dashboard: DashboardSettings = DashboardSettings()
     log_level: LogLevel = "INFO"
     receiver: ReceiverSettings = ReceiverSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
