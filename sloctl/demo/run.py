@@ -31,9 +31,11 @@ from sloctl.demo.banner import DemoUrls, banner
 from sloctl.demo.deployments import record_history, shop_history
 from sloctl.demo.lifecycle import Stopped, signals_stop, stop_processes
 from sloctl.demo.live import LiveExporter
+from sloctl.demo.mail_sink import MailSink
 from sloctl.demo.postgres_server import postgres_cluster
 from sloctl.demo.prometheus_server import PrometheusServer, free_port
 from sloctl.demo.scenario import Scenario, shop_scenario
+from sloctl.demo.weekly_email import mail_env, send_last_week
 from sloctl.evaluation.cycle import Evaluator
 from sloctl.settings import load_settings
 from sloctl.sources.prometheus import PrometheusSource
@@ -131,6 +133,7 @@ def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario
         work / "prometheus", scrape_targets=[urlparse(live.url).netloc],
         scrape_interval="15s", rule_files=sorted(RULES.glob("*.yml")),
         alertmanagers=[alertmanager.target]))
+    sink = cleanup.enter_context(MailSink(work / "mail"))  # the weekly email's SMTP server
     env = {
         **os.environ,
         "SLOCTL_PROMETHEUS_URL": prom.url,
@@ -143,6 +146,7 @@ def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario
         "SLOCTL_RECEIVER_PORT": str(receiver_port),
         "SLOCTL_RECEIVER_TOKEN": token,
         "SLOCTL_ALERTMANAGER_URL": alertmanager.url,
+        **mail_env(work, sink),  # the report's recipients, SMTP to the sink
     }
     settings = load_settings(None, env)
     specs = load_specs([SPECS])
@@ -158,6 +162,9 @@ def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario
     console.print(f"    {recorded} deployments and the order incident recorded for DORA")
     source.close()
     store.close()
+    week, mails = send_last_week(settings, specs, sink, datetime.now(UTC))
+    console.print(f"    last week's scorecard ({week}) emailed to the mail sink: "
+                  f"{', '.join(map(str, mails))}")
 
     console.print("[bold]4/4[/] starting sloctl serve and the scorecard ...")
     log = cleanup.enter_context((work / "serve.log").open("wb"))
@@ -175,6 +182,8 @@ def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario
         prometheus=prom.url, alertmanager=alertmanager.url, exporter=live.url)
     shell = {k: env[k] for k in ("SLOCTL_PROMETHEUS_URL", "SLOCTL_STORE_URL", "SLOCTL_SPECS")}
     print(banner(urls, shell, work, RULES, time.monotonic() - t0), flush=True)
+    print(f"last week's email ({week}), as the SMTP sink on 127.0.0.1:{sink.port} received "
+          f"it:\n  " + "\n  ".join(map(str, mails)), flush=True)
     deadline = time.monotonic() + args.exit_after if args.exit_after else None
     while deadline is None or time.monotonic() < deadline:
         for p in procs:

@@ -58,6 +58,8 @@ DORA_TITLES = {
 LOWER_IS_BETTER = {Metric.LEAD_TIME, Metric.CHANGE_FAILURE_RATE, Metric.RECOVERY_TIME,
                    Metric.TIME_TO_RESTORE, Metric.REWORK_RATE}
 SIGNALS = (Signal.TRAFFIC, Signal.ERROR_RATIO, Signal.LATENCY_P95, Signal.LATENCY_P99)
+CHANGE_TOLERANCE = 1e-9  # below this a change is counting noise (extrapolated counters)
+DROP_AT_LEAST = 0.001  # "what changed" lists budget drops of at least 0.1 pp
 
 
 # -- small helpers -------------------------------------------------------------------------------
@@ -67,7 +69,7 @@ def change(value: float | None, previous: float | None, higher_is_better: bool |
     if value is None or previous is None:
         return Change(previous, None, None)
     delta = value - previous
-    if math.isclose(value, previous, rel_tol=1e-9, abs_tol=1e-12):
+    if math.isclose(value, previous, rel_tol=1e-9, abs_tol=CHANGE_TOLERANCE):
         return Change(previous, 0.0, "same")
     if higher_is_better is None:
         return Change(previous, delta, "up" if delta > 0 else "down")
@@ -350,7 +352,7 @@ def _changes(inputs: ReportInputs, scope: Scope, lines: Sequence[SloLine],
         if ln.previous_status is Status.BREACHED and ln.status in (Status.OK, Status.WARNING):
             items.append(ChangeItem("recovered", ln.slo_id,
                                     f"{ln.slo_id} no longer breached ({ln.status.value})"))
-    drops = sorted((ln for ln in lines if (ln.budget_left_change.delta or 0) < 0),
+    drops = sorted((ln for ln in lines if (ln.budget_left_change.delta or 0) <= -DROP_AT_LEAST),
                    key=lambda ln: (ln.budget_left_change.delta or 0.0, ln.slo_id))
     for ln in drops[: t.largest_drops]:
         assert ln.budget_left_change.delta is not None and ln.budget_left is not None

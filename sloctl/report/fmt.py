@@ -76,7 +76,10 @@ def delta(unit: str, c: Change) -> str:
     if c.direction == "same":
         return f"{arrow} unchanged"
     if unit in ("ratio", "sli"):
-        amount = f"{c.delta * 100:+.{3 if unit == 'sli' else 2}f} pp"
+        digits = 3 if unit == "sli" else 2
+        if round(c.delta * 100, digits) == 0:
+            return f"{ARROWS['same']} unchanged at {10 ** -digits:g} pp"
+        amount = f"{c.delta * 100:+.{digits}f} pp"
     elif unit == "seconds":
         amount = ("+" if c.delta > 0 else "-") + duration(abs(c.delta))
     elif unit == "latency":
