@@ -15,6 +15,7 @@ from typer._click.core import Context as ClickContext  # typer 0.29 vendors clic
 from typer.core import TyperGroup
 
 from sloctl import __version__
+from sloctl.cli import canary as canary_cmd
 from sloctl.cli import db as db_cmd
 from sloctl.cli import discover as discover_cmd
 from sloctl.cli import dora, evaluate, incidents, logs, report, rules, status, traces, validate
@@ -80,6 +81,7 @@ logs.register(app)
 traces.register(app)
 discover_cmd.register(app)
 db_cmd.register(app)
+canary_cmd.register(app)
 report.register(app)
 
 

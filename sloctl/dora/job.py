@@ -101,6 +101,7 @@ def compute_and_store(
         now - window,
         now,
         settings.tzinfo,
+        judgements=store.canary.verdicts(now),
     )
     store.scorecards.save(cards, computed_at=now)
     return cards

@@ -52,6 +52,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from sloctl.canary.api import canary_routes
 from sloctl.dora.deploy_events import (
     DeployEventError,
     DeployEventNotFinal,
@@ -268,6 +269,7 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
     registry.register(EvaluationCollector(reader.evaluations.latest, reader.scorecards.latest))
     registry.register(ReportCollector(reader.reports.sends))  # the weekly report's emails
     app = FastAPI(title="sloctl", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(canary_routes(settings, store, clock))  # sloctl.canary.api
 
     @app.post(WEBHOOK_PATH)
     async def alertmanager_webhook(request: Request) -> Response:

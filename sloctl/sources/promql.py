@@ -525,3 +525,40 @@ def span_quantile_by_operation(quantile: float, service: str, window: int) -> st
         SPAN_OPERATION_LABELS,
         window,
     )
+
+
+# --- Canary judgement (sloctl canary): one side of one service, canary or baseline. ---
+
+
+def side_increase(
+    metric: str,
+    matchers: Iterable[Matcher],
+    identity: Identity,
+    service: str,
+    side: Iterable[Matcher],
+    window: int,
+    by: Sequence[str] = (),
+) -> str:
+    """``sum [by (by)] (increase(metric{<label>="service", matchers, side}[window]))``.
+
+    ``side`` holds the matchers of the canary or the baseline (``version="v2"``). With a
+    ``target_info`` identity, series without the service label count through ``target_info``
+    of the service, which then also carries the side's labels (resource attributes such as
+    ``service_version``, or the target labels of Kubernetes discovery).
+    """
+    ident = identity_of(identity)
+    matchers, side = tuple(matchers), tuple(side)
+    grouping = f" by ({_by(by)})" if by else ""
+    window_range = f"[{duration(window)}]"
+    own = (service_matcher(ident.label, service), *matchers, *side)
+    direct = f"sum{grouping} (increase({selector(metric, own)}{window_range}))"
+    if not ident.target_info:
+        return direct
+    bare = selector(metric, (*matchers, Matcher(ident.label, "=", "")))
+    info = selector(TARGET_INFO, (service_matcher(ident.label, service), *side))
+    on = _by(TARGET_INFO_JOIN)
+    joined = (
+        f"sum{grouping} (increase({bare}{window_range}) * on ({on}) group_left () "
+        f"max by ({on}) (last_over_time({info}{window_range})))"
+    )
+    return f"{direct} or {joined}"

@@ -447,3 +447,25 @@ report_sends = Table(
     Index(None, "period"),
     Index(None, "state"),
 )
+
+
+# -- Canary judgements (sloctl canary, GET /api/v1/canary; see sloctl.store.canary) --
+
+canary_judgements = Table(
+    "canary_judgements",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),  # the end of the judged interval
+    Column("service", Name, nullable=False),
+    Column("environment", Name),  # NULL: any environment
+    Column("version", Name),  # the judged deployment's version or SHA; NULL: not named
+    Column("verdict", String(16), nullable=False),  # pass, fail, inconclusive
+    Column("canary", Text, nullable=False),  # service{matchers} of each side
+    Column("baseline", Text, nullable=False),
+    Column("since_seconds", Integer, nullable=False),
+    Column("source", String(32), nullable=False),  # cli, http, flagger
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("body", JSON, nullable=False),  # the JSON answer
+    Index(None, "service", "at"),
+    Index(None, "service", "version"),
+)

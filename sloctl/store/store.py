@@ -7,6 +7,7 @@
         store.scorecards.save(cards, computed_at=now)
         store.traces.save(findings, checked_at=now)
         store.reports.save_inputs(...)          # the weekly report (sloctl.report)
+        store.canary.save(record)               # canary judgements (sloctl canary)
         store.retention.prune(now, policy)       # roll up, then delete old evaluations
 
     with StoreReader(url) as reader:             # dashboard, status, /metrics: never writes
@@ -34,6 +35,7 @@ from sloctl.core.alerts import AlertStatus
 from sloctl.core.evaluation import Evaluation
 from sloctl.store import migrate
 from sloctl.store.alerts import AlertReads, Alerts
+from sloctl.store.canary import CanaryJudgements, CanaryReads
 from sloctl.store.database import Database, parse_url
 from sloctl.store.deployments import DeploymentReads, Deployments
 from sloctl.store.evaluations import EvaluationReads, Evaluations
@@ -54,6 +56,7 @@ class StoreReader:
     scorecards: ScorecardReads
     traces: TraceReads
     reports: ReportReads
+    canary: CanaryReads
     retention: RetentionReads
 
     def __init__(self, url: str, *, _db: Database | None = None) -> None:
@@ -74,6 +77,7 @@ class StoreReader:
         self.scorecards = ScorecardReads(db)
         self.traces = TraceReads(db)
         self.reports = ReportReads(db)
+        self.canary = CanaryReads(db)
         self.retention = RetentionReads(db)
 
     @property
@@ -105,6 +109,7 @@ class Store(StoreReader):
     scorecards: Scorecards
     traces: Traces
     reports: Reports
+    canary: CanaryJudgements
     retention: Retention
 
     def __init__(self, url: str, *, upgrade: bool = False) -> None:
@@ -134,6 +139,7 @@ class Store(StoreReader):
         self.scorecards = Scorecards(db)
         self.traces = Traces(db)
         self.reports = Reports(db)
+        self.canary = CanaryJudgements(db)
         self.retention = Retention(db)
 
     def reader(self) -> StoreReader:

@@ -31,6 +31,8 @@ REPORT_PURE = ("sloctl.report.period", "sloctl.report.inputs", "sloctl.report.sc
                "sloctl.report.build", "sloctl.report.charts", "sloctl.report.fmt")
 REPORT_READ = (*REPORT_PURE, "sloctl.report.codec", "sloctl.report.read")
 
+RUNTIME = (*RUNTIME, "sloctl.canary")  # canary judgement: its queries, store part and routes
+
 # Module prefix -> the sloctl modules it may import (most specific prefix wins).
 ALLOWED: dict[str, tuple[str, ...]] = {
     "sloctl.core": CORE,
@@ -47,6 +49,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "sloctl.discover": (*ADAPTERS, "sloctl.discover"),
     "sloctl.runtime": RUNTIME,
     "sloctl.dora": RUNTIME,
+    "sloctl.canary": RUNTIME,
     "sloctl.cli": (*RUNTIME, "sloctl.cli"),
     "sloctl.demo": (*RUNTIME, "sloctl.cli", "sloctl.demo"),
     "sloctl.report": (*RUNTIME, "sloctl.report"),
