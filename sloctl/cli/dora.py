@@ -290,6 +290,9 @@ def import_command(
 def register(app: typer.Typer) -> None:
     deploy = typer.Typer(help="Deployment events for the DORA metrics.", no_args_is_help=True)
     deploy.command("record")(record_command)
+    from sloctl.cli.deploy_list import list_command
+
+    deploy.command("list")(list_command)
     deploy.command("import")(import_command)
     app.add_typer(deploy, name="deploy")
     app.command("dora")(dora_command)

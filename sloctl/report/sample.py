@@ -99,11 +99,9 @@ def _deployments(n: int, first: Period, period: Period, tz: tzinfo) -> list[Depl
     return out
 
 
-def sample_inputs(n: int, tz: tzinfo, measured_at: datetime | None = None,
-                  week: str = WEEK) -> ReportInputs:
-    """The inputs described in the module docstring, for ``n`` >= 3 services (``week``:
-    another ISO week than 2026-W49)."""
-    period = iso_week(week, tz)
+def sample_inputs(n: int, tz: tzinfo, measured_at: datetime | None = None) -> ReportInputs:
+    """The inputs described in the module docstring, for ``n`` >= 3 services."""
+    period = iso_week(WEEK, tz)
     periods = [period.previous(k, tz) for k in range(11, 0, -1)] + [period]
     history = tuple(
         PeriodFigures(

@@ -14,7 +14,7 @@ delivery (nothing new nor resolved, the same as the group's last notification) o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -79,14 +79,25 @@ class AlertReads:
 
     # -- received from Alertmanager -------------------------------------------------------------
 
-    def firing(self) -> list[StoredAlert]:
-        """Alert instances firing now (no resolved notification yet), newest first."""
+    def firing(self, limit: int | None = None) -> list[StoredAlert]:
+        """Alert instances firing now (no resolved notification yet), newest first; the newest
+        ``limit`` only when given."""
+        return list(self.iter_firing(limit))
+
+    def iter_firing(self, limit: int | None = None, batch: int = 1000) -> Iterator[StoredAlert]:
+        """``firing`` as a stream: rows are fetched ``batch`` at a time while they are used
+        (constant memory for any number of stored alerts)."""
         query = (
             select(am_alerts)
             .where(am_alerts.c.status == "firing")
             .order_by(am_alerts.c.starts_at.desc(), am_alerts.c.id.desc())
         )
-        return self._received(query)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.read() as conn:
+            rows = conn.execution_options(yield_per=batch).execute(query).mappings()
+            for row in rows:
+                yield _stored(row)
 
     def received(
         self, since: datetime | None = None, service: str | None = None

@@ -7,6 +7,7 @@ incident (``sloctl incidents link/unlink``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,21 @@ class DeploymentReads:
             query = query.where(deployments.c.service == service)
         with self._db.read() as conn:
             return [_deployment(r) for r in conn.execute(query).mappings()]
+
+    def iter_recent(
+        self, limit: int | None = None, service: str | None = None, batch: int = 1000
+    ) -> Iterator[Deployment]:
+        """Stored deployments, newest finish first, fetched ``batch`` at a time while they are
+        used (``sloctl deploy list``); the newest ``limit`` only when given."""
+        query = select(deployments).order_by(deployments.c.finished.desc(),
+                                             deployments.c.id.desc())
+        if service is not None:
+            query = query.where(deployments.c.service == service)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.read() as conn:
+            for r in conn.execution_options(yield_per=batch).execute(query).mappings():
+                yield _deployment(r)
 
     def links(self) -> ManualLinks:
         """incident id -> linked deployment key, or None for unlinked."""
