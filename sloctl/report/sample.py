@@ -99,9 +99,11 @@ def _deployments(n: int, first: Period, period: Period, tz: tzinfo) -> list[Depl
     return out
 
 
-def sample_inputs(n: int, tz: tzinfo, measured_at: datetime | None = None) -> ReportInputs:
-    """The inputs described in the module docstring, for ``n`` >= 3 services."""
-    period = iso_week(WEEK, tz)
+def sample_inputs(n: int, tz: tzinfo, measured_at: datetime | None = None,
+                  week: str = WEEK) -> ReportInputs:
+    """The inputs described in the module docstring, for ``n`` >= 3 services (``week``:
+    another ISO week than 2026-W49)."""
+    period = iso_week(week, tz)
     periods = [period.previous(k, tz) for k in range(11, 0, -1)] + [period]
     history = tuple(
         PeriodFigures(
@@ -127,7 +129,8 @@ def sample_inputs(n: int, tz: tzinfo, measured_at: datetime | None = None) -> Re
     config = DoraConfig()
     histories = build_histories([*deployments, bad, back], [incident], config)
     teams = {t: tuple(service_name(i) for i in range(n) if team_of(i, n) == t) for t in TEAMS}
-    week = {c.scope: c for c in rollups(histories, teams, period.start, period.end, tz, config)}
+    week_cards = {c.scope: c for c in rollups(histories, teams, period.start, period.end, tz,
+                                              config)}
     trailing = {c.scope: c for c in rollups(histories, teams, periods[0].start, period.end, tz,
                                              config, card=scorecard)}
     weekly: dict[str, list[tuple[str, float | None]]] = {}
@@ -147,7 +150,7 @@ def sample_inputs(n: int, tz: tzinfo, measured_at: datetime | None = None) -> Re
         period=period,
         measured_at=measured_at or period.end + timedelta(hours=8),
         history=history,
-        dora_week=week,
+        dora_week=week_cards,
         dora_trailing=trailing,
         dora_weekly={k: tuple(v) for k, v in weekly.items()},
         incidents=tuple(IncidentFigure(

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -241,3 +241,50 @@ def test_a_store_copy_rebuilds_the_same_scorecard(env: dict[str, str], tmp_path:
     shutil.copy(settings.store_url.removeprefix("sqlite:///"), copy)
     with StoreReader(f"sqlite:///{copy}") as reader:
         assert load_scorecard(reader, WEEK, ORGANISATION) == first
+
+
+def sent_metrics(port: int) -> bytes | None:
+    """/metrics once it shows one report email sent."""
+    from tests.support.processes import http_get
+
+    body = http_get(f"http://127.0.0.1:{port}/metrics")
+    return body if body and b'sloctl_report_emails{state="sent"} 1.0' in body else None
+
+
+def test_serve_catches_up_the_missed_monday_once_across_a_restart(
+    tmp_path: Path, sink: MailSink, tls: tuple[Path, Path],
+) -> None:
+    from sloctl.report.schedule import WeeklySchedule
+    from tests.support.processes import free_port, wait_until
+    from tests.support.sloctl_process import sloctl_serve
+
+    grace = timedelta(days=8)  # whatever today is, the last Monday 08:00 is within it
+    fire = WeeklySchedule("0 8 * * mon", BERLIN, grace).due(datetime.now(UTC))
+    assert fire is not None
+    week = WeeklySchedule("0 8 * * mon", BERLIN, grace).period_of(fire, "Europe/Berlin")
+    config = tmp_path / "sloctl.yaml"
+    config.write_text(f"""
+report:
+  grace_seconds: 8d
+  organisation: [cto@example.com]
+  smtp: {{security: starttls, ca_file: {tls[0]}, from_address: sloctl@example.com}}
+""")
+    port = free_port()
+    env = sloctl_env(tmp_path, smtp_host="127.0.0.1", smtp_port=str(sink.port),
+                     smtp_username=USER, smtp_password=PASSWORD, timezone="Europe/Berlin",
+                     prometheus_url="http://127.0.0.1:9", receiver_port=str(port))
+    env["SLOCTL_CONFIG"] = str(config)
+    with Store(env["SLOCTL_STORE_URL"]) as store:  # the week, measured before: no Prometheus
+        inputs = sample_inputs(5, BERLIN, measured_at=fire, week=week.key)
+        store.reports.save_inputs(week.key, week.start, week.end, fire, codec.encode(inputs))
+    for run in range(2):
+        with sloctl_serve(env, tmp_path) as serving:
+            metrics = wait_until(lambda: sent_metrics(port), 90,
+                                 "the sent report email on /metrics", serving.proc)
+            assert re.search(rb'sloctl_report_email_sent\{[^}]*scope="organisation"[^}]*\} 1\.0',
+                             metrics)
+            stopped = serving.terminate()
+        assert stopped.returncode == 0, stopped.output
+        assert PASSWORD not in stopped.output
+        assert len(sink.messages) == 1, run
+    assert f"Organisation scorecard {week.key}" in str(parsed(sink.messages[0][1])["Subject"])
