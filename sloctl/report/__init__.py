@@ -11,7 +11,8 @@ For the app (read only, through a ``StoreReader``)::
     from sloctl.report.read import periods, scopes, load_scorecard, rebuild_scorecard, send_records
     from sloctl.report.scorecard import ORGANISATION, Scope, ScopeKind, Status
     from sloctl.report import fmt                      # the email's number formats
-    from sloctl.report.charts import email_charts      # chart definitions (draw them with plotly)
+    from sloctl.report.charts import email_charts      # email_charts(card, 0.25): chart
+                                                       # definitions, to draw with plotly
 
     for key, start, end, measured_at in periods(reader):          # newest first
         card = load_scorecard(reader, key, ORGANISATION)          # PeriodScorecard | None
