@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from opentelemetry import trace
@@ -18,6 +18,7 @@ from sloctl.core import alert_rules
 from sloctl.core.alert_eval import SloAlerting, ThresholdRule
 from sloctl.core.alerts import AlertStatus
 from sloctl.core.evaluation import Evaluation
+from sloctl.core.maintenance import Maintenance
 from sloctl.evaluation.assemble import AlertConfig, assemble, bucket_fallbacks
 from sloctl.evaluation.fetch import LokiMetrics, MetricsBackend, fetch
 from sloctl.evaluation.plan import Backend, plan_cycle
@@ -25,6 +26,7 @@ from sloctl.settings import Settings
 from sloctl.spec.models import SLOSpec
 
 log = logging.getLogger(__name__)
+LONGEST_CALENDAR = 31 * 86400  # a calendar-month SLO's window, at most
 CYCLE_SPAN = "sloctl.evaluation_cycle"
 _tracer = trace.get_tracer(__name__)
 
@@ -109,6 +111,16 @@ class Evaluator:
             backends["loki"] = LokiMetrics(self.log_source)
         return backends
 
+    def maintenance(self, at: datetime) -> list[Maintenance]:
+        """Maintenance windows made with ``sloctl maintenance`` that touch this cycle's windows
+        (the specs' own are in the specs)."""
+        windows = getattr(self.store, "maintenance", None)
+        if windows is None:
+            return []
+        longest = max((s.window.seconds or LONGEST_CALENDAR for s in self.specs), default=0)
+        found: list[Maintenance] = windows.between(at - timedelta(seconds=longest), at)
+        return found
+
     def previous_alerts(self, at: datetime) -> dict[str, AlertStatus]:
         """The alert states this cycle starts from: the current ones, or, when ``at`` lies
         before them (``eval --at`` replaying the past), those the last earlier cycle left."""
@@ -122,7 +134,7 @@ class Evaluator:
     def _run_cycle(self, at: datetime | None, progress: Progress | None) -> Evaluation:
         started = datetime.now(UTC)
         at = (at or started.replace(microsecond=0)).astimezone(UTC)
-        plan = plan_cycle(self.specs, self.settings, at)
+        plan = plan_cycle(self.specs, self.settings, at, self.maintenance(at))
         queries = plan.queries()
         backends = self._backends(any(q.backend == "loki" for q in queries))
         workers = self.settings.prometheus.max_concurrency

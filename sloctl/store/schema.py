@@ -449,6 +449,24 @@ report_sends = Table(
 )
 
 
+# -- Maintenance windows made with `sloctl maintenance` (spec-defined ones live in the specs) --
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("service", Name),  # both NULL: every SLO
+    Column("slo_id", Name),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("author", Name, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime),  # removed (reversible): no longer excluded
+    Index(None, "starts_at", "ends_at"),
+)
+
+
 # -- Canary judgements (sloctl canary, GET /api/v1/canary; see sloctl.store.canary) --
 
 canary_judgements = Table(

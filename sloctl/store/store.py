@@ -39,6 +39,7 @@ from sloctl.store.canary import CanaryJudgements, CanaryReads
 from sloctl.store.database import Database, parse_url
 from sloctl.store.deployments import DeploymentReads, Deployments
 from sloctl.store.evaluations import EvaluationReads, Evaluations
+from sloctl.store.maintenance import MaintenanceReads, MaintenanceWindows
 from sloctl.store.reports import ReportReads, Reports
 from sloctl.store.retention import Retention, RetentionReads
 from sloctl.store.scorecards import ScorecardReads, Scorecards
@@ -58,6 +59,7 @@ class StoreReader:
     reports: ReportReads
     canary: CanaryReads
     retention: RetentionReads
+    maintenance: MaintenanceReads
 
     def __init__(self, url: str, *, _db: Database | None = None) -> None:
         self.url = url
@@ -79,6 +81,7 @@ class StoreReader:
         self.reports = ReportReads(db)
         self.canary = CanaryReads(db)
         self.retention = RetentionReads(db)
+        self.maintenance = MaintenanceReads(db)
 
     @property
     def engine(self) -> Engine:
@@ -111,6 +114,7 @@ class Store(StoreReader):
     reports: Reports
     canary: CanaryJudgements
     retention: Retention
+    maintenance: MaintenanceWindows
 
     def __init__(self, url: str, *, upgrade: bool = False) -> None:
         self.url = url
@@ -141,6 +145,7 @@ class Store(StoreReader):
         self.reports = Reports(db)
         self.canary = CanaryJudgements(db)
         self.retention = Retention(db)
+        self.maintenance = MaintenanceWindows(db)
 
     def reader(self) -> StoreReader:
         """A read-only view sharing this store's connections (``/metrics``); closing it is a

@@ -56,7 +56,8 @@ class Life:
     Samples every ``step`` seconds from ``start`` to ``stop`` (both included). ``gaps`` are
     ``(last sample before, first sample after)`` pairs: no sample lies strictly between them,
     while the counters keep counting (a scrape outage). From ``idle_from`` on the counters stay
-    flat but are still sampled (a service without requests).
+    flat but are still sampled (a service without requests); before ``busy_from`` too (a burst
+    of events that starts later, e.g. during an outage).
     """
 
     start: int
@@ -64,6 +65,7 @@ class Life:
     step: int = 60
     gaps: tuple[tuple[int, int], ...] = ()
     idle_from: int | None = None
+    busy_from: int | None = None
 
     def __post_init__(self) -> None:
         if self.stop < self.start or self.step <= 0:
@@ -82,7 +84,8 @@ class Life:
     def active_seconds(self, t: float) -> float:
         """Seconds during which the counters counted, from ``start`` to ``t``."""
         end = t if self.idle_from is None else min(t, self.idle_from)
-        return max(end - self.start, 0.0)
+        begin = self.start if self.busy_from is None else max(self.start, self.busy_from)
+        return max(end - begin, 0.0)
 
 
 @dataclass(frozen=True)
