@@ -19,7 +19,8 @@ from sloctl.errors import SloctlError  # noqa: E402
 from sloctl.settings import Settings  # noqa: E402
 from sloctl.store.database import shown  # noqa: E402
 
-RANGES = {"24 hours": timedelta(days=1), "7 days": timedelta(days=7), "30 days": timedelta(days=30)}
+RANGES = {"24 hours": timedelta(days=1), "7 days": timedelta(days=7), "30 days": timedelta(days=30),
+          "90 days": timedelta(days=90), "400 days": timedelta(days=400)}  # hourly, daily tiers
 DEFAULT_RANGE = "30 days"
 
 

@@ -1,7 +1,9 @@
 """The dashboard's only access to data: the store named by the settings, cached.
 
 Queries are cached for ``CACHE_TTL`` seconds; history is downsampled in SQL to ``HISTORY_POINTS``
-points per series (``None``: every stored point, used by the benchmark's baseline).
+points per series (``None``: every stored point, used by the benchmark's baseline), across the
+store's tiers: raw evaluations, then hourly and daily roll-ups further back (each point with its
+bucket's ``_min`` and ``_max``, see ``sloctl.store.history``).
 """
 
 from __future__ import annotations

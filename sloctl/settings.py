@@ -71,6 +71,9 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_LOKI_URL": ("loki", "url"),
     "SLOCTL_LOKI_TENANT": ("loki", "tenant"),
     "SLOCTL_OTLP_ENDPOINT": ("telemetry", "otlp_endpoint"),
+    "SLOCTL_RETENTION_RAW_DAYS": ("retention", "raw_days"),
+    "SLOCTL_RETENTION_HOURLY_DAYS": ("retention", "hourly_days"),
+    "SLOCTL_RETENTION_DAILY_DAYS": ("retention", "daily_days"),
     "SLOCTL_SMTP_HOST": ("report", "smtp", "host"),
     "SLOCTL_SMTP_PORT": ("report", "smtp", "port"),
     "SLOCTL_SMTP_SECURITY": ("report", "smtp", "security"),
@@ -454,6 +457,27 @@ class DoraSettings(_Frozen):
         )
 
 
+class RetentionSettings(_Frozen):
+    """How long the store keeps each history tier, as ages in days: every evaluation for
+    ``raw_days``, then one roll-up per hour until ``hourly_days``, then one per day until
+    ``daily_days`` (``sloctl db prune``; ``sloctl serve`` prunes daily). Incidents, deployments,
+    alert transitions, received alerts and scorecards are never pruned."""
+
+    raw_days: Annotated[int, Field(ge=1)] = 8
+    hourly_days: Annotated[int, Field(ge=1)] = 90
+    daily_days: Annotated[int, Field(ge=1)] = 400
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RetentionSettings:
+        if not self.raw_days <= self.hourly_days <= self.daily_days:
+            raise ValueError(
+                f"raw_days ({self.raw_days}) <= hourly_days ({self.hourly_days}) <= daily_days "
+                f"({self.daily_days}) is required: a tier is kept at least as long as the finer "
+                "one it is rolled up from"
+            )
+        return self
+
+
 class Settings(_Frozen):
     """Everything configurable in sloctl. Build it with ``load_settings``."""
 
@@ -475,6 +499,7 @@ class Settings(_Frozen):
     loki: LokiSettings = LokiSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     dora: DoraSettings = DoraSettings()
+    retention: RetentionSettings = RetentionSettings()  # history tiers of the store
     report: ReportSettings = ReportSettings()  # the weekly scorecard email (sloctl.report)
 
     @property

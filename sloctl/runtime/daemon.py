@@ -6,8 +6,8 @@
 
 Every interval (APScheduler, one cycle at a time): the ``Evaluator`` runs a cycle and stores it,
 then the after-cycle jobs run in order: the Alertmanager notifier (queues and returns), the trace
-step, the DORA scorecards, the deployment import. Each job is isolated: one that fails is logged
-and the others still run.
+step, the DORA scorecards, the deployment import, the store's daily prune (bounded per run).
+Each job is isolated: one that fails is logged and the others still run.
 
 ``stop()`` is graceful and bounded. No cycle starts any more; the running one gets
 ``cycle_grace_seconds`` to finish, else it is abandoned: its sources refuse further queries and
@@ -38,6 +38,7 @@ from sloctl.report.schedule import ReportJob, report_job
 from sloctl.runtime import trace_step
 from sloctl.runtime.alertmanager import AlertmanagerNotifier, notifier_from_settings
 from sloctl.runtime.http import HttpServer
+from sloctl.runtime.prune import PruneJob, budget_for, policy
 from sloctl.runtime.scheduler import CycleScheduler
 from sloctl.runtime.telemetry import Tracing, install_tracing
 from sloctl.settings import Settings
@@ -252,6 +253,8 @@ class Daemon:
         jobs.append(AfterCycleJob("DORA scorecards", lambda _ev: dora.maybe_run()))
         deployments = DeployImportJob(settings, store.deployments)
         jobs.append(AfterCycleJob("deployment import", lambda _ev: deployments.maybe_run()))
+        prune = PruneJob(store, policy(settings.retention), budget_for(self.interval))
+        jobs.append(AfterCycleJob("store prune", lambda _ev: prune.maybe_run()))  # daily
         return jobs
 
     # -- plumbing ------------------------------------------------------------------------------
