@@ -15,7 +15,7 @@ from sloctl.core.alerts import AlertStatus
 from sloctl.core.burn import Severity
 from sloctl.core.recordings import slo_labels
 
-Scope = Literal["service", "slo"]
+Scope = Literal["service", "slo", "sloctl"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class AlertDefinition:
     rule: str  # stored with every alert state, e.g. "error_ratio"
     alertname: str  # e.g. "ServiceErrorRatioHigh"
     severity: str
-    scope: Scope  # one alert per service, or per SLO
+    scope: Scope  # one alert per service, per SLO, or about sloctl itself
     key_prefix: str  # alert state keys: "<prefix>/<service or slo id>"
 
 
@@ -46,9 +46,20 @@ METRIC_ABSENT = AlertDefinition(
     "slo_metric_absent", "SLOMetricAbsent", "ticket", "slo", "absent"
 )
 METRIC_ABSENT_FOR_SECONDS = 600
+# sloctl itself stopped evaluating: its last evaluation is older than STALE_INTERVALS intervals
+# (or its gauge is absent). Only Prometheus' generated rule raises it: sloctl cannot report its
+# own silence.
+EVALUATION_STALE = AlertDefinition(
+    "evaluation_stale", "SloctlEvaluationStale", "warning", "sloctl", "sloctl:evaluation_stale"
+)
+LAST_EVALUATION_METRIC = "sloctl_last_evaluation_timestamp_seconds"
+STALE_INTERVALS = 3
+STALE_FOR_SECONDS = 300
 
 DEFINITIONS: dict[str, AlertDefinition] = {
-    d.rule: d for d in (ERROR_RATIO, LATENCY_P95, BURN_RATE_PAGE, BURN_RATE_TICKET, METRIC_ABSENT)
+    d.rule: d
+    for d in (ERROR_RATIO, LATENCY_P95, BURN_RATE_PAGE, BURN_RATE_TICKET, METRIC_ABSENT,
+              EVALUATION_STALE)
 }
 # Labels that describe one evaluation (which windows burned), never part of an alert's identity:
 # as labels they would change Alertmanager's fingerprint between cycles.
@@ -87,6 +98,20 @@ def slo_alert_labels(
     labels = slo_labels(service, name, user_labels)
     labels.update(service=service, slo=name, severity=defn.severity, sloth_severity=defn.severity)
     return labels
+
+
+def silence_matchers(*, service: str | None = None, slo_id: str | None = None) -> dict[str, str]:
+    """The labels every alert of a service, or of one SLO (``service/name``), carries: the
+    equality matchers of a silence covering exactly those alerts, whoever sends them."""
+    if (service is None) == (slo_id is None):
+        raise ValueError("give a service or an SLO id, not both")
+    if service is not None:
+        return {"service": service}
+    assert slo_id is not None
+    owner, sep, name = slo_id.partition("/")
+    if not sep or not owner or not name:
+        raise ValueError(f"SLO id {slo_id!r} is not SERVICE/NAME")
+    return {"slo": name, "sloth_service": owner}
 
 
 def alertname(rule: str) -> str:
@@ -138,6 +163,8 @@ def summary(
         return f"{subject}: no series match its metrics; it cannot be measured"
     if defn in (BURN_RATE_PAGE, BURN_RATE_TICKET):
         return f"{subject} is burning its error budget too fast ({defn.severity})"
+    if defn is EVALUATION_STALE:
+        return "sloctl has stopped evaluating: its SLO figures and alerts are stale"
     return f"{subject}: {defn.rule}"
 
 

@@ -1,7 +1,8 @@
 """Which rule files to write for a set of specs, and whether those on disk are up to date.
 
 One file per spec file (``<spec stem>.yml``, that file's SLO groups, sorted by Sloth id) and
-``sloctl-default-alerts.yml`` (the default alerts of every service in any spec), each a
+``sloctl-default-alerts.yml`` (the default alerts of every service in any spec, and the alert on
+sloctl's own last evaluation, ``SloctlEvaluationStale``), each a
 Prometheus rule file or a ``PrometheusRule`` (``RuleOptions.output``).
 """
 
@@ -18,6 +19,7 @@ from sloctl.rulegen.model import RuleFile, RuleGenError
 from sloctl.rulegen.names import DEFAULT_ALERTS_FILE, sloth_id
 from sloctl.rulegen.options import RuleOptions, apply_options
 from sloctl.rulegen.output import render_file
+from sloctl.rulegen.self_alerts import self_alert_group
 from sloctl.rulegen.slo_rules import period_seconds, slo_groups
 from sloctl.settings import Settings
 from sloctl.sources.promql import le_value, prom_duration
@@ -105,10 +107,12 @@ def plan_rule_files(
         files.append(RuleFile(name, shown, tuple(_notes(file_specs)),
                               tuple(apply_options(groups, options))))
     group = default_alert_group(specs, settings) if options.alerts else None
-    if group is not None:
+    if options.alerts and specs:  # the default alerts and the alert on sloctl itself
         shown = tuple(display_path(s) for s in sources)
+        defaults = [] if group is None else [group]
         files.append(RuleFile(DEFAULT_ALERTS_FILE, shown, (),
-                              tuple(apply_options([group], options))))
+                              tuple(apply_options([*defaults, self_alert_group(settings)],
+                                                  options))))
     return sorted(files, key=lambda f: f.name)
 
 

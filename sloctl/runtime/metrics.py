@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from sloctl.core import alert_rules
 from sloctl.core.alerts import AlertState
 from sloctl.core.evaluation import Evaluation
 from sloctl.core.slo import SLOStatus
@@ -58,6 +59,12 @@ def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFami
 def _evaluation_families(ev: Evaluation) -> Iterator[GaugeMetricFamily]:
     at = _gauge("sloctl_evaluation_timestamp_seconds", "Instant of the latest evaluation.")
     at.add_metric([], ev.at.timestamp())
+    # the staleness alert's input (alert_rules.EVALUATION_STALE): the instant the latest stored
+    # evaluation is as of, the age `sloctl status` reports
+    last = _gauge(alert_rules.LAST_EVALUATION_METRIC,
+                  "Instant (unix seconds) of the latest stored evaluation; its age is how old "
+                  "sloctl's figures are.")
+    last.add_metric([], ev.at.timestamp())
     duration = _gauge(
         "sloctl_evaluation_duration_seconds", "Wall-clock time the latest evaluation took."
     )
@@ -68,7 +75,7 @@ def _evaluation_families(ev: Evaluation) -> Iterator[GaugeMetricFamily]:
     problems.add_metric([], float(len(ev.problems)))
     queries = _gauge("sloctl_evaluation_queries", "Backend queries the latest evaluation issued.")
     queries.add_metric([], float(ev.query_count))
-    yield from (at, duration, problems, queries)
+    yield from (at, last, duration, problems, queries)
 
 
 def _slo_families(ev: Evaluation) -> Iterator[GaugeMetricFamily]:

@@ -32,7 +32,8 @@ def test_generated_rule_files_pass_promtool_check() -> None:
     result = promtool("check", "rules", *GENERATED)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 198 rules found" in result.stdout  # 11 SLOs x 18 rules
-    assert "SUCCESS: 10 rules found" in result.stdout  # 5 services x 2 default alerts
+    # 5 services x 2 default alerts, and SloctlEvaluationStale
+    assert "SUCCESS: 11 rules found" in result.stdout
 
 
 @pytest.mark.parametrize("test_file", TESTS, ids=lambda p: p.stem)
@@ -64,6 +65,7 @@ def test_every_alert_has_promtool_cases_firing_and_silent() -> None:
         "SLOBurnRateTicket",
         "ServiceErrorRatioHigh",
         "ServiceLatencyP95High",
+        "SloctlEvaluationStale",
     }
     assert firing == alerts
     assert silent == alerts

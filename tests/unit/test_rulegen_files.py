@@ -47,7 +47,8 @@ def test_shop_rule_counts() -> None:
     assert text.count("\n  - record: ") == 11 * 15
     assert text.count("\n  - alert: ") == 11 * 3
     defaults = (GENERATED / "sloctl-default-alerts.yml").read_text()
-    assert defaults.count("\n  - alert: ") == 5 * 2  # 5 services x 2 default alerts
+    # 5 services x 2 default alerts, and SloctlEvaluationStale
+    assert defaults.count("\n  - alert: ") == 5 * 2 + 1
 
 
 def test_check_reports_missing_stale_and_obsolete_files(tmp_path: Path) -> None:

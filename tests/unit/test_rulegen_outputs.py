@@ -107,12 +107,13 @@ def test_prometheus_rule_objects_hold_the_same_groups(workdir: Path) -> None:
 def test_extra_labels_are_on_every_rule_and_a_rules_own_labels_win(workdir: Path) -> None:
     result = generate("--stdout", *STREAMS["extra-labels.yml"])
     rules = rules_of(result.stdout)
-    assert len(rules) == 3 * 18 + 2  # 3 SLOs x (15 recordings + 3 alerts), 2 default alerts
+    # 3 SLOs x (15 recordings + 3 alerts), 2 default alerts, SloctlEvaluationStale
+    assert len(rules) == 3 * 18 + 2 + 1
     assert all(r["labels"]["cluster"] == "prod" for r in rules)
     teams = {r["labels"]["team"] for r in rules}
     assert teams == {"shop", "platform"}  # the SLOs' own label, the extra one on the others
     assert {r["alert"] for r in rules if r["labels"]["team"] == "platform"} == {
-        "ServiceErrorRatioHigh", "ServiceLatencyP95High"}
+        "ServiceErrorRatioHigh", "ServiceLatencyP95High", "SloctlEvaluationStale"}
     assert "sloctl's own notifier does not send the --extra-label labels" in result.stderr
 
 
@@ -120,7 +121,7 @@ def test_disable_alerts_and_recordings(workdir: Path) -> None:
     recordings = rules_of(generate("--stdout", "--disable-alerts").stdout)
     assert len(recordings) == 3 * 15 and all("record" in r for r in recordings)
     alerts = rules_of(generate("--stdout", "--disable-recordings").stdout)
-    assert len(alerts) == 3 * 3 + 2 and all("alert" in r for r in alerts)
+    assert len(alerts) == 3 * 3 + 2 + 1 and all("alert" in r for r in alerts)
     generate("--out", "out", "--disable-alerts")
     assert sorted(p.name for p in (workdir / "out").iterdir()) == ["checkout.yml"]
 
