@@ -157,6 +157,7 @@ def dora_command(
             c.settings.tzinfo,
             service=service,
             team=team,
+            judgements=c.reader.canary.verdicts(),  # a failed canary, then a rollback
         )
     except dora_job.DoraScopeError as exc:
         err.print(f"[red]{escape(str(exc))}[/]")

@@ -104,3 +104,32 @@ def test_judgements_that_do_not_concern_the_rollback_change_nothing(
 def test_a_judgement_names_the_deployment_by_its_sha_too() -> None:
     histories, _ = card([CanaryJudgement("shop", "s3", t(4, 10, 10), "fail")])
     assert failed(histories)["v3"] == ["canary"]
+
+
+def test_sloctl_dora_counts_a_stored_failed_canary_followed_by_a_rollback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from typer.testing import CliRunner
+
+    from sloctl.cli.main import app
+    from sloctl.store import Store
+    from sloctl.store.canary import JudgementRecord
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    day = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    with Store(url) as store:
+        for version, sha, minutes in (("v1", "s1", 0), ("v2", "s2", 60), ("v1", "s1", 90)):
+            at = day + timedelta(minutes=minutes)
+            store.deployments.record(Deployment("shop", "production", version, sha, at), "cli", at)
+        at = day + timedelta(minutes=70)
+        store.canary.save(JudgementRecord(at, "shop", "fail", 'shop{version="v2"}',
+                                          'shop{version="v1"}', 600, "cli", at, "v2"))
+    result = CliRunner().invoke(app, ["dora", "--service", "shop", "-o", "json"],
+                                env={"SLOCTL_STORE_URL": url})
+    assert result.exit_code == 0, result.output
+    import json
+
+    (card,) = json.loads(result.stdout)
+    cfr = next(f for f in card["figures"] if f["metric"] == "change_failure_rate")
+    assert (cfr["numerator"], cfr["denominator"]) == (1, 2)
+    assert cfr["details"]["failed_by"] == {"canary": 1}
