@@ -88,9 +88,10 @@ class MailSink:
         if self._implicit is not None:
             options.update(ssl_context=self._implicit)
         if self._credentials is not None:
-            tls = self._starttls is not None or self._implicit is not None
+            # with implicit TLS the whole session is encrypted, but aiosmtpd only knows of
+            # STARTTLS: requiring TLS for AUTH would refuse it
             options.update(authenticator=self._authenticate, auth_required=True,
-                           auth_require_tls=tls)
+                           auth_require_tls=self._starttls is not None)
         self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
                                       ready_timeout=10, **options)
         self._controller.start()

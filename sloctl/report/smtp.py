@@ -183,7 +183,7 @@ def _text(reply: bytes | str) -> str:
 
 def _quoted(message: EmailMessage) -> bytes:
     """The message with CRLF line ends and leading dots doubled, ending in CRLF (no ``.``)."""
-    data = message.as_bytes(policy=message.policy)  # CRLF line ends (report.message)
+    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     data = re.sub(rb"(?m)^\.", b"..", data)
     return data if data.endswith(CRLF) else data + CRLF
 

@@ -288,3 +288,21 @@ report:
         assert PASSWORD not in stopped.output
         assert len(sink.messages) == 1, run
     assert f"Organisation scorecard {week.key}" in str(parsed(sink.messages[0][1])["Subject"])
+
+
+def test_implicit_tls_and_lines_that_start_with_a_dot(tmp_path: Path,
+                                                      tls: tuple[Path, Path]) -> None:
+    from sloctl.report.config import SmtpSettings
+    from sloctl.report.smtp import SmtpTransport
+
+    with MailSink(tmp_path / "tls-mail", implicit_tls=server_context(*tls),
+                  credentials=(USER, PASSWORD)) as server:
+        smtp = SmtpSettings(host="127.0.0.1", port=server.port, security="tls", username=USER,
+                            password=PASSWORD, ca_file=str(tls[0]))  # type: ignore[arg-type]
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@example.com", "b@example.com", "x"
+        message.set_content("first\n.\n.starts with a dot\n")
+        reply = SmtpTransport(smtp).deliver(message, ["b@example.com"], lambda: True)
+        assert reply.startswith("250 ")
+        (_, raw), = server.messages
+    assert parsed(raw).get_content().replace("\r\n", "\n") == "first\n.\n.starts with a dot\n"
