@@ -159,7 +159,7 @@ class PrometheusSettings(_Frozen):
     # the cycle's time nor its memory.
     max_series: Annotated[int, Field(ge=1)] = 20_000
     max_labels_per_series: Annotated[int, Field(ge=1)] = 128
-    max_bytes: Annotated[int, Field(ge=1024)] = 32 * 1024 * 1024
+    max_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
     # How often the observed services are scraped: a gap longer than two intervals counts as
     # missing data in each window's coverage.
     scrape_interval_seconds: DurationSeconds = 60

@@ -1,8 +1,10 @@
 """Reading a backend's answer within caps: at most N bytes, and done by a deadline.
 
 A hostile or runaway backend (300,000 series, an endless or trickling body) must cost neither
-the cycle's time nor its memory: ``read_capped`` stops at the first chunk past ``max_bytes``
-or past the deadline and raises a typed error naming the cap and its setting.
+the cycle's time nor its memory: ``read_capped`` stops at the first chunk past ``max_bytes``,
+past ``max_series`` series (counted as they arrive by a marker such as ``"metric":``, which
+JSON cannot hold unescaped inside a string) or past the deadline, and raises a typed error
+naming the cap and its setting.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class Caps:
         if self.max_series is not None and count > self.max_series:
             raise BackendLimitError(
                 self.backend,
-                f"the answer has {count} series, above the cap of {self.max_series} "
+                f"the answer has more than {self.max_series} series, the cap "
                 f"({self.series_setting}); its values are unknown. Narrow the query (aggregate "
                 f"with sum by (...)) or raise {self.series_setting}",
                 query=query,
@@ -57,12 +59,19 @@ def read_capped(
     timeout_seconds: float,
     timeout_fix: str,
     query: str | None = None,
+    series_marker: bytes | None = None,
 ) -> bytes:
     """The whole body, or ``BackendLimitError`` past ``caps.max_bytes`` /
     ``BackendUnreachable`` past ``deadline`` (``time.monotonic()``); the caller then closes the
     response, abandoning the download."""
     body = bytearray()
+    series = 0
     for chunk in chunks:
+        if series_marker is not None:
+            overlap = len(series_marker) - 1  # a marker split between two chunks
+            start = max(0, len(body) - overlap)
+            series += (body[start:] + chunk).count(series_marker)
+            caps.check_series(series, query)
         body += chunk
         if len(body) > caps.max_bytes:
             raise BackendLimitError(

@@ -38,6 +38,7 @@ STATUS_HINTS = {
     503: "Prometheus is overloaded or timed out; retry later or raise the timeout",
 }
 RETRY_STATUSES = (502, 503, 504)
+SERIES_MARKER = b'"metric":'  # once per series of a query answer: counted while downloading
 RETRY_PAUSE_SECONDS = 0.2
 TIMEOUT_FIX = "raise prometheus.timeout_seconds (SLOCTL_PROMETHEUS_TIMEOUT) or check the server"
 
@@ -219,7 +220,7 @@ class PrometheusSource:
                     body = read_capped(
                         answer.iter_bytes(), self.caps, deadline=deadline,
                         timeout_seconds=self.settings.timeout_seconds, timeout_fix=TIMEOUT_FIX,
-                        query=what,
+                        query=what, series_marker=SERIES_MARKER,
                     )
             except FAILURES as exc:
                 raise request_error(exc, self.endpoint, query=what) from exc

@@ -62,7 +62,7 @@ def test_too_many_series_names_the_cap_and_setting() -> None:
     with pytest.raises(BackendLimitError) as info:
         source(Streamed(vector(501)), max_series=500).query("up", AT)
     assert str(info.value) == (
-        "prometheus: the answer has 501 series, above the cap of 500 (prometheus.max_series, "
+        "prometheus: the answer has more than 500 series, the cap (prometheus.max_series, "
         "SLOCTL_PROMETHEUS_MAX_SERIES); its values are unknown. Narrow the query (aggregate "
         "with sum by (...)) or raise prometheus.max_series, SLOCTL_PROMETHEUS_MAX_SERIES"
     )
@@ -79,7 +79,7 @@ def test_too_many_labels_on_a_series() -> None:
 def test_the_byte_cap_stops_the_download_early() -> None:
     stream = Streamed(vector(300_000))
     with pytest.raises(BackendLimitError) as info:
-        source(stream, max_bytes=64 * 1024).query("up", AT)
+        source(stream, max_bytes=64 * 1024, max_series=10**6).query("up", AT)
     assert "larger than 65536 bytes" in str(info.value)
     assert "prometheus.max_bytes, SLOCTL_PROMETHEUS_MAX_BYTES" in str(info.value)
     assert stream.read < 50  # of 3,002 chunks: abandoned, not read to the end
@@ -111,3 +111,11 @@ def test_a_spec_file_above_the_limit_is_refused_unread(tmp_path: object) -> None
         f"{big}: <document>: the file is {MAX_SPEC_BYTES + 3} bytes, above the limit of "
         f"{MAX_SPEC_BYTES} bytes (2 MiB) for a spec file; split it into several files"
     ]
+
+
+def test_series_are_counted_while_downloading() -> None:
+    stream = Streamed(vector(300_000))
+    with pytest.raises(BackendLimitError) as info:
+        source(stream, max_series=1000).query("up", AT)
+    assert "more than 1000 series" in str(info.value)
+    assert stream.read <= 12  # of 3,002 chunks: stopped at the cap, not at the end
