@@ -11,19 +11,23 @@ upgrade starts at revision 0001, which creates whatever tables it lacks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import Connection, inspect, text
 
 from sloctl.errors import StoreError
 from sloctl.store.database import Database, redact, shown, store_error
 
+if TYPE_CHECKING:  # Alembic is imported by upgrades only: reading a store never needs it
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_REVISION = re.compile(r"""^revision\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+_DOWN = re.compile(r"""^down_revision\s*=\s*(?:None|["']([^"']+)["'])""", re.MULTILINE)
 VERSION_TABLE = "alembic_version"
 UPGRADE_HINT = "run `sloctl db upgrade` (back the store up first)"
 
@@ -57,6 +61,8 @@ class SchemaState:
 
 
 def _config(location: Path | None, connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(location or MIGRATIONS))
     config.attributes["connection"] = connection
@@ -64,11 +70,38 @@ def _config(location: Path | None, connection: Connection | None = None) -> Conf
 
 
 def script_directory(location: Path | None = None) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config(location))
+
+
+def _linear_chain(location: Path | None) -> list[str] | None:
+    """Revision ids oldest first, read from the version files' ``revision`` and
+    ``down_revision`` lines without importing them (or Alembic); None unless they form one
+    linear history (then Alembic itself decides, and explains)."""
+    parent: dict[str, str | None] = {}
+    for path in sorted(((location or MIGRATIONS) / "versions").glob("*.py")):
+        text_ = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(text_), _DOWN.search(text_)
+        if revision is None:
+            continue
+        if down is None or revision.group(1) in parent:
+            return None
+        parent[revision.group(1)] = down.group(1)
+    children = {p: r for r, p in parent.items()}
+    if not parent or len(children) != len(parent) or None not in children:
+        return None
+    chain = [children[None]]
+    while chain[-1] in children:
+        chain.append(children[chain[-1]])
+    return chain if len(chain) == len(parent) else None
 
 
 def head(location: Path | None = None) -> str:
     """The newest revision (one linear history)."""
+    chain = _linear_chain(location)
+    if chain is not None:
+        return chain[-1]
     found = script_directory(location).get_current_head()
     assert found is not None, f"no migrations in {location or MIGRATIONS}"
     return found
@@ -79,8 +112,7 @@ def _state(conn: Connection, location: Path | None) -> SchemaState:
     current = None
     if VERSION_TABLE in tables:
         current = conn.scalar(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-    scripts = script_directory(location)
-    known = current is None or any(r.revision == current for r in scripts.walk_revisions())
+    known = current is None or current in revisions(location)
     return SchemaState(current, head(location), tables, known)
 
 
@@ -131,6 +163,9 @@ def upgrade(
         if not before.known:
             message = outdated_message(before, db.url)
             raise SchemaOutdated(message or "unknown schema revision")
+        from alembic import command
+        from alembic.util.exc import CommandError
+
         try:
             command.upgrade(_config(location, conn), to)
         except CommandError as err:  # e.g. an unknown target revision
@@ -150,4 +185,7 @@ def upgrade(
 
 def revisions(location: Path | None = None) -> list[str]:
     """Every revision, oldest first."""
+    chain = _linear_chain(location)
+    if chain is not None:
+        return chain
     return [r.revision for r in reversed(list(script_directory(location).walk_revisions()))]
