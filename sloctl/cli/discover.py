@@ -13,7 +13,7 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import get_ctx
-from sloctl.cli.evaluate import parse_at
+from sloctl.cli.timespec import TIME_HELP, parse_at
 from sloctl.discover.bounds import format_seconds
 from sloctl.discover.conventions import describe_conventions
 from sloctl.discover.fetch import Reader, Span
@@ -90,7 +90,7 @@ def discover_command(
         "--threshold", help=f"Latency threshold checked against the bounds and written in the "
         f"starter spec; {THRESHOLD_HELP}.")] = format_seconds(DEFAULT_LATENCY_THRESHOLD),
     at: Annotated[str | None, typer.Option(
-        "--at", help="End of the range looked at (default now): ISO 8601, unix s or -2h.")
+        "--at", help=f"End of the range looked at (default now): {TIME_HELP}.")
     ] = None,
     lookback: Annotated[str, typer.Option(
         "--lookback", help=f"How far before --at series count; {DURATION_HELP}.")
@@ -102,8 +102,9 @@ def discover_command(
     if write is not None and write.exists() and not force:
         err.print(f"[red]error:[/] {escape(str(write))} exists; pass --force to overwrite it")
         raise typer.Exit(EXIT_USAGE)
-    settings = get_ctx(ctx.obj).settings
-    span = Span(parse_at(at) if at else datetime.now(UTC), _lookback(lookback))
+    c = get_ctx(ctx.obj)
+    settings = c.settings
+    span = Span(parse_at(at, now=c.now, tz=c.tz) or c.now, _lookback(lookback))
     source = PrometheusSource(settings.prometheus)
     try:
         found = discover(Reader(source, span), _threshold(threshold))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +14,8 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
+from sloctl.cli.output import Format, ReadOutputOption, emit
+from sloctl.cli.timespec import SINCE_HELP, UntilOption, parse_range
 from sloctl.dora import deploy_sources
 from sloctl.dora import job as dora_job
 from sloctl.dora.compute import Figure, Scorecard
@@ -22,12 +24,13 @@ from sloctl.dora.incidents import load_dora_incidents
 from sloctl.dora.levels import Metric, report_table
 from sloctl.dora.model import DoraIncident
 from sloctl.errors import EXIT_USAGE
-from sloctl.spec.durations import DURATION_HELP, parse_duration
 from sloctl.store.deployments import Deployments
 
 out = fmt.SafeConsole()
 err = fmt.SafeConsole(stderr=True)
 
+SUMMARY_METRICS = (Metric.DEPLOYMENT_FREQUENCY, Metric.LEAD_TIME, Metric.CHANGE_FAILURE_RATE,
+                   Metric.RECOVERY_TIME)
 TITLES = {
     Metric.DEPLOYMENT_FREQUENCY: "deployment frequency",
     Metric.LEAD_TIME: "lead time for changes",
@@ -108,13 +111,6 @@ def record_command(
     )
 
 
-def _since(value: str) -> timedelta:
-    try:
-        return timedelta(seconds=parse_duration(value))
-    except ValueError:
-        raise typer.BadParameter(f"invalid duration {value!r}; {DURATION_HELP}") from None
-
-
 def _incidents(ctx: typer.Context) -> list[DoraIncident]:
     """Qualifying production incidents recorded from Alertmanager (service.dora_incidents)."""
     c = get_ctx(ctx.obj)
@@ -125,12 +121,13 @@ def dora_command(
     ctx: typer.Context,
     service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
     team: Annotated[str | None, typer.Option(help="Only this team (settings dora.teams).")] = None,
-    since: Annotated[str, typer.Option(help="Window length, e.g. 30d, 12w.")] = "30d",
+    since: Annotated[str, typer.Option("--since", help=SINCE_HELP)] = "30d",
+    until: UntilOption = None,
     report_year: Annotated[
         int | None,
         typer.Option(help="Level table: 2021, 2023 or 2024 (default: settings dora.report_year)."),
     ] = None,
-    output: OutputOption = OutputFormat.table,
+    output: ReadOutputOption = Format.table,
 ) -> None:
     """DORA metrics per service/environment, team and organisation, with level, house goal and
     trend against the previous period of the same length."""
@@ -144,8 +141,8 @@ def dora_command(
             err.print(f"[red]{exc}[/]")
             raise typer.Exit(EXIT_USAGE) from None
         config = replace(config, report_year=report_year)
-    until = datetime.now(UTC)
-    start = until - _since(since)
+    span = parse_range(since, until, now=c.now, tz=c.tz, default_since="30d")
+    start, end = span.since, span.until
     try:
         cards = dora_job.scorecards(
             c.reader.deployments,
@@ -153,7 +150,7 @@ def dora_command(
             config,
             settings.teams,
             start,
-            until,
+            end,
             c.settings.tzinfo,
             service=service,
             team=team,
@@ -163,9 +160,16 @@ def dora_command(
         err.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(EXIT_USAGE) from None
     cards = [_with_lead_time_note(card) for card in cards]
-    if output == OutputFormat.json:
-        fmt.write_json([dora_job.card_json(card) for card in cards])
-        return
+    emit(
+        output,
+        doc=lambda: [dora_job.card_json(card) for card in cards],
+        rows=lambda: [_figure_row(card, f) for card in cards for f in card.figures],
+        line=lambda: _dora_line(cards),
+        table=lambda: _print_cards(cards, c.settings.timezone),
+    )
+
+
+def _print_cards(cards: list[Scorecard], timezone: str) -> None:
     if not any(card.services for card in cards):
         out.print(
             "[yellow]No production deployments stored yet.[/] Record them with "
@@ -173,8 +177,27 @@ def dora_command(
         )
     for card in cards:
         out.print(_card_table(card))
-        for line in _footer(card, c.settings.timezone):
+        for line in _footer(card, timezone):
             out.print(f"[dim]{line}[/]")
+
+
+def _figure_row(card: Scorecard, f: Figure) -> dict[str, Any]:
+    """One CSV row: a scorecard's metric with its sample size, level, goal and trend."""
+    return {"scope": card.scope, "since": card.since, "until": card.until,
+            "metric": f.metric.value, "value": f.value, "unit": f.unit, "p90": f.p90, "n": f.n,
+            "level": f.level.value if f.level else None, "report_year": f.report_year,
+            "goal_met": f.goal.met if f.goal else None, "trend": f.trend}
+
+
+def _dora_line(cards: list[Scorecard]) -> str:
+    """The organisation's (else the first) scorecard in one line: each metric's value."""
+    if not cards:
+        return "no DORA scorecard"
+    card = next((c for c in cards if c.scope == "organisation"), cards[0])
+    parts = [f"{TITLES[f.metric]} {_value(f, f.value)}" + (f" ({f.level.value})" if f.level
+                                                           else "")
+             for f in card.figures if f.metric in SUMMARY_METRICS]
+    return f"DORA {card.scope}: " + ", ".join(parts)
 
 
 def _with_lead_time_note(card: Scorecard) -> Scorecard:
@@ -261,14 +284,14 @@ def import_command(
         deploy_sources.SourceName,
         typer.Option("--from", help="loki (JSON log lines) or prometheus (build-info versions)."),
     ],
-    since: Annotated[str, typer.Option(help="How far back to read, e.g. 1h, 7d.")] = "1d",
+    since: Annotated[str, typer.Option("--since", help=SINCE_HELP)] = "1d",
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Import deployments from Loki or Prometheus build info (settings dora.sources); importing
     the same range again changes nothing. Exit 2 if the source is off, 3 if it is down."""
     c = get_ctx(ctx.obj)
     now = datetime.now(UTC)
-    start = now - _since(since)
+    start = parse_range(since, None, now=now, tz=c.tz, default_since="1d").since
     report = deploy_sources.import_source(source, c.settings, _deployment_store(ctx), start, now)
     if output == OutputFormat.json:
         fmt.write_json(report)

@@ -3,49 +3,25 @@
 from __future__ import annotations
 
 import logging
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sloctl.cli import fmt
+from sloctl.cli import fmt, timespec
 from sloctl.cli import status as status_cmd
 from sloctl.cli.common import FailOn, OutputFormat, OutputOption, SpecOption, exit_for, get_ctx
 from sloctl.core.evaluation import Evaluation
-from sloctl.errors import EXIT_BACKEND, SloctlError
+from sloctl.errors import EXIT_BACKEND
 from sloctl.runtime import trace_step
-from sloctl.spec.durations import parse_duration
 
 if TYPE_CHECKING:
     from sloctl.runtime.daemon import Daemon
 
 err = fmt.SafeConsole(stderr=True)
 log = logging.getLogger(__name__)
-
-_RELATIVE = re.compile(r"^-\s*(.+)$")
-
-
-def parse_at(text: str, now: datetime | None = None) -> datetime:
-    """Parse --at: ISO 8601 (naive = UTC), unix seconds, or relative like '-2h' / '-1d12h'."""
-    now = now or datetime.now(UTC)
-    text = text.strip()
-    m = _RELATIVE.match(text)
-    try:
-        if m:
-            return now - timedelta(seconds=parse_duration(m.group(1)))
-        if re.fullmatch(r"\d+(\.\d+)?", text):
-            return datetime.fromtimestamp(float(text), UTC)
-        at = datetime.fromisoformat(text)
-    except (ValueError, SloctlError) as exc:
-        raise typer.BadParameter(
-            f"cannot read time {text!r} ({exc}); use ISO 8601 like 2026-11-20T14:00:00Z, "
-            "unix seconds, or a relative time like -2h"
-        ) from exc
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
 
 def _run_with_progress(
     ctx_obj: object, at: datetime | None, quiet: bool
@@ -73,8 +49,8 @@ def _run_with_progress(
 def eval_command(
     ctx: typer.Context,
     at: Annotated[str | None, typer.Option(
-        "--at", help="Evaluate as of this instant (ISO 8601, unix seconds, or -2h): every query "
-        "uses this timestamp, so history can be backfilled and results reproduced.")] = None,
+        "--at", help="Evaluate as of this instant (every query uses this timestamp, so history "
+        f"can be backfilled and results reproduced): {timespec.TIME_HELP}.")] = None,
     output: OutputOption = OutputFormat.table,
     fail_on: FailOn = None,
     spec: SpecOption = None,
@@ -98,7 +74,7 @@ def eval_command(
     c = get_ctx(ctx.obj)
     if spec:
         c.spec_paths = spec
-    when = parse_at(at) if at else None
+    when = timespec.parse_at(at, now=c.now, tz=c.tz)
     # imported here: the SDK is loaded only by the commands that export traces
     from sloctl.runtime.telemetry import install_tracing
 
@@ -185,4 +161,4 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve_command)
 
 
-__all__ = ["Path", "parse_at", "register"]
+__all__ = ["Path", "register"]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sloctl.cli.evaluate import parse_at
+from sloctl.cli.timespec import TIME_HELP, parse_at
 from sloctl.discover.fetch import Reader, Span
 from sloctl.discover.live import LiveChecker, LiveResult, LiveStatus
 from sloctl.errors import EXIT_NO_DATA, EXIT_OK, EXIT_USAGE
@@ -21,8 +21,7 @@ from sloctl.spec.durations import DURATION_HELP, parse_duration
 from sloctl.spec.models import SLOSpec
 
 AtOption = Annotated[str | None, typer.Option(
-    "--at", help="Live checks: end of the range looked at (default now): ISO 8601, unix s or "
-    "-2h.")]
+    "--at", help=f"Live checks: end of the range looked at (default now): {TIME_HELP}.")]
 LookbackOption = Annotated[str, typer.Option(
     "--lookback", help=f"Live checks: how far before --at series count; {DURATION_HELP}.")]
 
@@ -42,13 +41,13 @@ LABEL = {
 }
 
 
-def span_of(at: str | None, lookback: str) -> Span:
-    """The checked range from the --at and --lookback options."""
+def span_of(at: str | None, lookback: str, *, now: datetime, tz: tzinfo) -> Span:
+    """The checked range from the --at and --lookback options (naive times in ``tz``)."""
     try:
         seconds = parse_duration(lookback)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--lookback") from None
-    return Span(parse_at(at) if at else datetime.now(UTC), seconds)
+    return Span(parse_at(at, now=now, tz=tz) or now, seconds)
 
 
 def run_live(

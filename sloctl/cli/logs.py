@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -12,23 +11,16 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
+from sloctl.cli.timespec import SINCE_HELP, UntilOption, parse_range
 from sloctl.runtime import correlate
 from sloctl.sources import logql
 from sloctl.sources.loki import LogEntry, LokiSource
-from sloctl.spec.durations import parse_duration
 
 out = fmt.SafeConsole()
 err = fmt.SafeConsole(stderr=True)
 
 # Common spellings of an error level in a log line: level=error, "level":"ERROR", severity: fatal.
 ERROR_REGEX = r'(?i)\b(level|lvl|severity)"?\s*[=:]\s*"?(error|err|fatal|critical|crit)\b'
-
-
-def _since(value: str) -> int:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--since") from None
 
 
 def logs_command(
@@ -58,9 +50,8 @@ def logs_command(
     correlation_id: Annotated[
         str | None, typer.Option("--correlation-id", help="Only lines containing this id verbatim.")
     ] = None,
-    since: Annotated[
-        str, typer.Option("--since", help="How far back to look, e.g. 15m, 1h, 2d.")
-    ] = "1h",
+    since: Annotated[str, typer.Option("--since", help=SINCE_HELP)] = "1h",
+    until: UntilOption = None,
     limit: Annotated[
         int,
         typer.Option(
@@ -78,8 +69,9 @@ def logs_command(
     4bf92f3577b34da6a3ce929d0e0e4736 -o json. Exits 3 when Loki is unreachable
     (settings loki.url, SLOCTL_LOKI_URL; tenant: loki.tenant, SLOCTL_LOKI_TENANT).
     """
-    settings = get_ctx(ctx.obj).settings.loki
-    seconds = _since(since)
+    c = get_ctx(ctx.obj)
+    settings = c.settings.loki
+    window = parse_range(since, until, now=c.now, tz=c.tz, default_since="1h")
     filters: list[tuple[logql.LineOp, str]] = [("|~", ERROR_REGEX)] if errors else []
     label = settings.service_label
     try:
@@ -93,8 +85,7 @@ def logs_command(
             queries = [logql.log_query(logql.service_matchers(label, [service]), filters)]
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    end = datetime.now(UTC)
-    span = correlate.TimeRange(end - timedelta(seconds=seconds), end)
+    span = correlate.TimeRange(window.since, window.until)
     with LokiSource(settings) as source:
         entries = correlate.merged_entries(source, queries, span, limit + 1)
     truncated = len(entries) > limit
@@ -104,7 +95,7 @@ def logs_command(
         return
     if not entries:
         err.print(
-            f"No log lines for {label}={service!r} in the last {since}"
+            f"No log lines for {label}={service!r} ({window.label})"
             f"{' matching the filters' if errors or trace or correlation_id else ''}."
         )
         return

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -10,15 +11,21 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sloctl.cli import fmt
-from sloctl.cli.common import FailOn, OutputFormat, OutputOption, exit_for, get_ctx
+from sloctl.cli import fmt, views
+from sloctl.cli.common import FailOn, OutputFormat, SpecOption, exit_for, get_ctx
+from sloctl.cli.completion import complete_slo_id
+from sloctl.cli.freshness import Freshness, MaxAgeOption, exit_code, warning
+from sloctl.cli.output import Format, ReadOutputOption, emit
+from sloctl.cli.timespec import AtOption, parse_at
 from sloctl.core.alerts import AlertState
 from sloctl.core.evaluation import Evaluation
-from sloctl.core.signals import Signal
+from sloctl.core.signals import Signal, SignalValue
 from sloctl.core.slo import SLOStatus
 from sloctl.core.windows import window_name
 from sloctl.errors import EXIT_USAGE
-from sloctl.store.traces import ExemplarRecord, TraceFindings
+
+if TYPE_CHECKING:  # the store is imported when a command reads it
+    from sloctl.store.traces import ExemplarRecord, TraceFindings
 
 out = fmt.SafeConsole()
 err = fmt.SafeConsole(stderr=True)
@@ -26,13 +33,31 @@ err = fmt.SafeConsole(stderr=True)
 STATUS_WINDOWS = (3600, 21600, 86400, 259200)
 
 
-def _latest(ctx: typer.Context) -> Evaluation:
-    ev = get_ctx(ctx.obj).reader.evaluations.latest()
+def evaluation_at(ctx: typer.Context, at: str | None) -> tuple[Evaluation, datetime]:
+    """The latest evaluation, or with ``--at`` the latest at or before it; and the instant
+    its age counts from (now, or ``--at``)."""
+    c = get_ctx(ctx.obj)
+    when = parse_at(at, now=c.now, tz=c.tz)
+    reads = c.reader.evaluations
+    ev = reads.latest() if when is None else reads.at(when)
     if ev is None:
-        err.print("[yellow]The store holds no evaluation yet.[/] Run [bold]sloctl eval[/] once, "
-                  "or [bold]sloctl serve[/] to evaluate every interval.")
+        if when is None or reads.latest() is None:
+            err.print("[yellow]The store holds no evaluation yet.[/] Run [bold]sloctl eval[/] "
+                      "once, or [bold]sloctl serve[/] to evaluate every interval.")
+        else:
+            err.print(f"[yellow]The store holds no evaluation at or before {fmt.when(when)}.[/] "
+                      "Give a later --at, or backfill with [bold]sloctl eval --at[/].")
         raise typer.Exit(EXIT_USAGE)
-    return ev
+    return ev, when or c.now
+
+
+def _fresh(ctx: typer.Context, ev: Evaluation, reference: datetime,
+           max_age: str | None, output: Format) -> Freshness:
+    """The data's age; said on stderr for tables (the other formats carry it)."""
+    fresh = get_ctx(ctx.obj).freshness(ev.at, max_age, reference)
+    if output is Format.table or fresh.stale:
+        err.print(warning(fresh))
+    return fresh
 
 
 def _alert_state(ev: Evaluation, slo_id: str) -> AlertState:
@@ -121,19 +146,79 @@ def show_evaluation(ev: Evaluation, output: OutputFormat) -> None:
 
 def status_command(
     ctx: typer.Context,
-    output: OutputOption = OutputFormat.table,
+    service: Annotated[list[str] | None, typer.Option(
+        "--service", help="Only this service (repeatable).", show_default=False)] = None,
+    team: Annotated[str | None, typer.Option(
+        "--team", help="Only the SLOs whose spec has the label team=TEAM (and their services).",
+        show_default=False)] = None,
+    at: AtOption = None,
+    output: ReadOutputOption = Format.table,
     fail_on: FailOn = None,
+    max_age: MaxAgeOption = None,
+    spec: SpecOption = None,
 ) -> None:
-    """Every SLO from the latest evaluation: objective, SLI, budget left, burn rates, alerts.
+    """Every SLO from the latest evaluation (or --at an instant): objective, SLI, budget left,
+    burn rates, alerts.
 
-    Reads the store (fast; run `sloctl serve` or `sloctl eval` to fill it). Colours: green
-    healthy, yellow burning faster than budgeted, red breaching or firing.
+    Reads the store (fast; run `sloctl serve` or `sloctl eval` to fill it); --at shows the
+    evaluation in effect at a past instant. Colours: green healthy, yellow burning faster than
+    budgeted, red breaching or firing. Says how old the data is, and exits 5 when the last
+    evaluation is older than --max-age (default 3 evaluation intervals).
     Exit 1 with --fail-on when an SLO breaches or an alert fires; 4 when an SLO or a service's
     signals match no series at all ("no data"), 3 when the evaluation met backend errors.
+
+    Examples:
+
+      sloctl status --service payment
+
+      sloctl status --team payments -o line
+
+      sloctl status --at -2h -o json
     """
-    ev = _latest(ctx)
-    show_evaluation(ev, output)
-    raise typer.Exit(exit_for(ev, fail_on))
+    if spec:
+        get_ctx(ctx.obj).spec_paths = spec
+    scope = resolve_scope(ctx, service or [], team)
+    ev, reference = evaluation_at(ctx, at)
+    ev = views.scoped(ev, scope)
+    fresh = _fresh(ctx, ev, reference, max_age, output)
+    emit(
+        output,
+        doc=lambda: views.with_freshness(views.plain(ev), fresh),
+        rows=lambda: [views.slo_row(s, ev) for s in ev.slos],
+        line=lambda: views.status_line(ev, fresh),
+        table=lambda: show_evaluation(ev, OutputFormat.table),
+    )
+    raise typer.Exit(exit_code(fresh, exit_for(ev, fail_on)))
+
+
+def resolve_scope(ctx: typer.Context, services: list[str], team: str | None) -> views.Scope:
+    """``--service``/``--team`` as a scope; an unknown service or team is an error naming the
+    known ones. A team is the ``team`` label of the specs (settings ``specs`` or ``--spec``)."""
+    if not services and team is None:
+        return views.Scope()
+    c = get_ctx(ctx.obj)
+    wanted = frozenset(services) if services else None
+    if wanted is not None:
+        known = set(c.reader.evaluations.services())
+        unknown = sorted(wanted - known)
+        if unknown:
+            err.print(f"[red]Unknown service {', '.join(unknown)}.[/] Known: "
+                      f"{', '.join(sorted(known)) or 'none (run sloctl eval)'}")
+            raise typer.Exit(EXIT_USAGE)
+    if team is None:
+        return views.Scope(services=wanted)
+    specs = c.specs()
+    members = [s for s in specs if s.labels_dict.get("team") == team]
+    if not members:
+        teams = sorted({t for s in specs if (t := s.labels_dict.get("team"))})
+        err.print(f"[red]No SLO spec has the label team={team}.[/] Teams in the specs: "
+                  f"{', '.join(teams) or 'none (add labels: {team: ...} to the specs)'}")
+        raise typer.Exit(EXIT_USAGE)
+    team_services = frozenset(s.service for s in members)
+    return views.Scope(
+        services=team_services if wanted is None else team_services & wanted,
+        slo_ids=frozenset(s.slo_id for s in members),
+    )
 
 
 def _find(ev: Evaluation, name: str) -> SLOStatus:
@@ -149,15 +234,30 @@ def _find(ev: Evaluation, name: str) -> SLOStatus:
 
 def slo_show_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="SLO id SERVICE/NAME, or a unique NAME.")],
-    output: OutputOption = OutputFormat.table,
+    name: Annotated[str, typer.Argument(help="SLO id SERVICE/NAME, or a unique NAME.",
+                                        autocompletion=complete_slo_id)],
+    at: AtOption = None,
+    output: ReadOutputOption = Format.table,
+    max_age: MaxAgeOption = None,
 ) -> None:
-    """One SLO in detail: SLI, burn rate and coverage per window, burn-rate alert decisions."""
-    ev = _latest(ctx)
+    """One SLO in detail: SLI, burn rate and coverage per window, burn-rate alert decisions.
+
+    Exits 5 when the last evaluation is older than --max-age (default 3 intervals).
+    """
+    ev, reference = evaluation_at(ctx, at)
     s = _find(ev, name)
-    if output == OutputFormat.json:
-        fmt.write_json(s)
-        return
+    fresh = _fresh(ctx, ev, reference, max_age, output)
+    emit(
+        output,
+        doc=lambda: views.with_freshness(views.plain(s), fresh),
+        rows=lambda: views.window_rows(s),
+        line=lambda: views.slo_line(s, fresh),
+        table=lambda: _show_slo(ctx, ev, s),
+    )
+    raise typer.Exit(exit_code(fresh, 0))
+
+
+def _show_slo(ctx: typer.Context, ev: Evaluation, s: SLOStatus) -> None:
     out.print(f"[bold]{s.slo_id}[/]  objective {fmt.pct(s.objective, 2)} over "
               f"{period_name(s)}  at {fmt.when(s.at)}")
     if s.budget_remaining is not None and s.budget_remaining <= 0:
@@ -245,18 +345,32 @@ def show_trace_findings(findings: TraceFindings | None) -> None:
 def signals_command(
     ctx: typer.Context,
     service: Annotated[str | None, typer.Argument(help="Only this service.")] = None,
-    output: OutputOption = OutputFormat.table,
+    at: AtOption = None,
+    output: ReadOutputOption = Format.table,
+    max_age: MaxAgeOption = None,
 ) -> None:
-    """Golden signals per service from the latest evaluation (5 m window)."""
-    ev = _latest(ctx)
+    """Golden signals per service from the latest evaluation (5 m window).
+
+    Exits 5 when the last evaluation is older than --max-age (default 3 intervals).
+    """
+    ev, reference = evaluation_at(ctx, at)
     values = [v for v in ev.signals if service is None or v.service == service]
     if service and not values:
         known = sorted({v.service for v in ev.signals})
         err.print(f"[red]No signals for service {service!r}.[/] Known: {', '.join(known)}")
         raise typer.Exit(EXIT_USAGE)
-    if output == OutputFormat.json:
-        fmt.write_json(values)
-        return
+    fresh = _fresh(ctx, ev, reference, max_age, output)
+    emit(
+        output,
+        doc=lambda: values,
+        rows=lambda: views.signal_rows(values),
+        line=lambda: views.signals_line(values, fresh),
+        table=lambda: _signals_table(ctx, ev, values),
+    )
+    raise typer.Exit(exit_code(fresh, 0))
+
+
+def _signals_table(ctx: typer.Context, ev: Evaluation, values: list[SignalValue]) -> None:
     t = Table(title=f"Golden signals at {fmt.when(ev.at)} (5m)", header_style="bold")
     for col in ("service", "traffic", "errors", "p50", "p95", "p99", "saturation"):
         t.add_column(col, justify="right" if col != "service" else "left")
@@ -280,6 +394,3 @@ def signals_command(
 def register(app: typer.Typer) -> None:
     app.command("status")(status_command)
     app.command("signals")(signals_command)
-    slo = typer.Typer(help="Inspect one SLO.", no_args_is_help=True)
-    slo.command("show")(slo_show_command)
-    app.add_typer(slo, name="slo")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -19,7 +19,7 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
-from sloctl.cli.evaluate import parse_at
+from sloctl.cli.timespec import SINCE_HELP, UNTIL_HELP, TimeRange, UntilOption, parse_range
 from sloctl.core.span_metrics import OperationStats
 from sloctl.core.spans import trace_summaries
 from sloctl.runtime.exemplars import TraceLink, trace_link
@@ -27,20 +27,8 @@ from sloctl.settings import Settings
 from sloctl.sources.jaeger import JaegerSource
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.sources.span_metrics import CALLS, operation_queries, operations_from_results
-from sloctl.spec.durations import DURATION_HELP, parse_duration
 
 out = fmt.SafeConsole()
-
-
-def _seconds(value: str) -> int:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def _since_help(default: str) -> str:
-    return f"How far back to look (default {default}); {DURATION_HELP}."
 
 
 def traces_command(
@@ -52,10 +40,10 @@ def traces_command(
     errors: Annotated[
         bool, typer.Option("--errors", help="Also traces with an error span in SERVICE (Jaeger).")
     ] = False,
-    since: Annotated[str, typer.Option("--since", help=_since_help("1h"))] = "1h",
+    since: Annotated[str, typer.Option("--since", help=SINCE_HELP)] = "1h",
     at: Annotated[
         str | None,
-        typer.Option("--at", help="End of the window (default now): ISO 8601, unix s or -2h."),
+        typer.Option("--at", "--until", help=UNTIL_HELP),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Traces to show.")] = 20,
     output: OutputOption = OutputFormat.table,
@@ -77,8 +65,9 @@ def traces_command(
     """
     if slow and errors:
         raise typer.BadParameter("use either --slow or --errors, not both")
-    window = _seconds(since)
-    end = parse_at(at) if at else datetime.now(UTC)
+    c = get_ctx(ctx.obj)
+    span = parse_range(since, at, now=c.now, tz=c.tz, default_since="1h", until_option="--at")
+    window, end = max(1, int(span.seconds)), span.until
     settings = get_ctx(ctx.obj).settings
     operations = _operations(settings, service, window, end)
     links = _example_traces(settings, service, window, end, limit, errors) if slow or errors else []
@@ -94,21 +83,21 @@ def traces_command(
         fmt.write_json(body)
         return
     if operations:
-        out.print(_operations_table(service, since, operations))
+        out.print(_operations_table(service, span.label, operations))
     else:
         out.print(
-            f"No span metrics of {escape(service)} in the last {since} ({CALLS}"
+            f"No span metrics of {escape(service)} {_in(span)} ({CALLS}"
             f'{{service_name="{escape(service)}"}}). Check the service name, and that the '
             "collector's span_metrics connector (collector_config/) writes to this Prometheus."
         )
     if not (slow or errors):
         return
     if links:
-        out.print(_traces_table(service, since, links))
+        out.print(_traces_table(service, span.label, links))
     else:
         what = "failing traces" if errors else "traces"
         out.print(
-            f"Jaeger has no {what} of {escape(service)} in the last {since}. Check the service "
+            f"Jaeger has no {what} of {escape(service)} {_in(span)}. Check the service "
             "name (Jaeger's service list) or widen --since."
         )
 
@@ -147,9 +136,16 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
 
 
+def _in(span: TimeRange) -> str:
+    """``in the last 1h``, ``in the 1h before <until>`` or ``between <since> and <until>``."""
+    if " to " not in span.label:
+        return f"in the {span.label}"
+    return f"between {span.since:%Y-%m-%d %H:%M:%SZ} and {span.until:%Y-%m-%d %H:%M:%SZ}"
+
+
 def _operations_table(service: str, since: str, operations: list[OperationStats]) -> Table:
     t = Table(
-        title=f"Operations of {escape(service)}, last {since} (span metrics)",
+        title=f"Operations of {escape(service)}, {since} (span metrics)",
         header_style="bold",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -176,7 +172,7 @@ def _operations_table(service: str, since: str, operations: list[OperationStats]
 
 def _traces_table(service: str, since: str, links: list[TraceLink]) -> Table:
     t = Table(
-        title=f"Traces of {escape(service)}, last {since} (Jaeger)",
+        title=f"Traces of {escape(service)}, {since} (Jaeger)",
         header_style="bold",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -202,24 +198,26 @@ def _traces_table(service: str, since: str, links: list[TraceLink]) -> Table:
 
 def deps_command(
     ctx: typer.Context,
-    since: Annotated[str, typer.Option("--since", help=_since_help("1d"))] = "1d",
+    since: Annotated[str, typer.Option("--since", help=SINCE_HELP)] = "1d",
+    until: UntilOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """The service dependency graph from Jaeger: parent, child, calls (most calls first).
 
     Exit 3 if Jaeger is unreachable.
     """
-    window = _seconds(since)
-    with JaegerSource(get_ctx(ctx.obj).settings.jaeger) as jaeger:
-        edges = jaeger.dependencies(datetime.now(UTC), window)
+    c = get_ctx(ctx.obj)
+    span = parse_range(since, until, now=c.now, tz=c.tz, default_since="1d")
+    with JaegerSource(c.settings.jaeger) as jaeger:
+        edges = jaeger.dependencies(span.until, max(1, int(span.seconds)))
     if output == OutputFormat.json:
         print(json.dumps([asdict(e) for e in edges], indent=2))
         return
     if not edges:
-        out.print(f"Jaeger reports no calls between services in the last {since}.")
+        out.print(f"Jaeger reports no calls between services {_in(span)}.")
         return
     t = Table(
-        title=f"Service dependencies, last {since}",
+        title=f"Service dependencies, {span.label}",
         header_style="bold",
         box=box.SIMPLE_HEAD,
         pad_edge=False,

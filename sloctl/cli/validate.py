@@ -82,8 +82,9 @@ def validate(
         if problems:
             raise typer.Exit(EXIT_USAGE)
         return
-    settings = get_ctx(ctx.obj).settings
-    span = span_of(at, lookback)
+    c = get_ctx(ctx.obj)
+    settings = c.settings
+    span = span_of(at, lookback, now=c.now, tz=c.tz)
     results = run_live(settings, specs, span)
     code = exit_code(results)
     if output is OutputFormat.JSON:

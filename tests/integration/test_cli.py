@@ -54,20 +54,25 @@ def test_eval_json_then_status_and_fail_on(cli: CliRunner, shop_end: datetime) -
     firing = {(a["rule"], a["service"]) for a in doc["alerts"] if a["state"] == "firing"}
     assert ("error_ratio", "payment") in firing and ("latency_p95", "inventory") in firing
 
-    status = cli.invoke(app, ["status"])
+    # the evaluation is 2-3 h old: stale past the default limit (3 intervals), fresh --at it
+    stale = cli.invoke(app, ["status"])
+    assert stale.exit_code == 5 and "stale data" in stale.stderr
+    at = ["--at", shop_end.isoformat()]
+    status = cli.invoke(app, ["status", *at])
     assert status.exit_code == 0
     assert "payment/availability" in status.stdout and "firing" in status.stdout
-    assert cli.invoke(app, ["status", "--fail-on", "alert"]).exit_code == 1
+    assert "data 0 s old" in status.stderr
+    assert cli.invoke(app, ["status", *at, "--fail-on", "alert"]).exit_code == 1
     # over 28 days every SLO still meets its objective (the trouble is in the last 1-2 days)
-    assert cli.invoke(app, ["status", "--fail-on", "breach"]).exit_code == 0
+    assert cli.invoke(app, ["status", *at, "--fail-on", "breach"]).exit_code == 0
 
-    show = cli.invoke(app, ["slo", "show", "payment/availability"])
+    show = cli.invoke(app, ["slo", "show", "payment/availability", *at])
     assert show.exit_code == 0
     assert "Burn-rate alerts" in show.stdout and "3d" in show.stdout
-    unknown = cli.invoke(app, ["slo", "show", "nope"])
+    unknown = cli.invoke(app, ["slo", "show", "nope", *at])
     assert unknown.exit_code == 2 and "Known SLOs" in unknown.stderr
 
-    sig = cli.invoke(app, ["signals", "payment", "-o", "json"])
+    sig = cli.invoke(app, ["signals", "payment", "-o", "json", "--max-age", "0"])
     values = {v["signal"]: v["value"] for v in json.loads(sig.stdout)}
     assert values["error_ratio"] == pytest.approx(0.012, abs=1e-3)
     assert set(values) == {"traffic", "error_ratio", "latency_p50", "latency_p95",

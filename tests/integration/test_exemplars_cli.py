@@ -35,6 +35,7 @@ SPECS = Path(__file__).resolve().parents[2] / "sloctl" / "demo" / "specs"
 
 @pytest.fixture
 def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A store for evaluations at fixed past instants (reading commands pass --max-age 0)."""
     url = f"sqlite:///{tmp_path / 's.db'}"
     monkeypatch.setenv("SLOCTL_STORE_URL", url)
     monkeypatch.setenv("SLOCTL_JAEGER_ENABLED", "true")
@@ -55,7 +56,7 @@ def test_slo_show_and_signals_show_the_stored_exemplars_and_the_disagreement(
     assert findings is not None and len(findings.exemplars) == 2
     cli = CliRunner()
 
-    show = cli.invoke(app, ["slo", "show", "checkout/availability"])
+    show = cli.invoke(app, ["slo", "show", "checkout/availability", "--max-age", "0"])
     assert show.exit_code == 0, show.output
     lines = show.stdout.splitlines()
     title = next(line for line in lines if "Exemplar traces" in line)
@@ -74,11 +75,11 @@ def test_slo_show_and_signals_show_the_stored_exemplars_and_the_disagreement(
     )
     assert disagreement in " ".join(show.stdout.split())
 
-    healthy = cli.invoke(app, ["slo", "show", "cart/availability"])
+    healthy = cli.invoke(app, ["slo", "show", "cart/availability", "--max-age", "0"])
     assert healthy.exit_code == 0 and "Exemplar traces" not in healthy.stdout
     assert "span metrics" not in healthy.stdout  # checkout's disagreement only
 
-    sig = cli.invoke(app, ["signals", "checkout"])
+    sig = cli.invoke(app, ["signals", "checkout", "--max-age", "0"])
     assert sig.exit_code == 0
     assert disagreement in " ".join(sig.stdout.split())
 
@@ -150,18 +151,19 @@ def test_eval_stores_exemplars_of_breaching_slos_and_firing_alerts(
     assert (ex.start, ex.end) == ((shop_end - timedelta(days=3)).isoformat(), shop_end.isoformat())
     assert [t.duration_seconds for t in ex.slowest] == [0.45, 0.12, 0.08]
 
-    show = cli.invoke(app, ["slo", "show", "payment/availability"])
+    show = cli.invoke(app, ["slo", "show", "payment/availability", "--max-age", "0"])
     assert show.exit_code == 0
     assert f"{fake.url}/trace/{0xA2:032x}" in show.stdout
 
-    alerts = cli.invoke(app, ["alerts"])
+    alerts = cli.invoke(app, ["alerts", "--max-age", "0"])
     assert alerts.exit_code == 0
     assert "Exemplars of SLOBurnRateTicket (payment)" in alerts.stdout
     assert f"{fake.url}/trace/{0xA2:032x}" in alerts.stdout
 
-    signals = cli.invoke(app, ["signals", "order"])
+    signals = cli.invoke(app, ["signals", "order", "--max-age", "0"])
     assert "HTTP vs span metrics: order:" in " ".join(signals.stdout.split())
-    assert "HTTP vs span metrics" not in cli.invoke(app, ["signals", "payment"]).stdout
+    payment = cli.invoke(app, ["signals", "payment", "--max-age", "0"])
+    assert "HTTP vs span metrics" not in payment.stdout
 
 
 def test_jaeger_down_is_a_note_and_does_not_change_the_exit_code(
@@ -186,6 +188,6 @@ def test_jaeger_down_is_a_note_and_does_not_change_the_exit_code(
     assert "SLO results are unaffected" in stderr
     assert "traces: span metrics: no traces_span_metrics_calls_total of server spans" in stderr
 
-    show = cli.invoke(app, ["slo", "show", "payment/availability"])
+    show = cli.invoke(app, ["slo", "show", "payment/availability", "--max-age", "0"])
     assert show.exit_code == 0
     assert "traces: jaeger: cannot connect" in " ".join(show.stdout.split())

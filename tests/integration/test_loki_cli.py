@@ -125,7 +125,7 @@ def test_hostile_service_name_matches_nothing(cli: CliRunner, loki: FakeLoki) ->
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--since", "soon"], "invalid duration 'soon'"),
+        (["--since", "soon"], "--since 'soon': not a time sloctl reads"),
         (["--trace", "xyz"], "invalid trace id 'xyz'"),
         (["--trace", TRACE, "--correlation-id", "a"], "not both"),
     ],

@@ -114,7 +114,7 @@ def test_dora_with_few_deployments_says_why_there_is_no_level(env: dict[str, str
         pytest.param(["--service", "nope"], "no production deployments", id="unknown-service"),
         pytest.param(["--team", "nope"], "unknown team 'nope'", id="unknown-team"),
         pytest.param(["--report-year", "2022"], "report year 2022", id="unknown-year"),
-        pytest.param(["--since", "30x"], "invalid duration", id="bad-since"),
+        pytest.param(["--since", "30x"], "--since '30x': not a time", id="bad-since"),
     ],
 )
 def test_dora_usage_errors_exit_2(env: dict[str, str], args: list[str], words: str) -> None:

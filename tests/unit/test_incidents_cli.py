@@ -196,7 +196,7 @@ def test_alerts_table(env: dict[str, str]) -> None:
 def test_bad_since_is_a_usage_error(env: dict[str, str]) -> None:
     code, output = run(env, "incidents", "--since", "last tuesday")
     assert code == 2
-    assert "neither a duration nor an ISO time" in output
+    assert "--since 'last tuesday': not a time sloctl reads" in output
 
 
 def test_empty_store_says_so(tmp_path: Path) -> None:
@@ -207,4 +207,4 @@ def test_empty_store_says_so(tmp_path: Path) -> None:
     Store(env["SLOCTL_STORE_URL"]).close()
     assert run(env, "alerts") == (0, "No alert is firing.\n")
     code, output = run(env, "incidents")
-    assert code == 0 and output.startswith("No incident since")
+    assert code == 0 and output.startswith("No incident (last 7d)")
