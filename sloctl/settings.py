@@ -66,6 +66,7 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_RECEIVER_PORT": ("receiver", "port"),
     "SLOCTL_RECEIVER_TOKEN": ("receiver", "token"),
     "SLOCTL_ALERTMANAGER_URL": ("alertmanager", "url"),
+    "SLOCTL_RUNBOOK_URL": ("alertmanager", "runbook_url"),
     "SLOCTL_JAEGER_URL": ("jaeger", "url"),
     "SLOCTL_JAEGER_ENABLED": ("jaeger", "enabled"),
     "SLOCTL_LOKI_URL": ("loki", "url"),
@@ -326,11 +327,13 @@ class DashboardSettings(_Frozen):
 
 
 class AlertmanagerSettings(_Frozen):
-    """Where ``sloctl serve`` sends its own alerts (API v2); no ``url`` means not sent."""
+    """Where ``sloctl serve`` sends its own alerts (API v2) and ``sloctl silence`` silences
+    them; no ``url`` means not sent. ``runbook_url``: the runbooks (docs/runbooks.md), linked
+    from every alert, generated rule or notifier's, as ``<runbook_url>#<alertname, lower>``."""
 
     url: Annotated[str, AfterValidator(_http_url)] | None = None
     timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
-    runbook_url: str = "https://github.com/sloctl/sloctl/blob/main/docs/runbooks.md"
+    runbook_url: HttpUrl = "https://github.com/sloctl/sloctl/blob/main/docs/runbooks.md"
 
 
 class JaegerSettings(_Frozen):
