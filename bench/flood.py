@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=int, default=20_000)
     parser.add_argument("--slow", type=int, default=1_000, help="half heads, half bodies")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--nice", type=int, default=0,
+                        help="CPU niceness of the flooding processes (an attacker on another "
+                        "machine does not share the server's cores; on loopback they do)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sloctl-bench-flood-") as tmp:
         folder = Path(tmp)
@@ -71,11 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             watcher = threading.Thread(target=watch, daemon=True)
             watcher.start()
             shares = [min(PER_PROCESS, args.idle - i) for i in range(0, args.idle, PER_PROCESS)]
-            attackers = [spawn("127.0.0.1", port, idle=n, seconds=args.seconds, token=TOKEN)
-                         for n in shares]
+            attackers = [spawn("127.0.0.1", port, idle=n, seconds=args.seconds, token=TOKEN,
+                               nice=args.nice) for n in shares]
             attackers.append(spawn("127.0.0.1", port, idle=0, slow_headers=args.slow // 2,
                                    slow_bodies=args.slow - args.slow // 2,
-                                   seconds=args.seconds, token=TOKEN))
+                                   seconds=args.seconds, token=TOKEN, nice=args.nice))
             during: ProbeStats = asyncio.run(probe("127.0.0.1", port, seconds=args.seconds))
             floods = [json.loads(a.communicate(timeout=120)[0] or "{}") for a in attackers]
             time.sleep(10)
@@ -88,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     refused = sum(f.get("refused", 0) for f in floods)
     mib = 2**20
     print(f"flood: {args.idle} idle + {args.slow} slow connections for {args.seconds:.0f} s "
-          f"({len(attackers)} processes): {opened} connections opened, {refused} connects "
-          "failed\n")
+          f"({len(attackers)} processes, nice {args.nice}): {opened} connections opened, "
+          f"{refused} connects failed\n")
     base_p50 = statistics.median(baseline.latencies) * 1000
     print(f"{'/healthz':<16} {'p50 ms':>8} {'p99 ms':>8} {'worst ms':>9} {'failed':>7}")
     for name, stats in (("no flood", baseline), ("during flood", during)):
@@ -102,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{max(peak) / mib:.0f} MiB at the peak, {rss_after / mib:.0f} MiB 10 s after "
           f"({rss_after / rss_before:.2f}x)")
     print("last log lines:\n" + "\n".join(tail.splitlines()[-4:]))
+    if during.failures:
+        print("healthz failures: " + "; ".join(during.failures[:5]))
     checks = {
         "healthz within 1 s throughout": not during.failures and during.worst < 1.0,
         "log grew < 1 MB": log_growth < 1_000_000,

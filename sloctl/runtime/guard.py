@@ -25,6 +25,8 @@ Nothing is logged per connection: ``Guard`` counts what it closed and logs one s
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 import resource
 import time
@@ -38,6 +40,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 log = logging.getLogger(__name__)
 
 FD_RESERVE = 128  # open files kept for the store, backends, threads and logs
+TRIM_AFTER = 256  # connections at a peak after which freed memory goes back to the system
 SWEEP_SECONDS = 0.5
 SUMMARY_SECONDS = 10.0
 PHASES = ("fresh", "head", "keepalive", "body")  # eviction order; "busy" is never evicted
@@ -95,6 +98,7 @@ class Guard:
         self.closed: Counter[str] = Counter()  # why connections were closed, since the summary
         self._loop: asyncio.AbstractEventLoop | None = None
         self._summary_at = time.monotonic()
+        self._trim_at_peak = False
         self.peak = 0
 
     @property
@@ -160,6 +164,11 @@ class Guard:
                 proto.close(timed_out=phase in ("head", "body"))
         if now - self._summary_at >= SUMMARY_SECONDS:
             self._summarise(now)
+        if self._trim_at_peak and self.count < 16:  # the flood is over: give the memory back
+            self._trim_at_peak = False
+            release_memory()
+        elif self.count >= TRIM_AFTER:
+            self._trim_at_peak = True
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_later(SWEEP_SECONDS, self._sweep)
 
@@ -236,6 +245,17 @@ class GuardedH11Protocol(H11Protocol):
         if timed_out and (self.cycle is None or not self.cycle.response_started):
             self.transport.write(_408)
         self.transport.close()
+
+
+def release_memory() -> None:
+    """Return the heap freed after a flood to the system (glibc ``malloc_trim``; elsewhere a
+    no-op), so the RSS comes back near where it was."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        libc.malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def protocol_class(limits: Limits) -> tuple[type[GuardedH11Protocol], Guard]:

@@ -421,7 +421,7 @@ class HttpServer:
             http=protocol,
             timeout_keep_alive=max(1, round(self.limits.idle_timeout)),
             h11_max_incomplete_event_size=self.max_header_bytes,
-            backlog=min(4096, self.guard.cap),
+            backlog=4096,  # the kernel's queue of connections to accept: room for bursts
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(

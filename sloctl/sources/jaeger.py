@@ -9,6 +9,7 @@ api_v3 search that means "no traces" rather than an error. Every failure is a ty
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import msgspec
 from sloctl.core.spans import DependencyEdge, SpanColumns, normalize_trace_id
 from sloctl.errors import BackendProtocolError, SloctlError
 from sloctl.settings import JaegerSettings
+from sloctl.sources.capped import Caps, read_capped
 from sloctl.sources.http_errors import FAILURES, Endpoint, request_error, status_error
 from sloctl.sources.jaeger_parse import ParseError, parse_api_v3_traces, parse_v1_traces
 
@@ -73,6 +75,7 @@ class JaegerSource:
         self, settings: JaegerSettings, *, transport: httpx.BaseTransport | None = None
     ) -> None:
         self.settings = settings
+        self.caps = Caps(BACKEND, settings.max_bytes, "jaeger.max_bytes")
         self.url = settings.url.rstrip("/")
         self.ui_url = settings.effective_ui_url.rstrip("/")
         self._http = httpx.Client(
@@ -229,8 +232,15 @@ class JaegerSource:
         self, path: str, params: Mapping[str, str], *, not_found_is_empty: bool = False
     ) -> httpx.Response | None:
         query = f"GET {path}"
+        timeout = self.settings.timeout_seconds
         try:
-            answer = self._http.get(path, params=params)
+            with self._http.stream("GET", path, params=params) as streamed:
+                body = read_capped(
+                    streamed.iter_bytes(), self.caps, deadline=time.monotonic() + timeout,
+                    timeout_seconds=timeout, timeout_fix=self.endpoint.timeout_fix, query=query,
+                )
+                answer = httpx.Response(streamed.status_code, content=body,
+                                        headers=streamed.headers, request=streamed.request)
         except FAILURES as exc:
             raise request_error(exc, self.endpoint, query=query) from exc
         if answer.status_code == 200:

@@ -8,6 +8,8 @@ map to typed errors through the shared table of ``sources.http_errors``.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,7 @@ import httpx
 
 from sloctl.errors import BackendProtocolError, BackendUnreachable
 from sloctl.settings import LokiSettings
+from sloctl.sources.capped import Caps, read_capped
 from sloctl.sources.http_errors import FAILURES, Endpoint, request_error, status_error
 from sloctl.sources.promql import check_label_name
 
@@ -127,6 +130,8 @@ class LokiSource:
             "label matchers)",
             status_hints=_HINTS,
         )
+        self.caps = Caps(BACKEND, settings.max_bytes, "loki.max_bytes",
+                         max_series=settings.max_series, series_setting="loki.max_series")
         self._closed = False
         self.requests_sent = 0
 
@@ -186,6 +191,7 @@ class LokiSource:
                 "query with sum by (...)",
                 query=logql,
             )
+        self.caps.check_series(len(result.points), logql)
         return list(result.points)
 
     def entries(
@@ -261,6 +267,7 @@ class LokiSource:
         data = doc.get("data")
         if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
             raise BackendProtocolError(BACKEND, "series answer lacks a data list of label sets")
+        self.caps.check_series(len(data), " ".join(matchers))
         return [{str(k): str(v) for k, v in d.items()} for d in data]
 
     # --- transport ---
@@ -315,12 +322,17 @@ class LokiSource:
                 query=logql,
             )
         self.requests_sent += 1
+        timeout = self.settings.timeout_seconds
         try:
             pairs = tuple(params.items()) if isinstance(params, Mapping) else tuple(params)
-            answer = self._http.get(path, params=pairs, headers=headers)
+            with self._http.stream("GET", path, params=pairs, headers=headers) as answer:
+                body = read_capped(
+                    answer.iter_bytes(), self.caps, deadline=time.monotonic() + timeout,
+                    timeout_seconds=timeout, timeout_fix=self.endpoint.timeout_fix, query=logql,
+                )
             if answer.status_code != 200:  # Loki's body is the bare plain-text message
-                raise status_error(self.endpoint, answer.status_code, answer.content, query=logql)
-            doc = answer.json()
+                raise status_error(self.endpoint, answer.status_code, body, query=logql)
+            doc = json.loads(body)
         except FAILURES as exc:
             raise request_error(exc, self.endpoint, query=logql) from exc
         if not isinstance(doc, dict) or doc.get("status") != "success":

@@ -9,6 +9,7 @@ every ``every`` seconds meanwhile. Both on loopback only, and both stop what the
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import subprocess
 import sys
@@ -122,7 +123,9 @@ def main(argv: list[str]) -> None:
     process (its own CPU and open files); prints its ``FloodStats`` as JSON."""
     import json
 
-    host, port, idle, heads, bodies, seconds, token = argv
+    host, port, idle, heads, bodies, seconds, token = argv[:7]
+    if len(argv) > 7:
+        os.nice(int(argv[7]))  # a peer on another machine does not take the server's CPU
     raise_fd_limit(int(idle) + int(heads) + int(bodies) + 64)
     stats = asyncio.run(flood(host, int(port), idle=int(idle), slow_headers=int(heads),
                               slow_bodies=int(bodies), seconds=float(seconds), token=token))
@@ -130,9 +133,11 @@ def main(argv: list[str]) -> None:
 
 
 def spawn(host: str, port: int, *, idle: int, slow_headers: int = 0, slow_bodies: int = 0,
-          seconds: float, token: str = "x") -> subprocess.Popen[str]:
-    """One flooding child process (read its stdout for the stats; it ends after ``seconds``)."""
-    args = [host, str(port), str(idle), str(slow_headers), str(slow_bodies), str(seconds), token]
+          seconds: float, token: str = "x", nice: int = 0) -> subprocess.Popen[str]:
+    """One flooding child process (read its stdout for the stats; it ends after ``seconds``);
+    ``nice`` lowers its CPU priority."""
+    args = [host, str(port), str(idle), str(slow_headers), str(slow_bodies), str(seconds), token,
+            str(nice)]
     return subprocess.Popen([sys.executable, "-m", "tests.support.flood", *args],
                             stdout=subprocess.PIPE, text=True, cwd=ROOT)
 
