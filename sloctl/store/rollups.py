@@ -34,7 +34,6 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import Over
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -90,27 +89,34 @@ def _ranked(kind: Kind, source: Table, bucket: ColumnElement[int], where: Column
             resolution: int, rolled: bool) -> Select[Any]:
     """One row per (key, bucket) in ``columns(kind)`` order: the latest row's values, the least
     and greatest of the group; ``rolled``: ``source`` is a roll-up table (its _min and _max)."""
-    tiebreak = source.c.bucket if rolled else source.c.id
-    window = Window((source.c[kind.key], bucket), (source.c.at.desc(), tiebreak.desc()))
-
-    def lowest(name: str) -> ColumnElement[Any]:
-        return window.over(func.min(source.c[f"{name}_min" if rolled else name]))
-
-    def highest(name: str) -> ColumnElement[Any]:
-        return window.over(func.max(source.c[f"{name}_max" if rolled else name]))
-
-    first = source.c.first_at if rolled else source.c.at
-    inner = select(
+    low = [f"{name}_min" if rolled else name for name in kind.values]
+    high = [f"{name}_max" if rolled else name for name in kind.values]
+    # The group is computed once, in a subquery: every window below is then the same one (the
+    # same text), which SQLite sorts once instead of once per function.
+    rows = select(
         source.c[kind.key],
-        bucket.label("bucket"),
-        window.over(func.min(first)).label("first_at"),
+        bucket.label("target"),
+        (source.c.bucket if rolled else source.c.id).label("tiebreak"),
+        (source.c.first_at if rolled else source.c.at).label("first"),
         source.c.at,
         source.c.epoch,
-        *(source.c[name] for name in (*kind.extra, *kind.values)),
-        *(lowest(name).label(f"{name}_min") for name in kind.values),
-        *(highest(name).label(f"{name}_max") for name in kind.values),
-        window.over(func.row_number()).label("rank_in_bucket"),
+        *(source.c[name] for name in dict.fromkeys((*kind.extra, *kind.values, *low, *high))),
     ).where(where).subquery()
+    c = rows.c
+    window = Window((c[kind.key], c.target), (c.at.desc(), c.tiebreak.desc()))
+    inner = select(
+        c[kind.key],
+        c.target.label("bucket"),
+        window.over(func.min(c.first)).label("first_at"),
+        c.at,
+        c.epoch,
+        *(c[name] for name in (*kind.extra, *kind.values)),
+        *(window.over(func.min(c[lo])).label(f"{name}_min") for name, lo in zip(
+            kind.values, low, strict=True)),
+        *(window.over(func.max(c[hi])).label(f"{name}_max") for name, hi in zip(
+            kind.values, high, strict=True)),
+        window.over(func.row_number()).label("rank_in_bucket"),
+    ).subquery()
     return select(
         inner.c[kind.key],
         literal(resolution, Integer).label("resolution"),
@@ -125,6 +131,8 @@ def _ranked(kind: Kind, source: Table, bucket: ColumnElement[int], where: Column
 
 def _upsert(dialect: str, kind: Kind, rows: Select[Any]) -> Insert:
     """Insert ``rows`` (from ``_ranked``), merged into the roll-ups already there."""
+    from sqlalchemy.dialects import postgresql, sqlite  # here: reading commands never need them
+
     table = kind.rollups
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = make(table).from_select(columns(kind), rows)
