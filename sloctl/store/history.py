@@ -68,26 +68,33 @@ def _rows(conn: Connection, kind: Kind, key: str, resolution: int | None, since:
             where.append(table.c.bucket <= epoch(until))
     elif lower is not None:
         where.append(at >= datetime.fromtimestamp(lower, UTC))
-    low = [table.c[f"{v}_min" if rolled else v] for v in kind.values]
-    high = [table.c[f"{v}_max" if rolled else v] for v in kind.values]
-    last = [table.c[v] for v in kind.values]
+    low = [f"{v}_min" if rolled else v for v in kind.values]
+    high = [f"{v}_max" if rolled else v for v in kind.values]
     tier = literal(TIERS[resolution] if resolution is not None else "raw")
     tiebreak = table.c.bucket if rolled else table.c.id
     if width is None:
-        query = (select(at, *last, *low, *high, tier.label("tier")).where(*where)
-                 .order_by(at, tiebreak))
+        query = (select(at, *(table.c[n] for n in (*kind.values, *low, *high)),
+                        tier.label("tier")).where(*where).order_by(at, tiebreak))
         return list(conn.execute(query).all())
-    bucket = (table.c.epoch - epoch(since)) // width
-    window = Window((bucket,), (at.desc(), tiebreak.desc()))
-    ranked = select(
+    # The bucket is computed once, in a subquery: every window is then the same one, which
+    # SQLite sorts once instead of once per function.
+    rows = select(
         at,
-        *last,
-        *(window.over(func.min(c)).label(f"{v}_min") for v, c in zip(kind.values, low,
-                                                                        strict=True)),
-        *(window.over(func.max(c)).label(f"{v}_max") for v, c in zip(kind.values, high,
-                                                                        strict=True)),
-        window.over(func.row_number()).label("rank_in_bucket"),
+        ((table.c.epoch - epoch(since)) // width).label("slot"),
+        tiebreak.label("tiebreak"),
+        *(table.c[n] for n in dict.fromkeys((*kind.values, *low, *high))),
     ).where(*where).subquery()
+    c = rows.c
+    window = Window((c.slot,), (c.at.desc(), c.tiebreak.desc()))
+    ranked = select(
+        c.at,
+        *(c[v] for v in kind.values),
+        *(window.over(func.min(c[n])).label(f"{v}_min") for v, n in zip(kind.values, low,
+                                                                           strict=True)),
+        *(window.over(func.max(c[n])).label(f"{v}_max") for v, n in zip(kind.values, high,
+                                                                           strict=True)),
+        window.over(func.row_number()).label("rank_in_bucket"),
+    ).subquery()
     names = frame_columns(kind.values)[:-1]
     query = (select(*(ranked.c[n] for n in names), tier.label("tier"))
              .where(ranked.c.rank_in_bucket == 1).order_by(ranked.c.at))

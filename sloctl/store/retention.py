@@ -6,11 +6,12 @@
 
 A prune works oldest first:
 
-1. **raw -> hourly**, one hour at a time: one transaction folds the SLO and signal rows of that
-   hour's evaluations into ``slo_rollups``/``signal_rollups`` (``sloctl.store.rollups``) and
-   commits; then those evaluations (their SLO and signal rows, their alert snapshot) are deleted
-   in batches. A crash in between loses nothing: the hour has its roll-up, and the next prune
-   folds its remaining raw rows in again (an idempotent merge) and deletes them. Only the
+1. **raw -> hourly**, whole hours at a time (about ``CHUNK`` evaluations, at least an hour): one
+   transaction folds the SLO and signal rows of those evaluations into ``slo_rollups`` and
+   ``signal_rollups`` (``sloctl.store.rollups``) and commits; then those evaluations (their SLO
+   and signal rows, their alert snapshot) are deleted in batches. A crash in between loses
+   nothing: those hours have their roll-ups, and the next prune folds their remaining raw rows
+   in again (an idempotent merge) and deletes them. Only the
    evaluations that were folded in are deleted, so one stored meanwhile (``eval --at`` into an old
    hour) waits for the next prune. Trace findings of those hours are deleted too.
 2. **hourly -> daily**, one UTC day at a time, in one transaction per day.
@@ -53,6 +54,7 @@ from sloctl.store.schema import (
 
 log = logging.getLogger(__name__)
 
+CHUNK = 120  # evaluations rolled up per transaction, in whole hours (at least one)
 DELETE_BATCH = 120  # evaluations (with their SLO and signal rows) per delete transaction
 RAW, HOURLY, DAILY = "raw", "hourly", "daily"
 
@@ -210,10 +212,10 @@ class Retention(RetentionReads):
             if _late(deadline):
                 return False
             start = _floor(hour, HOUR)
-            end = start + timedelta(seconds=HOUR)
+            end = self._chunk_end(start, cut)
             with self._db.write("rolling up the evaluations of") as conn:
                 ids = list(conn.scalars(select(evaluations.c.id).where(
-                    evaluations.c.at >= start, evaluations.c.at < min(end, cut))))
+                    evaluations.c.at >= start, evaluations.c.at < end)))
                 for kind in KINDS:
                     for chunk in batched(ids, IN_CHUNK):
                         report.add(report.rolled_up, HOURLY, kind.rollups.name,
@@ -225,7 +227,7 @@ class Retention(RetentionReads):
                     _delete(conn, report, RAW, evaluations, evaluations.c.id.in_(batch))
                 if _late(deadline):
                     return False
-            progress(f"raw evaluations of {start:%Y-%m-%d %H}h rolled up into hours")
+            progress(f"raw evaluations until {end:%Y-%m-%d %H:%M} rolled up into hours")
             hour = self._next(evaluations.c.at, end, cut)
         return True
 
@@ -287,6 +289,17 @@ class Retention(RetentionReads):
         return True
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _chunk_end(self, start: datetime, cut: datetime) -> datetime:
+        """The end of the whole hours from ``start`` that hold about ``CHUNK`` evaluations (at
+        least one hour, at most up to ``cut``): one roll-up transaction."""
+        with self._db.read() as conn:
+            later = conn.scalar(select(evaluations.c.at).where(
+                evaluations.c.at >= start, evaluations.c.at < cut)
+                .order_by(evaluations.c.at).offset(CHUNK).limit(1))
+        if later is None:
+            return cut
+        return max(_floor(later, HOUR), start + timedelta(seconds=HOUR))
 
     def _next(self, at: Any, after: datetime | None, before: datetime) -> datetime | None:
         """The earliest ``at`` in ``[after, before)``."""
