@@ -145,10 +145,20 @@ class Guard:
             self.phases[phase][proto] = time.monotonic()
 
     def _oldest_evictable(self) -> GuardedH11Protocol | None:
+        """The oldest connection of the first phase that has one. A client that just connected
+        is the newest: with accept batches of an eighth of the cap (``accept_batch``), it is
+        read before it could become the oldest."""
         for phase in PHASES:
             if self.phases[phase]:
                 return next(iter(self.phases[phase]))
         return None
+
+    @property
+    def accept_batch(self) -> int:
+        """How many connections asyncio accepts per turn (the backlog given to uvicorn): an
+        eighth of the cap, so a new connection, read about four turns after its accept, is
+        read before later batches make it the oldest."""
+        return min(512, max(16, self.cap // 8))
 
     def _sweep(self) -> None:
         now = time.monotonic()

@@ -76,6 +76,7 @@ WEBHOOK_SPAN = "sloctl.webhook"
 WEBHOOK_PATH = "/api/v1/alertmanager"
 DEPLOYMENTS_PATH = "/api/v1/deployments"
 GITHUB_EVENT = "deployment_status"
+LISTEN_QUEUE = 4096
 NO_TOKEN = (
     "the Alertmanager webhook and the deployment events are disabled: no receiver token is "
     "configured. Set SLOCTL_RECEIVER_TOKEN (or receiver.token in sloctl.yaml) and send it as "
@@ -421,7 +422,7 @@ class HttpServer:
             http=protocol,
             timeout_keep_alive=max(1, round(self.limits.idle_timeout)),
             h11_max_incomplete_event_size=self.max_header_bytes,
-            backlog=4096,  # the kernel's queue of connections to accept: room for bursts
+            backlog=self.guard.accept_batch,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
@@ -435,6 +436,9 @@ class HttpServer:
                 self.stop()
                 raise SettingsError(f"the HTTP server on {self.url} did not start; see the log")
             sleep(0.01)
+        # The kernel's queue of connections waiting to be accepted: room for bursts. asyncio
+        # keeps accepting ``guard.accept_batch`` per turn (the backlog given to uvicorn).
+        sock.listen(LISTEN_QUEUE)
         return self
 
     def stop(self, timeout: float = 2.0) -> None:
