@@ -19,14 +19,15 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden" / "rulegen"
-# Rule files -> rules: 3 SLOs x (15 recordings + page, ticket, absent) and 2 default alerts.
+# Rule files -> rules: 3 SLOs x (15 recordings + page, ticket, absent), 2 default alerts and
+# SloctlEvaluationStale.
 PLAIN = {
     "prometheus/checkout.yml": 54,
-    "prometheus/sloctl-default-alerts.yml": 2,
-    "stdout.yml": 56,
-    "extra-labels.yml": 56,
+    "prometheus/sloctl-default-alerts.yml": 3,
+    "stdout.yml": 57,
+    "extra-labels.yml": 57,
     "disable-alerts.yml": 45,
-    "disable-recordings.yml": 11,
+    "disable-recordings.yml": 12,
 }
 CRDS = ["stdout-operator.yaml", "prometheus-operator/checkout.yml",
         "prometheus-operator/sloctl-default-alerts.yml"]
@@ -71,7 +72,8 @@ def test_the_rules_of_the_examples_pass_promtool_check(tmp_path: Path) -> None:
     # Sloth: 6 SLOs x 15 recordings + 5 with alerting x 3 alerts; OpenSLO: 4 SLOs x 18.
     assert "SUCCESS: 105 rules found" in result.stdout
     assert "SUCCESS: 72 rules found" in result.stdout
-    assert "SUCCESS: 10 rules found" in result.stdout  # 5 services x 2 default alerts
+    # 5 services x 2 default alerts, and SloctlEvaluationStale
+    assert "SUCCESS: 11 rules found" in result.stdout
 
 
 def test_imported_slos_alerts_pass_their_promtool_unit_tests() -> None:

@@ -170,7 +170,8 @@ def test_incidents_table_shows_open_and_data_gap(env: dict[str, str]) -> None:
 
 
 def test_alerts_json_one_row_per_condition_with_its_sources(env: dict[str, str]) -> None:
-    code, output = run(env, "alerts", "-o", "json")
+    # the evaluation is NOW - 1 min as of import: no staleness check (tests/unit/test_cli_alerts)
+    code, output = run(env, "alerts", "-o", "json", "--max-age", "0")
     assert code == 0, output
     rows: list[dict[str, Any]] = json.loads(output)
     assert [(r["sources"], r["alert"], r["service"], r["since"]) for r in rows] == [
@@ -188,7 +189,7 @@ def test_alerts_json_one_row_per_condition_with_its_sources(env: dict[str, str])
 
 
 def test_alerts_table(env: dict[str, str]) -> None:
-    code, output = run(env, "alerts")
+    code, output = run(env, "alerts", "--max-age", "0")
     assert code == 0, output
     assert "HighErrorRate on cart" in output and "sloctl" in output
 
