@@ -23,8 +23,9 @@ from sloctl.errors import EXIT_USAGE
 out = fmt.SafeConsole()
 err = fmt.SafeConsole(stderr=True)
 
-HISTORY_COLUMNS = ("sli", "budget_remaining", "budget_remaining_minutes", "burn_rate_1h",
-                   "burn_rate_6h", "burn_rate_1d", "burn_rate_3d", "burn_rate_period")
+HISTORY_COLUMNS = ("sli", "sli_min", "budget_remaining", "budget_remaining_minutes",
+                   "burn_rate_1h", "burn_rate_6h", "burn_rate_1d", "burn_rate_3d",
+                   "burn_rate_period")
 
 
 def list_command(
@@ -150,7 +151,9 @@ def _resolve_id(ctx: typer.Context, text: str) -> str:
 
 
 def _history_row(record: dict[str, Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {"at": record["at"].to_pydatetime()}
+    """One point: its instant, tier (raw, hourly or daily roll-up), the values of its last
+    evaluation and the lowest SLI of its bucket (``sli_min``)."""
+    row: dict[str, Any] = {"at": record["at"].to_pydatetime(), "tier": record.get("tier", "raw")}
     for col in HISTORY_COLUMNS:
         value = record.get(col)
         row[col] = None if value is None or math.isnan(value) else float(value)
@@ -161,7 +164,7 @@ def _history_line(slo_id: str, since: datetime, rows: list[dict[str, Any]],
                   fresh: Freshness | None) -> str:
     if not rows:
         return f"{slo_id}: no evaluation since {fmt.when(since)}"
-    slis = [r["sli"] for r in rows if r["sli"] is not None]
+    slis = [r["sli_min"] for r in rows if r["sli_min"] is not None]
     low = f" (lowest {views.percent(min(slis))})" if slis else ""
     parts = [f"{slo_id} since {fmt.when(since)}: SLI {views.percent(rows[-1]['sli'])}{low}",
              f"budget left {views.percent(rows[-1]['budget_remaining'])}",
@@ -178,10 +181,10 @@ def _history_table(slo_id: str, since: datetime, until: datetime,
         return
     t = Table(title=f"{slo_id}, {fmt.when(since)} to {fmt.when(until)}", header_style="bold",
               box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("at", "SLI", "budget", "left", "1h", "6h", "1d", "3d"):
-        t.add_column(col, justify="left" if col == "at" else "right", no_wrap=True)
+    for col in ("at", "tier", "SLI", "lowest", "budget", "left", "1h", "6h", "1d", "3d"):
+        t.add_column(col, justify="left" if col in ("at", "tier") else "right", no_wrap=True)
     for r in rows:
-        t.add_row(fmt.when(r["at"]), fmt.pct(r["sli"]),
+        t.add_row(fmt.when(r["at"]), r["tier"], fmt.pct(r["sli"]), fmt.pct(r["sli_min"]),
                   f"[{fmt.budget_style(r['budget_remaining'])}]"
                   f"{fmt.pct(r['budget_remaining'], 1)}[/]",
                   fmt.minutes(r["budget_remaining_minutes"]),

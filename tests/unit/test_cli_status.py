@@ -193,7 +193,8 @@ def test_slo_history_over_a_range(env: dict[str, str], last: datetime) -> None:
     assert doc["slo_id"] == "payment/availability"
     assert [p["at"] for p in doc["points"]] == [
         (last - timedelta(minutes=m)).isoformat() for m in (30, 20, 10, 0)]
-    assert [p["sli"] for p in doc["points"]] == [pytest.approx(0.998)] * 4
+    assert [(p["tier"], p["sli"], p["sli_min"]) for p in doc["points"]] == [
+        ("raw", pytest.approx(0.998), pytest.approx(0.998))] * 4
     until = last - timedelta(minutes=45)
     ranged = json.loads(run(env, "slo", "history", "payment/availability", "--since", "30m",
                             "--until", until.isoformat(), "-o", "json").stdout)
