@@ -245,8 +245,11 @@ def _counted(
         label, service = row_key(spec)
     no_data = DataState.NO_DATA
     if isinstance(spec.indicator, HistogramLatency):
-        use_all = wq.all_buckets is not None and wq.all_buckets in results.raw
-        rows = results.rows(wq.all_buckets if use_all else wq.buckets, label, service)
+        rows = results.rows(wq.buckets, label, service)
+        if wq.all_buckets is not None and wq.all_buckets in results.raw and not (
+            isinstance(rows, list) and histogram.good_below(_buckets(rows), spec.indicator.bound)[1]
+        ):  # the threshold is no bound here: interpolate in the whole histogram
+            rows = results.rows(wq.all_buckets, label, service)
         if isinstance(rows, str):
             return WindowCounts(window, None, None, coverage_of, reason=rows)
         buckets = _buckets(rows)
