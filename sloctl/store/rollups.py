@@ -32,6 +32,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     select,
 )
 from sqlalchemy.sql.elements import Over
@@ -42,7 +43,6 @@ from sloctl.store.schema import (
     HOUR,
     SIGNAL_COLUMNS,
     SLO_CHART_COLUMNS,
-    rollup_columns,
     signal_results,
     signal_rollups,
     slo_results,
@@ -75,9 +75,9 @@ class Window:
 
 
 def columns(kind: Kind) -> list[str]:
-    """The roll-up table's columns, in the order ``_ranked`` selects them."""
+    """The roll-up table's columns, in the order ``_summary`` selects them."""
     return [kind.key, "resolution", "bucket", "first_at", "at", "epoch", *kind.extra,
-            *rollup_columns(kind.values)]
+            *kind.values, *(f"{v}_min" for v in kind.values), *(f"{v}_max" for v in kind.values)]
 
 
 SLO = Kind("slo", slo_results, slo_rollups, "slo_id", SLO_CHART_COLUMNS, ("service", "objective"))
@@ -85,52 +85,59 @@ SIGNAL = Kind("signal", signal_results, signal_rollups, "service", SIGNAL_COLUMN
 KINDS = (SLO, SIGNAL)
 
 
-def _ranked(kind: Kind, source: Table, bucket: ColumnElement[int], where: ColumnElement[bool],
-            resolution: int, rolled: bool) -> Select[Any]:
-    """One row per (key, bucket) in ``columns(kind)`` order: the latest row's values, the least
-    and greatest of the group; ``rolled``: ``source`` is a roll-up table (its _min and _max)."""
-    low = [f"{name}_min" if rolled else name for name in kind.values]
-    high = [f"{name}_max" if rolled else name for name in kind.values]
-    # The group is computed once, in a subquery: every window below is then the same one (the
-    # same text), which SQLite sorts once instead of once per function.
-    rows = select(
-        source.c[kind.key],
+def _summary(kind: Kind, source: Table, span: int, where: ColumnElement[bool],
+             resolution: int, rolled: bool) -> Select[Any]:
+    """One row per (key, bucket of ``span`` seconds) of ``source``'s rows matching ``where``, in
+    ``columns(kind)`` order: the least and greatest values of the group (GROUP BY), the values of
+    its last row (latest ``at``, then latest id or hour), joined back by key. ``rolled``:
+    ``source`` is a roll-up table (its _min, _max and hours)."""
+    c = source.c
+    step: ColumnElement[int] = literal_column(str(span))  # SELECT, GROUP BY: the same text
+    bucket = (c.epoch - c.epoch % step) if not rolled else (c.bucket - c.bucket % step)
+    first = c.first_at if rolled else c.at
+    groups = select(
+        c[kind.key].label("k"),
         bucket.label("target"),
-        (source.c.bucket if rolled else source.c.id).label("tiebreak"),
-        (source.c.first_at if rolled else source.c.at).label("first"),
-        source.c.at,
-        source.c.epoch,
-        *(source.c[name] for name in dict.fromkeys((*kind.extra, *kind.values, *low, *high))),
-    ).where(where).subquery()
-    c = rows.c
-    window = Window((c[kind.key], c.target), (c.at.desc(), c.tiebreak.desc()))
-    inner = select(
-        c[kind.key],
-        c.target.label("bucket"),
-        window.over(func.min(c.first)).label("first_at"),
-        c.at,
-        c.epoch,
-        *(c[name] for name in (*kind.extra, *kind.values)),
-        *(window.over(func.min(c[lo])).label(f"{name}_min") for name, lo in zip(
-            kind.values, low, strict=True)),
-        *(window.over(func.max(c[hi])).label(f"{name}_max") for name, hi in zip(
-            kind.values, high, strict=True)),
-        window.over(func.row_number()).label("rank_in_bucket"),
-    ).subquery()
-    return select(
-        inner.c[kind.key],
-        literal(resolution, Integer).label("resolution"),
-        inner.c.bucket,
-        inner.c.first_at,
-        inner.c.at,
-        inner.c.epoch,
-        *(inner.c[name] for name in kind.extra),
-        *(inner.c[name] for name in rollup_columns(kind.values)),
-    ).where(inner.c.rank_in_bucket == 1)
+        func.min(first).label("first_at"),
+        func.max(c.at).label("last_at"),
+        *(func.min(c[f"{v}_min" if rolled else v]).label(f"{v}_min") for v in kind.values),
+        *(func.max(c[f"{v}_max" if rolled else v]).label(f"{v}_max") for v in kind.values),
+    ).where(where).group_by(c[kind.key], bucket).cte("groups")  # once, used twice
+    tiebreak = c.bucket if rolled else c.id
+    last = (
+        select(groups.c.k, groups.c.target, func.max(tiebreak).label("row"))
+        .select_from(groups.join(source, and_(c[kind.key] == groups.c.k,
+                                              c.at == groups.c.last_at)))
+        .where(where)
+        .group_by(groups.c.k, groups.c.target)
+        .subquery("last")
+    )
+    row = source.alias("last_row")
+    if rolled:
+        found = and_(row.c[kind.key] == last.c.k, row.c.resolution == HOUR,
+                     row.c.bucket == last.c.row)
+    else:
+        found = row.c.id == last.c.row
+    return (
+        select(
+            groups.c.k.label(kind.key),
+            literal(resolution, Integer).label("resolution"),
+            groups.c.target.label("bucket"),
+            groups.c.first_at,
+            row.c.at,
+            row.c.epoch,
+            *(row.c[name] for name in (*kind.extra, *kind.values)),
+            *(groups.c[f"{v}_min"] for v in kind.values),
+            *(groups.c[f"{v}_max"] for v in kind.values),
+        )
+        .select_from(groups.join(last, and_(last.c.k == groups.c.k,
+                                            last.c.target == groups.c.target)).join(row, found))
+        .where(groups.c.k.is_not(None))  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE
+    )
 
 
 def _upsert(dialect: str, kind: Kind, rows: Select[Any]) -> Insert:
-    """Insert ``rows`` (from ``_ranked``), merged into the roll-ups already there."""
+    """Insert ``rows`` (from ``_summary``), merged into the roll-ups already there."""
     from sqlalchemy.dialects import postgresql, sqlite  # here: reading commands never need them
 
     table = kind.rollups
@@ -157,19 +164,16 @@ def _upsert(dialect: str, kind: Kind, rows: Select[Any]) -> Insert:
 
 @cache
 def _raw_statement(dialect: str, kind: Kind) -> Insert:
-    raw = kind.raw
-    hour = raw.c.epoch - raw.c.epoch % HOUR
-    where = raw.c.evaluation_id.in_(bindparam("ids", expanding=True))
-    return _upsert(dialect, kind, _ranked(kind, raw, hour, where, HOUR, rolled=False))
+    where = kind.raw.c.evaluation_id.in_(bindparam("ids", expanding=True))
+    return _upsert(dialect, kind, _summary(kind, kind.raw, HOUR, where, HOUR, rolled=False))
 
 
 @cache
 def _rollup_statement(dialect: str, kind: Kind) -> Insert:
     table = kind.rollups
-    day = table.c.bucket - table.c.bucket % DAY
     where = and_(table.c.resolution == HOUR, table.c.bucket >= bindparam("start"),
                  table.c.bucket < bindparam("end"))
-    return _upsert(dialect, kind, _ranked(kind, table, day, where, DAY, rolled=True))
+    return _upsert(dialect, kind, _summary(kind, table, DAY, where, DAY, rolled=True))
 
 
 def merge_raw(conn: Connection, kind: Kind, evaluation_ids: Sequence[int]) -> int:
