@@ -1,9 +1,15 @@
-"""SLO scorecard page (``streamlit run dashboard/app.py``): renders what the store holds."""
+"""The sloctl app (``streamlit run dashboard/app.py``): pages that render what the store holds.
+
+Every page goes through this frame: the access check (loopback, or the proxy's user), the
+store (read only; a missing file is an error saying what to run, never created), the period,
+team and service (in the URL, so a link can be shared) and the data's freshness; then
+``st.navigation`` runs the chosen page from ``app_pages/``.
+"""
 
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
 # `streamlit run` puts dashboard/ on sys.path, not the repository root that holds the packages.
@@ -12,133 +18,37 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import streamlit as st  # noqa: E402
+from streamlit.navigation.page import StreamlitPage  # noqa: E402
 
-from dashboard import access, charts, data, dora_view, table, view  # noqa: E402
-from sloctl.core.evaluation import Evaluation  # noqa: E402
+from dashboard import access, data, filters  # noqa: E402
+from dashboard.context import Context, set_current  # noqa: E402
+from dashboard.freshness import freshness  # noqa: E402
 from sloctl.errors import SloctlError  # noqa: E402
 from sloctl.settings import Settings  # noqa: E402
 from sloctl.store.database import shown  # noqa: E402
 
-RANGES = {"24 hours": timedelta(days=1), "7 days": timedelta(days=7), "30 days": timedelta(days=30),
-          "90 days": timedelta(days=90), "400 days": timedelta(days=400)}  # hourly, daily tiers
-DEFAULT_RANGE = "30 days"
+HERE = Path(__file__).resolve().parent
 
 
-def header_tiles(ev: Evaluation, settings: Settings) -> None:
-    for column, tile in zip(st.columns(4), view.tiles(ev, settings.tzinfo), strict=True):
-        column.metric(
-            tile.label,
-            tile.value,
-            delta=tile.delta,
-            delta_color=tile.color,  # type: ignore[arg-type]
-            delta_arrow="off",
-            help=tile.help,
-            border=True,
-        )
+@dataclass(frozen=True)
+class PageDef:
+    url_path: str  # the email's links use these: /slos, /services, /dora, /incidents, /reports
+    title: str
+    icon: str
+
+    @property
+    def file(self) -> Path:
+        return HERE / "app_pages" / f"{self.url_path}.py"
 
 
-def slo_table(ev: Evaluation) -> None:
-    st.subheader("SLOs")
-    st.dataframe(table.styled(view.slo_frame(ev)), hide_index=True, placeholder="unknown")
-    notes = view.unknown_notes(ev)
-    if notes:
-        st.caption("**unknown** values: " + " · ".join(notes))
-
-
-def _follow_slo(service_of: dict[str, str], services: list[str]) -> None:
-    """When another SLO is picked, show the golden signals of its service."""
-    service = service_of.get(st.session_state["slo"])
-    if service in services:
-        st.session_state["service"] = service
-
-
-def burn_down(url: str, ev: Evaluation, span: timedelta, settings: Settings) -> str:
-    """The burn-down chart of the selected SLO (least budget first); returns its service."""
-    st.subheader("Error budget burn-down")
-    service_of = {s.slo_id: s.service for s in ev.slos}
-    slo_id = st.selectbox(
-        "SLO",
-        view.lowest_budget_first(ev),
-        key="slo",
-        on_change=_follow_slo,
-        args=(service_of, view.services(ev)),
-    )
-    slo = next(s for s in ev.slos if s.slo_id == slo_id)
-    history = data.slo_history(url, slo.slo_id, ev.at - span, ev.at, data.HISTORY_POINTS)
-    st.plotly_chart(charts.burn_down(history, slo.slo_id), key="burn_down")
-    if slo.budget_remaining is None:
-        st.caption(f"budget remaining now: **unknown** ({'; '.join(view.slo_notes(slo))})")
-    elif slo.budget_remaining <= 0:
-        st.caption("the error budget is **exhausted** for this window")
-    elif slo.exhaustion_at is not None:
-        exhausted = view.when(slo.exhaustion_at, settings.tzinfo)
-        st.caption(f"at the current burn rate the budget runs out at {exhausted}")
-    return slo.service
-
-
-def golden_signals(url: str, ev: Evaluation, span: timedelta, default_service: str) -> None:
-    st.subheader("Golden signals")
-    services = view.services(ev)
-    if not services:
-        st.caption("No golden signals in the last evaluation.")
-        return
-    if st.session_state.get("service") not in services:
-        st.session_state["service"] = (
-            default_service if default_service in services else services[0]
-        )
-    service = st.selectbox("Service", services, key="service")
-    history = data.signal_history(url, service, ev.at - span, ev.at, data.HISTORY_POINTS)
-    st.plotly_chart(charts.golden_signals(history, service), key="golden_signals")
-    notes = view.signal_notes(ev.signals, service)
-    if notes:
-        st.caption("**unknown** now: " + " · ".join(notes))
-
-
-def dora_section(url: str, settings: Settings) -> None:
-    """The DORA tiles of one scope (organisation by default), from the stored scorecards."""
-    st.subheader("DORA")
-    cards = data.dora_scorecards(url)
-    if not cards:
-        st.caption(
-            "No DORA scorecard stored yet: `sloctl serve` computes one every 5 minutes from "
-            "the recorded deployments (`sloctl deploy record` or POST /api/v1/deployments)."
-        )
-        return
-    scope = st.selectbox("DORA scope", dora_view.scopes(cards), key="dora_scope")
-    card = next(c for c in cards if c.scope == scope)
-    tiles = dora_view.tiles(card)
-    for start in range(0, len(tiles), 3):
-        for column, tile in zip(st.columns(3), tiles[start : start + 3], strict=True):
-            column.metric(
-                tile.label,
-                tile.value,
-                delta=tile.delta,
-                delta_color=tile.color,  # type: ignore[arg-type]
-                delta_arrow="off",
-                help=tile.help,
-                border=True,
-            )
-    st.caption(dora_view.period_caption(card, view.when(card.computed_at, settings.tzinfo)))
-
-
-def page() -> None:
-    settings = data.settings()
-    url = settings.store_url
-    ev = data.latest_evaluation(url)
-    if ev is None:
-        st.info(
-            f"The store {shown(url)} holds no evaluation yet. Fill it with `sloctl eval` "
-            "(one evaluation now) or `sloctl serve` (one every interval), then reload this page."
-        )
-        return
-    st.caption(f"Store {shown(url)} · evaluated at {view.when(ev.at, settings.tzinfo)}")
-    header_tiles(ev, settings)
-    slo_table(ev)
-    label = st.selectbox("History range", list(RANGES), index=list(RANGES).index(DEFAULT_RANGE))
-    span = RANGES[label]
-    service = burn_down(url, ev, span, settings) if ev.slos else ""
-    golden_signals(url, ev, span, service)
-    dora_section(url, settings)
+PAGES = (
+    PageDef("overview", "Overview", ":material/dashboard:"),
+    PageDef("services", "Services", ":material/dns:"),
+    PageDef("slos", "SLOs", ":material/speed:"),
+    PageDef("dora", "DORA", ":material/rocket_launch:"),
+    PageDef("incidents", "Incidents", ":material/emergency:"),
+    PageDef("reports", "Reports", ":material/mail:"),
+)
 
 
 def allowed(settings: Settings) -> bool:
@@ -147,17 +57,66 @@ def allowed(settings: Settings) -> bool:
     if not verdict.allowed:
         st.error(f"Not shown: {verdict.refused}.")
     elif verdict.user:
-        st.caption(f"signed in as {verdict.user}")
+        st.sidebar.caption(f"signed in as {verdict.user}")
     return verdict.allowed
 
 
+def choose_filters(settings: Settings) -> tuple[str | None, str | None, str | None]:
+    """Period, team and service from the sidebar (and the URL)."""
+    url = settings.store_url
+    periods = [key for key, *_ in data.report_periods(url)]
+    period = filters.choose("Period", "period", periods, periods[0], omit=None) \
+        if periods else None
+    scopes = data.report_scopes(url, period) if period else []
+    teams = sorted({s.removeprefix("team/") for s in scopes if s.startswith("team/")}
+                   | set(settings.dora.teams))
+    team = filters.choose("Team", "team", [filters.ALL, *teams], filters.ALL, "All teams")
+    services = sorted({s.removeprefix("service/") for s in scopes if s.startswith("service/")}
+                      | set(data.services(url)))
+    service = filters.choose("Service", "service", [filters.ALL, *services], filters.ALL,
+                             "All services")
+    return period, team or None, service or None
+
+
+def show_freshness(ctx: Context) -> None:
+    """The data's age on every page, a warning past 3 intervals; how to fill an empty store."""
+    if ctx.evaluated_at is None:
+        st.info(
+            f"The store {shown(ctx.url)} holds no evaluation yet. Fill it with `sloctl eval` "
+            "(one evaluation now) or `sloctl serve` (one every interval), then reload this page."
+        )
+        return
+    fresh = freshness(ctx.evaluated_at, data.now(), ctx.settings.interval_seconds,
+                      ctx.settings.tzinfo)
+    st.caption(f"Store {shown(ctx.url)} · {fresh.line}")
+    if fresh.warning:
+        st.warning(fresh.warning)
+
+
+def navigation(has_reports: bool) -> StreamlitPage:
+    """The pages; the Overview first when weekly scorecards are stored, else the SLOs."""
+    default = "overview" if has_reports else "slos"
+    return st.navigation([
+        st.Page(page.file, title=page.title, icon=page.icon, url_path=page.url_path,
+                default=page.url_path == default)
+        for page in PAGES
+    ])
+
+
 def main() -> None:
-    st.set_page_config(page_title="sloctl · SLO scorecard", layout="wide")
-    st.title("SLO scorecard")
+    st.set_page_config(page_title="sloctl", layout="wide")
     try:
-        if not allowed(data.settings()):
+        settings = data.settings()
+        if not allowed(settings):
             return
-        page()
+        url = settings.store_url
+        data.store(url)  # a missing or unusable store: its error says what to fix
+        period, team, service = choose_filters(settings)
+        ev = data.latest_evaluation(url)
+        ctx = Context(settings, url, period, team, service, None if ev is None else ev.at)
+        set_current(ctx)
+        show_freshness(ctx)
+        navigation(period is not None).run()
     except SloctlError as err:  # bad settings, store unreachable: say what to fix
         st.error(str(err))
 

@@ -1,9 +1,10 @@
 """A deployment timeline with the canary judgements beside each deployment (issue #16 item 3).
 
-Self-contained, so the app's pages can place it where they show deployments:
+The Services page shows it in each service's timeline (``data.timeline`` caches
+``timeline_rows``; the page adds the service's incidents and draws them with ``render_rows``):
 
     from dashboard.canary_timeline import render_timeline
-    render_timeline(store_reader, service="order")
+    render_timeline(store_reader, since, until, service="order")
 
 ``timeline_rows`` is the pure part (tested with a store): deployments and judgements of the
 window, newest first, each judgement naming the deployment of its version when one is recorded.
@@ -11,8 +12,9 @@ window, newest first, each judgement naming the deployment of its version when o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sloctl.dora.model import CanaryJudgement, Deployment
@@ -25,7 +27,7 @@ ICONS = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⏳ inconclusi
 class TimelineRow:
     at: datetime
     service: str
-    kind: str  # "deployment" or "canary"
+    kind: str  # "deployment", "canary" (or "incident", added by the Services page)
     version: str
     what: str  # the deployment's status, or the judgement's verdict
     detail: str
@@ -60,14 +62,19 @@ def _deployment_of(service: str, version: str | None, environment: str | None,
 def render_timeline(reader: StoreReader, since: datetime, until: datetime,
                     service: str | None = None) -> None:
     """The timeline as a Streamlit table (imported here: the rows need no Streamlit)."""
+    render_rows(timeline_rows(reader, since, until, service))
+
+
+def render_rows(rows: Sequence[TimelineRow], tz: tzinfo = UTC) -> None:
+    """Rows (deployments, judgements and any other events, newest first) as a table."""
     import streamlit as st
 
-    rows = timeline_rows(reader, since, until, service)
     if not rows:
         st.info("No deployments or canary judgements in this window. Judgements come from "
                 "`sloctl canary` and GET /api/v1/canary.")
         return
     table: list[dict[str, Any]] = [
-        {"time": r.at, "service": r.service, "event": r.kind, "version": r.version,
-         "result": r.what, "detail": r.detail} for r in rows]
-    st.dataframe(table, hide_index=True, use_container_width=True)
+        {"time": r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "service": r.service,
+         "event": r.kind, "version": r.version, "result": r.what, "detail": r.detail}
+        for r in rows]
+    st.dataframe(table, hide_index=True, width="stretch", key="timeline_table")

@@ -1,13 +1,19 @@
-"""Plotly figures: the error-budget burn-down of one SLO and the golden signals of one service.
+"""Plotly figures: error-budget burn-downs, the golden signals of one service, and one service's
+deployments, canary judgements and incidents on one timeline.
 
 Unknown points are NaN and appear as gaps in the lines, never as zeros.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from dashboard.canary_timeline import TimelineRow
+from sloctl.core.incidents import AlertIncident
 
 HEIGHT = 340
 
@@ -72,4 +78,67 @@ def golden_signals(history: pd.DataFrame, service: str) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         legend={"orientation": "h"},
     )
+    return fig
+
+
+def burn_downs(histories: dict[str, pd.DataFrame], service: str) -> go.Figure:
+    """Budget remaining (%) of each of a service's SLOs, with the exhaustion line at 0."""
+    fig = go.Figure([
+        go.Scatter(x=h["at"], y=h["budget_remaining"] * 100, mode="lines", name=slo_id,
+                   hovertemplate="%{x|%Y-%m-%d %H:%M}<br>%{y:.1f}%<extra>" + slo_id + "</extra>")
+        for slo_id, h in histories.items()
+    ])
+    fig.add_hline(y=0, line={"color": "#d32f2f", "dash": "dash"}, annotation_text="exhausted")
+    fig.update_layout(title=f"Error budget remaining: {service}",
+                      yaxis_title="budget remaining (%)", height=HEIGHT,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h"})
+    return fig
+
+
+LANES = ("deployment", "canary", "incident")
+EVENT_COLOURS = {"success": "#2e7d32", "failure": "#d32f2f", "rollback": "#ef6c00",
+                 "✅ pass": "#2e7d32", "❌ fail": "#d32f2f", "⏳ inconclusive": "#757575"}
+
+
+def event_timeline(rows: list[TimelineRow], incidents: list[AlertIncident], since: datetime,
+                   until: datetime, service: str) -> go.Figure:
+    """Deployments, canary judgements and incidents of one service on one time axis."""
+    fig = go.Figure()
+    for kind in ("deployment", "canary"):
+        mine = [r for r in rows if r.kind == kind]
+        fig.add_trace(go.Scatter(
+            x=[r.at for r in mine], y=[kind] * len(mine), mode="markers", name=kind,
+            marker={"size": 10, "symbol": "diamond" if kind == "canary" else "circle",
+                    "color": [EVENT_COLOURS.get(r.what, "#1565c0") for r in mine]},
+            text=[f"{r.version} {r.what}<br>{r.detail}" for r in mine],
+            hovertemplate="%{x|%Y-%m-%d %H:%M}<br>%{text}<extra></extra>"))
+    xs: list[datetime | None] = []
+    for i in incidents:
+        xs += [i.start, i.end or until, None]
+    fig.add_trace(go.Scatter(
+        x=xs, y=["incident" if x is not None else None for x in xs], mode="lines+markers",
+        name="incident", line={"color": "#d32f2f", "width": 8}, connectgaps=False,
+        hovertemplate="%{x|%Y-%m-%d %H:%M}<extra>incident</extra>"))
+    fig.update_layout(title=f"Deployments, canary judgements and incidents: {service}",
+                      height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False,
+                      yaxis={"categoryorder": "array", "categoryarray": list(reversed(LANES))},
+                      xaxis={"range": [since, until]})
+    return fig
+
+
+def incident_timeline(spans: list[tuple[str, datetime, datetime | None]], since: datetime,
+                      until: datetime) -> go.Figure:
+    """Incidents as bars from start to end (an open one up to ``until``), one row per service."""
+    fig = go.Figure()
+    for service in sorted({s for s, _, _ in spans}):
+        xs: list[datetime | None] = []
+        for name, start, end in spans:
+            if name == service:
+                xs += [start, end or until, None]
+        fig.add_trace(go.Scatter(
+            x=xs, y=[service if x is not None else None for x in xs], mode="lines+markers",
+            name=service, line={"color": "#d32f2f", "width": 10}, connectgaps=False,
+            hovertemplate="%{x|%Y-%m-%d %H:%M}<extra>" + service + "</extra>"))
+    fig.update_layout(title="Incidents", height=120 + 40 * len(fig.data), showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis={"range": [since, until]})
     return fig

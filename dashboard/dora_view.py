@@ -1,4 +1,4 @@
-"""What the scorecard's DORA section shows, taken from stored scorecards: scopes and tiles.
+"""What the DORA page shows: the rolling scorecards' tiles, and the weekly scorecards per team.
 
 No Streamlit here. Each tile: the figure's value, its level with the report year, the trend
 against the previous period of the same length, and (in the help) the house goal, the sample
@@ -7,11 +7,15 @@ size and why there is no level. Unknown values read "unknown", never 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import pandas as pd
+
+import sloctl.report.fmt as fmt
 from dashboard.view import Tile
 from sloctl.dora.compute import Figure
 from sloctl.dora.levels import Metric
+from sloctl.report.scorecard import PeriodScorecard
 from sloctl.store.scorecards import StoredScorecard
 
 TITLES = {
@@ -96,3 +100,23 @@ def period_caption(card: StoredScorecard, when: str) -> str:
         f"{card.card.until:%Y-%m-%d %H:%M} UTC, computed {when}; trend against the period before. "
         "Levels are for trending a service against itself, not targets."
     )
+
+
+def scope_of(team: str | None, service: str | None, scopes: Sequence[str]) -> str:
+    """The stored DORA scope the filters name ("svc/env", "team T" or the organisation)."""
+    wanted = [s for s in scopes if service and s.startswith(f"{service}/")]
+    wanted += [s for s in scopes if team and s == f"team {team}"]
+    wanted += [s for s in scopes if s == "organisation"]
+    return (wanted or list(scopes))[0]
+
+
+def team_table(cards: Mapping[str, PeriodScorecard]) -> pd.DataFrame:
+    """Per scope (organisation, teams): each figure over the trailing weeks with its level."""
+    rows = []
+    for name, card in cards.items():
+        row: dict[str, object] = {"Scope": name}
+        for d in card.dora:
+            level = d.level or "no level"
+            row[d.title] = f"{fmt.value(d.unit, d.trailing)} ({level})"
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -6,7 +6,7 @@ No Streamlit here, so the content can be checked without a page. Unknown values 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 import pandas as pd
@@ -34,6 +34,7 @@ class Tile:
     delta: str | None = None
     color: str = "off"  # a st.metric delta_color
     help: str | None = None
+    note: str | None = None  # beside the delta, small (a goal)
 
 
 def when(at: datetime, tz: tzinfo) -> str:
@@ -158,3 +159,12 @@ def lowest_budget_first(ev: Evaluation) -> list[str]:
         key=lambda s: (s.budget_remaining is None, s.budget_remaining or 0.0, s.slo_id),
     )
     return [s.slo_id for s in order]
+
+
+def scoped(ev: Evaluation, keep: frozenset[str] | None) -> Evaluation:
+    """The evaluation's SLOs, signals and alerts of the services in ``keep`` (None: all)."""
+    if keep is None:
+        return ev
+    return replace(ev, slos=tuple(s for s in ev.slos if s.service in keep),
+                   signals=tuple(s for s in ev.signals if s.service in keep),
+                   alerts=tuple(a for a in ev.alerts if a.service in keep))
