@@ -54,7 +54,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "generate --help`)."),
     "maintenance": ("maintenance", "Maintenance windows: their requests are left out of the "
                     "SLOs' attainment and budget."),
-    "report": ("report", "The weekly scorecard: files to read or an email to send."),
+    "report": ("report", "Attainment and budget of every SLO over any range (--since/--until); "
+               "the weekly scorecard."),
     "canary": ("canary", "Judge a canary against its baseline over the same interval: pass, "
                "fail or inconclusive."),
     "db": ("db", "The store's schema (which revision it is at, upgrading it) and its "

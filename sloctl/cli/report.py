@@ -1,4 +1,5 @@
-"""`sloctl report weekly`: a period's scorecard as files (.html, .txt, .eml) or as an email."""
+"""`sloctl report weekly`: a period's scorecard as files (.html, .txt, .eml) or as an email;
+`sloctl report --since --until`: attainment and budget of every SLO over any range."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from typing import Annotated
 import typer
 
 from sloctl.cli.common import get_ctx
+from sloctl.cli.output import Format, ReadOutputOption, emit
+from sloctl.cli.range_report import print_range, range_doc, range_line, range_row
+from sloctl.cli.timespec import SINCE_HELP, UntilOption, parse_range
 from sloctl.errors import EXIT_BACKEND, EXIT_USAGE
 from sloctl.report.build import build_all
-from sloctl.report.measure import inputs_for
-from sloctl.report.period import Period, PeriodError, last_complete_week, parse_period
+from sloctl.report.measure import inputs_for, measure_inputs
+from sloctl.report.period import (
+    Period,
+    PeriodError,
+    last_complete_week,
+    parse_period,
+    range_period,
+)
 from sloctl.report.render import render
 from sloctl.report.scorecard import ORGANISATION, PeriodScorecard, Scope, ScopeKind
 from sloctl.report.smtp import SmtpTransport
@@ -30,8 +40,7 @@ from sloctl.settings import Settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.store.reports import SendRecord, SendState
 
-app = typer.Typer(name="report", no_args_is_help=True,
-                  help="The weekly scorecard: files to read or an email to send.")
+app = typer.Typer(name="report", invoke_without_command=True)
 
 EXAMPLES = """
 
@@ -48,6 +57,80 @@ Examples:
 A week is measured once (from Prometheus, at its end) and stored: the files and emails of a
 past week always show the same figures. Each (week, scope, recipient list) is emailed at most
 once; `sloctl serve` sends the same emails by itself every Monday 08:00 (report.schedule)."""
+
+
+def range_command(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option("--since", help=SINCE_HELP,
+                                              show_default=False)] = None,
+    until: UntilOption = None,
+    team: Annotated[str | None, typer.Option(
+        help="Only this team's SLOs (the `team` label of their specs).")] = None,
+    output: ReadOutputOption = Format.table,
+    out: Annotated[Path | None, typer.Option(
+        help="Also write the range's scorecard as .html, .txt and .eml files in this folder.",
+        show_default=False)] = None,
+) -> None:
+    """Attainment and budget of every SLO over any range (--since/--until); the weekly scorecard.
+
+    `sloctl report --since ... [--until ...]` measures now, from Prometheus: each SLO's
+    attainment is its good events / all events in [--since, --until), exact from the
+    backend's counts at --until (never an average of stored ratios); the range's budget left
+    is 1 - bad / (events x (1 - objective)); window budget spent is the share of the SLO
+    window's budget the range's bad events used, window budget left the share left in that
+    window at --until. Maintenance (specs and `sloctl maintenance`) is left out, and named.
+
+    Examples:
+
+      sloctl report --since 30d
+
+      sloctl report --since 2026-11-01 --until 2026-12-01 --team payments -o csv
+
+      sloctl report --since 7d --out reports/    (also the scorecard as files)
+
+      sloctl report weekly --help    (the weekly scorecard: files or an email)
+
+    Exits 3 when the backend answered errors for some queries (their SLOs show as unknown).
+    """
+    if ctx.invoked_subcommand is not None:
+        if since is not None or until is not None or out is not None:
+            raise typer.BadParameter(
+                f"--since, --until and --out are for the range report; `report "
+                f"{ctx.invoked_subcommand}` takes its own options after its name",
+                param_hint="--since")
+        return
+    if since is None and until is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    c = get_ctx(ctx.obj)
+    settings = c.settings
+    span = parse_range(since, until, now=c.now, tz=c.tz, default_since="7d")
+    try:
+        period = range_period(span.since, span.until, settings.timezone)
+    except PeriodError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+    specs = c.specs()
+    source = PrometheusSource(settings.prometheus)
+    try:
+        inputs = measure_inputs(period, settings, specs, c.store, source, c.now)
+    finally:
+        source.close()
+    card = _card(build_all(inputs, settings.tzinfo), team)
+    for problem in inputs.current.problems:
+        typer.echo(f"warning: {problem}", err=True)
+    if out is not None:
+        for path in _write(card, settings, out, (), c.now):
+            typer.echo(str(path), err=True)
+    rows = [range_row(line) for line in card.slos]
+    emit(
+        output,
+        doc=lambda: range_doc(card, span.label, rows),
+        rows=lambda: rows,
+        line=lambda: range_line(card, span.label),
+        table=lambda: print_range(card, span.label, rows),
+    )
+    if inputs.current.problems:
+        raise typer.Exit(EXIT_BACKEND)
 
 
 def _period(settings: Settings, week: str | None, now: datetime) -> Period:
@@ -176,5 +259,6 @@ weekly_command.__doc__ = (weekly_command.__doc__ or "") + EXAMPLES
 
 
 def register(root: typer.Typer) -> None:
+    app.callback()(range_command)
     app.command("weekly")(weekly_command)
     root.add_typer(app)

@@ -308,9 +308,11 @@ def burn_rules(p: SloPlan) -> tuple[BurnRateRule, ...]:
     return burn_rate_rules(p.rule_period)
 
 
-def maintenance_note(p: SloPlan) -> str | None:
-    """What maintenance this cycle left out of an SLO's windows, and why (shown, not hidden)."""
-    longest = max(p.windows, key=lambda w: w.window)
+def maintenance_note(p: SloPlan, window: int | None = None) -> str | None:
+    """What maintenance was left out of an SLO's ``window`` (default: its longest), and why
+    (shown, not hidden)."""
+    longest = max(p.windows, key=lambda w: w.window) if window is None else next(
+        w for w in p.windows if w.window == window)
     if not longest.excluded:
         return None
     minutes = sum((x.end - x.start).total_seconds() for x in longest.excluded) / 60

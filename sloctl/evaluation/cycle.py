@@ -21,12 +21,11 @@ from sloctl.core.evaluation import Evaluation
 from sloctl.core.maintenance import Maintenance
 from sloctl.evaluation.assemble import AlertConfig, assemble, bucket_fallbacks
 from sloctl.evaluation.fetch import LokiMetrics, MetricsBackend, fetch
-from sloctl.evaluation.plan import Backend, plan_cycle
+from sloctl.evaluation.plan import Backend, longest_window, plan_cycle
 from sloctl.settings import Settings
 from sloctl.spec.models import SLOSpec
 
 log = logging.getLogger(__name__)
-LONGEST_CALENDAR = 31 * 86400  # a calendar-month SLO's window, at most
 CYCLE_SPAN = "sloctl.evaluation_cycle"
 _tracer = trace.get_tracer(__name__)
 
@@ -117,7 +116,7 @@ class Evaluator:
         windows = getattr(self.store, "maintenance", None)
         if windows is None:
             return []
-        longest = max((s.window.seconds or LONGEST_CALENDAR for s in self.specs), default=0)
+        longest = longest_window(self.specs)
         found: list[Maintenance] = windows.between(at - timedelta(seconds=longest), at)
         return found
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sloctl.core.maintenance import Maintenance
 from sloctl.core.signals import SignalValue
 from sloctl.core.slo import SLOStatus, evaluate_slo
 from sloctl.core.windows import WindowResult
@@ -20,6 +21,7 @@ from sloctl.evaluation.assemble import (
     Outcome,
     Results,
     bucket_fallbacks,
+    maintenance_note,
     service_signals,
     signal_services,
     slo_coverage,
@@ -37,6 +39,7 @@ from sloctl.evaluation.plan import (
     plan_signals,
     plan_window,
     shared_bounds,
+    with_exclusions,
 )
 from sloctl.settings import Settings
 from sloctl.spec.models import SLOSpec
@@ -72,6 +75,7 @@ class PeriodFigures:
     signals: tuple[SignalValue, ...]  # per service, over the whole period (traffic in req/s)
     problems: tuple[str, ...]
     query_count: int
+    notes: tuple[str, ...] = ()  # maintenance left out of the period, per SLO
 
 
 def period_seconds(start: datetime, end: datetime) -> int:
@@ -83,10 +87,12 @@ def period_seconds(start: datetime, end: datetime) -> int:
 
 
 def plan_period(
-    specs: Sequence[SLOSpec], settings: Settings, start: datetime, end: datetime
+    specs: Sequence[SLOSpec], settings: Settings, start: datetime, end: datetime,
+    maintenance: Sequence[Maintenance] = (),
 ) -> CyclePlan:
     """The queries of ``[start, end)``: per SLO the period window and its own window at ``end``,
-    and the golden signals over the period."""
+    and the golden signals over the period. Maintenance (``maintenance`` and the specs' own)
+    inside either window is queried too, to be left out as a cycle leaves it out."""
     length = period_seconds(start, end)
     bounds = shared_bounds(specs)
     log_services = log_groups(specs)
@@ -95,12 +101,19 @@ def plan_period(
     for spec in specs:
         full, slo_window = period_of(spec, end, settings.tzinfo)
         windows = tuple(dict.fromkeys((length, slo_window)))
+        applicable = tuple(m for m in (*spec.maintenance, *maintenance)
+                           if m.applies_to(spec.service, spec.slo_id))
         plan.slos.append(SloPlan(
             spec=spec,
             period=full,
             slo_window=slo_window,
-            windows=tuple(plan_window(spec, w, bounds, log_services) for w in windows),
+            windows=tuple(
+                with_exclusions(plan_window(spec, w, bounds, log_services), spec, applicable,
+                                end, bounds, log_services)
+                for w in windows
+            ),
             coverage=plan_coverage(spec, windows, lookback),
+            maintenance=applicable,
         ))
     default, groups = settings.signals.groups(specs)
     plan.signals[length] = tuple(
@@ -117,8 +130,12 @@ def period_figures(
     length = period_seconds(start, end)
     results = Results(raw)
     slos = []
+    notes = []
     for p in plan.slos:
         spec = p.spec
+        note = maintenance_note(p, length)
+        if note:
+            notes.append(note)
         cov = slo_coverage(p.coverage, spec, results)
         counts = [
             window_counts(spec, w, results, None if cov is None else cov.get(w.window, 0.0))
@@ -145,7 +162,8 @@ def period_figures(
         for service, sq in signal_services(groups, results).items():
             signals += service_signals(sq, results, service).values
     errors = dict.fromkeys(str(r) for r in raw.values() if isinstance(r, BackendError))
-    return PeriodFigures(start, end, tuple(slos), tuple(signals), tuple(errors), len(raw))
+    return PeriodFigures(start, end, tuple(slos), tuple(signals), tuple(errors), len(raw),
+                         tuple(notes))
 
 
 def measure_period(
@@ -154,10 +172,13 @@ def measure_period(
     source: MetricsBackend,
     start: datetime,
     end: datetime,
+    maintenance: Sequence[Maintenance] = (),
 ) -> PeriodFigures:
-    """Query the backend at ``end`` and return the period's figures (Prometheus SLOs only)."""
+    """Query the backend at ``end`` and return the period's figures (Prometheus SLOs only),
+    the requests of ``maintenance`` (and the specs' own windows) left out."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
-    plan = plan_period([s for s in specs if s.indicator_kind != "logs"], settings, start, end)
+    plan = plan_period([s for s in specs if s.indicator_kind != "logs"], settings, start, end,
+                       maintenance)
     backends: dict[Backend, MetricsBackend] = {"prometheus": source}
     workers = settings.prometheus.max_concurrency
     raw: dict[Query, Outcome] = dict(fetch(plan.queries(), end, backends, workers=workers))

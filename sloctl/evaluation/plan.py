@@ -31,6 +31,7 @@ from sloctl.spec.models import (
 from sloctl.spec.presets import get_preset
 
 SIGNAL_WINDOW = 300
+LONGEST_CALENDAR = 31 * 86400  # a calendar-month SLO's window, at most
 Backend = Literal["prometheus", "loki"]
 
 
@@ -170,6 +171,12 @@ def log_groups(specs: Sequence[SLOSpec]) -> dict[tuple[LogRatio, str], set[str]]
         if isinstance(spec.indicator, LogRatio):
             groups.setdefault((spec.indicator, spec.service_label), set()).add(spec.service)
     return groups
+
+
+def longest_window(specs: Sequence[SLOSpec]) -> int:
+    """The longest SLO window of ``specs`` in seconds (a calendar month counts 31 days): how
+    far back maintenance can touch what they query."""
+    return max((s.window.seconds or LONGEST_CALENDAR for s in specs), default=0)
 
 
 def plan_window(

@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 
+from sloctl.core.evaluation import NOTE_PREFIX
 from sloctl.core.signals import Signal
 from sloctl.dora.compute import Figure, Scorecard, percentile
 from sloctl.dora.levels import Metric
@@ -474,6 +475,9 @@ def build_scorecard(inputs: ReportInputs, scope: Scope, tz: tzinfo) -> PeriodSco
     if scope.kind is not ScopeKind.ORGANISATION:
         notes = tuple(n for n in notes if not n.startswith("team "))
     problems = tuple(f"measuring the period: {p}" for p in inputs.current.problems)
+    ids = {line.slo_id for line in lines}
+    maintenance = tuple(n.removeprefix(NOTE_PREFIX) for n in inputs.current.notes
+                        if n.removeprefix(NOTE_PREFIX).split(": ", 1)[0] in ids)
     trailing = inputs.dora_trailing.get("organisation")
     weeks = round((trailing.until - trailing.since).days / 7) if trailing else 0
     return PeriodScorecard(
@@ -494,7 +498,7 @@ def build_scorecard(inputs: ReportInputs, scope: Scope, tz: tzinfo) -> PeriodSco
         incidents=incidents,
         failed_deployments=failed,
         changes=changes,
-        notes=notes + problems,
+        notes=notes + maintenance + problems,
         trend_keys=tuple(p.period.key for p in inputs.history),
     )
 

@@ -56,6 +56,7 @@ class PeriodFigures:
     slos: tuple[SloFigures, ...]
     signals: tuple[SignalFigure, ...] = ()
     problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # maintenance left out of the period's SLOs
 
 
 @dataclass(frozen=True)

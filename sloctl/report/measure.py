@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sloctl.core.maintenance import Maintenance
 from sloctl.dora.compute import Scorecard, rollups, scorecard
 from sloctl.dora.history import ServiceHistory, build_histories
 from sloctl.dora.incidents import load_dora_incidents
 from sloctl.dora.levels import Metric
 from sloctl.evaluation.fetch import MetricsBackend
 from sloctl.evaluation.period import SloPeriod, measure_period
+from sloctl.evaluation.plan import longest_window
 from sloctl.report import codec
 from sloctl.report.inputs import (
     FailedDeployment,
@@ -90,10 +92,20 @@ def _slo(spec: SLOSpec, p: SloPeriod | None) -> SloFigures:
     )
 
 
+def maintenance_for(store: StoreReader, specs: Sequence[SLOSpec], period: Period
+                    ) -> list[Maintenance]:
+    """The windows made with ``sloctl maintenance`` that touch the period or the SLO windows
+    ending with it (the specs' own windows are in the specs)."""
+    earliest = min(period.start, period.end - timedelta(seconds=longest_window(specs)))
+    found: list[Maintenance] = store.maintenance.between(earliest, period.end)
+    return found
+
+
 def measure_figures(specs: Sequence[SLOSpec], settings: Settings, source: MetricsBackend,
-                    period: Period) -> PeriodFigures:
-    """One period's SLOs and golden signals, exactly from the backend at its end."""
-    measured = measure_period(specs, settings, source, period.start, period.end)
+                    period: Period, maintenance: Sequence[Maintenance] = ()) -> PeriodFigures:
+    """One period's SLOs and golden signals, exactly from the backend at its end, the requests
+    of ``maintenance`` (and of the specs' own windows) left out."""
+    measured = measure_period(specs, settings, source, period.start, period.end, maintenance)
     by_id = {p.slo_id: p for p in measured.slos}
     return PeriodFigures(
         period=period,
@@ -101,6 +113,7 @@ def measure_figures(specs: Sequence[SLOSpec], settings: Settings, source: Metric
         signals=tuple(SignalFigure(s.service, s.signal.value, s.value, s.reason)
                       for s in measured.signals),
         problems=measured.problems,
+        notes=measured.notes,
     )
 
 
@@ -139,7 +152,8 @@ def measure_inputs(
         if stored is not None:
             history.append(codec.decode(PeriodFigures, stored["history"][-1]))
         else:
-            history.append(measure_figures(specs, settings, source, p))
+            history.append(measure_figures(specs, settings, source, p,
+                                           maintenance_for(store, specs, p)))
     teams = spec_teams(specs)
     config = settings.dora.config()
     incidents = load_dora_incidents(store, settings, now)

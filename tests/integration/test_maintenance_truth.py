@@ -14,6 +14,7 @@ sample, so Prometheus' increase() equals the true counts:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,3 +150,47 @@ def test_a_window_made_by_the_cli_is_recorded_shown_and_reversible(
     assert restored is not None and restored.sli == pytest.approx(0.999, rel=1e-12)
     gone = cli.invoke(app, ["maintenance", "remove", "7"], env=env)
     assert gone.exit_code == 2 and "no maintenance window 7" in gone.output
+
+
+def test_a_range_report_leaves_maintenance_out_of_attainment_and_budget(
+    prometheus: PrometheusServer, at: datetime, tmp_path: Path
+) -> None:
+    load(tmp_path, spec_text())
+    env = {"SLOCTL_STORE_URL": f"sqlite:///{tmp_path / 'sloctl.db'}",
+           "SLOCTL_PROMETHEUS_URL": prometheus.url,
+           "SLOCTL_SPECS": str(tmp_path / "shop.yaml"), "COLUMNS": "200"}
+    cli = CliRunner()
+    hour = ["report", "--since", (at - timedelta(hours=1)).isoformat(), "--until",
+            at.isoformat()]
+
+    def shop(args: list[str]) -> dict[str, object]:
+        result = cli.invoke(app, [*hour, *args], env=env)
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        assert doc["since"] == (at - timedelta(hours=1)).isoformat()
+        [row] = doc["slos"]
+        return {**row, "notes": [n for n in doc["notes"] if "maintenance" in n]}
+
+    counted = shop(["-o", "json"])
+    assert (counted["bad_events"], counted["events"]) == (30060.0, 90000.0)
+    assert counted["attainment"] == pytest.approx(1 - 30060 / 90000, rel=1e-12)
+    assert counted["range_budget_left"] == pytest.approx(1 - 30060 / (90000 * 0.005), rel=1e-9)
+    assert counted["status"] == "BREACHED" and counted["notes"] == []
+    added = cli.invoke(app, ["maintenance", "add", "--service", "shop",
+                             "--start", (at - timedelta(minutes=40)).isoformat(),
+                             "--duration", "30m", "--reason", "failover test"], env=env)
+    assert added.exit_code == 0, added.output
+    excluded = shop(["-o", "json"])
+    assert (excluded["bad_events"], excluded["events"]) == (30.0, 30000.0)
+    assert excluded["attainment"] == pytest.approx(0.999, rel=1e-12)
+    assert excluded["range_budget_left"] == pytest.approx(1 - 30 / (30000 * 0.005), rel=1e-9)
+    [note] = excluded["notes"]  # type: ignore[misc]
+    assert note.startswith("shop/availability: 30 min of maintenance left out of its 1h window")
+    assert "failover test" in note
+    line = cli.invoke(app, [*hour, "-o", "line"], env=env)
+    assert line.exit_code == 0 and "attainment 99.9 %" in line.stdout
+    table = cli.invoke(app, hour, env=env)
+    assert table.exit_code == 0 and "shop/availability" in table.stdout
+    assert "30 min of maintenance left out" in table.stdout
+    bad = cli.invoke(app, ["report", "--since", "yesterday-ish"], env=env)
+    assert bad.exit_code == 2 and "--since" in bad.output
