@@ -4,7 +4,11 @@ Every page reads through these functions, never through the store directly. A ``
 never writes nor changes the schema (SQLite opened ``mode=ro``, PostgreSQL ``READ ONLY``), and
 a missing SQLite file is an error saying what to run, never created here.
 
-Queries are cached for ``CACHE_TTL`` seconds per (store URL, arguments); history is downsampled
+Queries are cached for ``CACHE_TTL`` seconds per (store URL, arguments): the large immutable
+values (the last evaluation, weekly scorecards: frozen dataclasses) are shared by every session
+(``st.cache_resource``), not copied on every page view as ``st.cache_data`` copies (unpickling
+a 200-SLO evaluation costs 10 to 150 ms with the garbage collector's pauses); the rest is
+copied. History is downsampled
 in SQL to ``HISTORY_POINTS`` points per series (``None``: every stored point, the benchmark's
 baseline), across the store's tiers: raw evaluations, then hourly and daily roll-ups further
 back (each point with its bucket's ``_min`` and ``_max``, see ``sloctl.store.history``).
@@ -57,7 +61,7 @@ def store(url: str) -> StoreReader:
 # -- evaluations ----------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@st.cache_resource(ttl=CACHE_TTL, show_spinner=False)
 def latest_evaluation(url: str) -> Evaluation | None:
     return store(url).evaluations.latest()
 
@@ -132,7 +136,7 @@ def report_scopes(url: str, period: str) -> list[str]:
     return [scope.key for scope in report.scopes(store(url), period)]
 
 
-@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+@st.cache_resource(ttl=CACHE_TTL, show_spinner=False)
 def scorecard(url: str, period: str, scope: str) -> PeriodScorecard | None:
     """The stored scorecard of (period, scope): the digits the email showed."""
     return report.load_scorecard(store(url), period, scope)
