@@ -62,6 +62,7 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_DASHBOARD_AUTH_HEADER": ("dashboard", "auth_header"),
     "SLOCTL_DASHBOARD_ALLOWED_USERS": ("dashboard", "allowed_users"),
     "SLOCTL_LOG_LEVEL": ("log_level",),
+    "SLOCTL_LOG_FORMAT": ("log_format",),
     "SLOCTL_RECEIVER_HOST": ("receiver", "host"),
     "SLOCTL_RECEIVER_PORT": ("receiver", "port"),
     "SLOCTL_RECEIVER_TOKEN": ("receiver", "token"),
@@ -495,6 +496,7 @@ class Settings(_Frozen):
     dashboard_url: HttpUrl = "http://127.0.0.1:8501"
     dashboard: DashboardSettings = DashboardSettings()
     log_level: LogLevel = "INFO"
+    log_format: Literal["text", "json"] = "text"  # sloctl serve: json is one object per line
     receiver: ReceiverSettings = ReceiverSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     jaeger: JaegerSettings = JaegerSettings()

@@ -95,20 +95,32 @@ def eval_command(
     raise typer.Exit(exit_for(ev, fail_on))
 
 
-def _print_serving(daemon: Daemon) -> None:
+def _serving_lines(daemon: Daemon) -> list[str]:
     """Where ``serve`` evaluates, listens, sends alerts and traces."""
     settings = daemon.settings
-    err.print(f"sloctl serve: {len(daemon.specs)} SLOs every {daemon.interval} s against "
-              f"{settings.prometheus.url}; store {settings.store_url}")
+    lines = [f"sloctl serve: {len(daemon.specs)} SLOs every {daemon.interval} s against "
+             f"{settings.prometheus.url}; store {settings.store_url}"]
     if daemon.http_url is not None:
         hook = "on" if settings.receiver.token else "off (set SLOCTL_RECEIVER_TOKEN)"
-        err.print(f"  HTTP {daemon.http_url}: /metrics, /healthz, Alertmanager webhook "
-                  f"/api/v1/alertmanager ({hook})")
+        lines.append(f"  HTTP {daemon.http_url}: /metrics, /healthz, /readyz, Alertmanager "
+                     f"webhook /api/v1/alertmanager ({hook})")
+    if daemon.leadership is not None:
+        lines.append(f"  replica {daemon.leadership.replica}: {daemon.leadership.role} "
+                     f"({daemon.leadership.backend})")
     if daemon.notifier is not None:
-        err.print(f"  sending alerts to Alertmanager {settings.alertmanager.url}")
+        lines.append(f"  sending alerts to Alertmanager {settings.alertmanager.url}")
     if daemon.tracing.enabled:
-        err.print(f"  traces to {daemon.tracing.endpoint}")
-    err.print("Ctrl-C or SIGTERM stops.")
+        lines.append(f"  traces to {daemon.tracing.endpoint}")
+    lines.append("Ctrl-C or SIGTERM stops.")
+    return lines
+
+
+def _say(line: str, json_logs: bool) -> None:
+    """A line for the operator: a log record when logs are JSON (every line an object)."""
+    if json_logs:
+        log.info("%s", line.strip())
+    else:
+        err.print(line)
 
 
 def serve_command(
@@ -123,8 +135,10 @@ def serve_command(
     """Evaluate every interval until Ctrl-C or SIGTERM, storing every result.
 
     One cycle runs at a time; missed cycles are coalesced; a failing backend makes values
-    unknown for that cycle and the next cycle recovers. Also serves HTTP on the receiver
-    address (default 127.0.0.1:9464): /metrics for Prometheus and Grafana, /healthz, and the
+    unknown for that cycle and the next cycle recovers. On a PostgreSQL store any number of
+    serve processes may run: one, elected, evaluates, notifies, prunes and sends the weekly
+    report; all of them accept webhooks. Also serves HTTP on the receiver address (default
+    127.0.0.1:9464): /metrics for Prometheus and Grafana, /healthz, /readyz, and the
     Alertmanager webhook (bearer token SLOCTL_RECEIVER_TOKEN); sends its own alerts to
     Alertmanager when SLOCTL_ALERTMANAGER_URL is set; exports its own traces over OTLP when
     SLOCTL_OTLP_ENDPOINT is set. Stop with Ctrl-C or SIGTERM: the running cycle completes first
@@ -134,26 +148,32 @@ def serve_command(
     if spec:
         c.spec_paths = spec
     settings = c.settings
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from sloctl.runtime.log_guard import install_log_guard
-
-    install_log_guard()  # redacted, escaped, and bounded under any flood
     # imported here: the HTTP server and the scheduler load only for `serve`
     from sloctl.runtime.daemon import Daemon
+    from sloctl.runtime.leadership import replica_id
+    from sloctl.runtime.logs import configure_logging, set_context
+
+    configure_logging(settings.log_level, settings.log_format)  # guarded: secrets masked
+    json_logs = settings.log_format == "json"
+    set_context(replica=replica_id())
 
     if upgrade_db:
         from sloctl.store import Store
 
         Store(settings.store_url, upgrade=True).close()
+    from sloctl.runtime.sdnotify import notify
+
     daemon = Daemon(settings, c.specs(), interval=interval)
     try:
         daemon.start()
-        _print_serving(daemon)
+        for line in _serving_lines(daemon):
+            _say(line, json_logs)
+        notify("READY=1\nSTATUS=serving")  # systemd Type=notify (packaging/sloctl.service)
         daemon.run_until_stopped()
     finally:
+        notify("STOPPING=1")
         daemon.stop()  # idempotent; covers a Ctrl-C before the signal handlers were in place
-    err.print("sloctl serve: stopped")
+    _say("sloctl serve: stopped", json_logs)
 
 
 def register(app: typer.Typer) -> None:

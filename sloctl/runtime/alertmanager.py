@@ -279,6 +279,15 @@ class AlertmanagerNotifier:
             self._stats = replace(self._stats, submitted=self._stats.submitted + 1)
             self._cond.notify_all()
 
+    def discard(self) -> None:
+        """Drop whatever is not sent yet, retries included (this replica stopped leading: the
+        new leader sends from its own cycles)."""
+        with self._cond:
+            self._firing = []
+            self._resolved.clear()
+            self._attempted = self._done = self._generation
+            self._cond.notify_all()
+
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted so far is delivered (or dropped); False on timeout."""
         deadline = time.monotonic() + timeout

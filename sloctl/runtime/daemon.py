@@ -4,16 +4,20 @@
     print(daemon.http_url)                                 # /metrics and the webhooks, one port
     daemon.run_until_stopped()                             # until SIGTERM / Ctrl-C, then stop()
 
-Every interval (APScheduler, one cycle at a time): the ``Evaluator`` runs a cycle and stores it,
-then the after-cycle jobs run in order: the Alertmanager notifier (queues and returns), the trace
+Every interval (APScheduler, one cycle at a time, on the interval's grid): on the leader
+(``runtime.leadership``: elected on PostgreSQL, always on SQLite) the ``Evaluator`` runs a cycle
+and stores it in its slot (at most one stored cycle per slot, whichever replica runs it), then
+the after-cycle jobs run in order: the Alertmanager notifier (queues and returns), the trace
 step, the DORA scorecards, the deployment import, the store's daily prune (bounded per run).
-Each job is isolated: one that fails is logged and the others still run.
+Each job is isolated: one that fails is logged and the others still run. The weekly report runs
+on the leader only. Every replica serves HTTP: webhooks, ``/metrics``, ``/healthz``, ``/readyz``.
 
 ``stop()`` is graceful and bounded. No cycle starts any more; the running one gets
 ``cycle_grace_seconds`` to finish, else it is abandoned: its sources refuse further queries and
 its result is neither stored nor sent (queries already in flight end within their backend's
 timeout). Then the HTTP server (about 1 s for in-flight requests), the notifier (one last try,
 ``NOTIFIER_CLOSE_SECONDS``), the traces (``SHUTDOWN_BUDGET_SECONDS``) and the store are closed.
+The leader lock is released first, so a follower takes over at its next poll.
 """
 
 from __future__ import annotations
@@ -37,14 +41,18 @@ from sloctl.evaluation.cycle import Evaluator
 from sloctl.report.schedule import ReportJob, report_job
 from sloctl.runtime import trace_step
 from sloctl.runtime.alertmanager import AlertmanagerNotifier, notifier_from_settings
-from sloctl.runtime.http import HttpServer
+from sloctl.runtime.http import HttpServer, create_app
+from sloctl.runtime.leadership import Leadership, leadership_for
 from sloctl.runtime.prune import PruneJob, budget_for, policy
-from sloctl.runtime.scheduler import CycleScheduler
+from sloctl.runtime.readiness import Readiness, RoleCollector
+from sloctl.runtime.scheduler import CycleScheduler, slot_of
 from sloctl.runtime.telemetry import Tracing, install_tracing
 from sloctl.settings import Settings
 from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.models import SLOSpec
 from sloctl.store import Store
+from sloctl.store.evaluations import CycleSlotTaken
+from sloctl.store.leader import NotLeader
 
 __all__ = ["CYCLE_GRACE_SECONDS", "NOTIFIER_CLOSE_SECONDS", "AfterCycleJob", "Daemon"]
 
@@ -64,11 +72,15 @@ class AfterCycleJob:
 
 
 class _CycleStore:
-    """The store as the Evaluator sees it: refuses to save the result of an abandoned cycle."""
+    """The store as the Evaluator sees it: saves through the leadership (fenced, one cycle per
+    slot) and refuses to save the result of an abandoned cycle."""
 
-    def __init__(self, store: Store, abandoned: threading.Event) -> None:
+    def __init__(self, store: Store, abandoned: threading.Event, leadership: Leadership,
+                 interval: int) -> None:
         self._store = store
         self._abandoned = abandoned
+        self._leadership = leadership
+        self._interval = interval
 
     def alert_states(self) -> dict[str, AlertStatus]:
         return self._store.alert_states()
@@ -82,7 +94,7 @@ class _CycleStore:
                 f"the cycle at {ev.at.isoformat()} was abandoned while sloctl stopped; its "
                 "result is not stored"
             )
-        return self._store.save_evaluation(ev)
+        return self._leadership.save_cycle(ev, slot_of(ev.at, self._interval))
 
 
 class Daemon:
@@ -115,7 +127,8 @@ class Daemon:
         self.http: HttpServer | None = None
         self.scheduler: CycleScheduler | None = None
         self.jobs: list[AfterCycleJob] = []
-        self.report: ReportJob | None = None  # the weekly email, in its own thread
+        self.report: ReportJob | None = None  # the weekly email, in its own thread (leader)
+        self.leadership: Leadership | None = None
         self.last_evaluation: Evaluation | None = None
         self._abandoned = threading.Event()
         self._stop_requested = threading.Event()
@@ -149,19 +162,20 @@ class Daemon:
             if self._want_tracing:
                 self.tracing = install_tracing(settings)
             self.store = store = Store(settings.store_url)
+            self.leadership = leadership = leadership_for(
+                settings.store_url, store, self.interval, self._on_leadership)
             self.source = PrometheusSource(settings.prometheus)
             self.evaluator = Evaluator(
-                settings, self.specs, self.source, _CycleStore(store, self._abandoned)
+                settings, self.specs, self.source,
+                _CycleStore(store, self._abandoned, leadership, self.interval),
             )
             self.notifier = notifier_from_settings(settings)
             self.jobs = self._after_cycle_jobs(store)
             if settings.receiver.enabled:
-                self.http = HttpServer(settings, store).start()
+                self.http = HttpServer(settings, store, app=self._app(store)).start()
             self.scheduler = CycleScheduler(self.run_cycle, self.interval)
+            leadership.start()  # PostgreSQL: the first poll; the report job starts if leading
             self.scheduler.start()
-            self.report = report_job(settings, self.specs, store)
-            if self.report is not None:
-                self.report.start()
         except BaseException:
             self._close_parts()
             with self._lock:
@@ -219,10 +233,32 @@ class Daemon:
 
     # -- one cycle -----------------------------------------------------------------------------
 
-    def run_cycle(self) -> Evaluation:
-        """One cycle, stored, then the after-cycle jobs (what the schedule runs)."""
+    def run_cycle(self) -> Evaluation | None:
+        """On the leader, one cycle, stored, then the after-cycle jobs (what the schedule runs);
+        None on a follower, or when the cycle was not stored (slot taken, leadership lost)."""
         assert self.evaluator is not None, "start() the daemon first"
-        ev = self.evaluator.run_cycle()
+        if self.leadership is None or not self.leadership.is_leader:
+            return None
+        try:
+            ev = self.evaluator.run_cycle()
+        except (CycleSlotTaken, NotLeader) as err:
+            log.info("cycle not stored: %s", err, extra={"event": "cycle_skipped"})
+            return None
+        self.run_jobs(ev)
+        self.last_evaluation = ev
+        firing = sum(1 for a in ev.alerts if a.state is AlertState.FIRING)
+        seconds = (ev.finished_at - ev.started_at).total_seconds()
+        log.info("evaluated %d SLOs, %d signals, %d alerts firing, %d problems in %.2f s",
+                 len(ev.slos), len(ev.signals), firing, len(ev.problems), seconds,
+                 extra={"event": "cycle", "at": ev.at.isoformat(), "slos": len(ev.slos),
+                        "alerts_firing": firing, "problems": len(ev.problems),
+                        "queries": ev.query_count, "duration_seconds": round(seconds, 3)})
+        for p in ev.problems:
+            log.warning("problem: %s", p)
+        return ev
+
+    def run_jobs(self, ev: Evaluation) -> None:
+        """The after-cycle jobs on a stored cycle, in order; one failing never stops the next."""
         for job in self.jobs:
             if self._abandoned.is_set():
                 break
@@ -231,14 +267,6 @@ class Daemon:
             except Exception:  # one job's failure must not cost the others
                 log.exception("after-cycle step %r failed; the next cycle runs as scheduled",
                               job.name)
-        self.last_evaluation = ev
-        firing = sum(1 for a in ev.alerts if a.state is AlertState.FIRING)
-        log.info("evaluated %d SLOs, %d signals, %d alerts firing, %d problems in %.2f s",
-                 len(ev.slos), len(ev.signals), firing, len(ev.problems),
-                 (ev.finished_at - ev.started_at).total_seconds())
-        for p in ev.problems:
-            log.warning("problem: %s", p)
-        return ev
 
     def _after_cycle_jobs(self, store: Store) -> list[AfterCycleJob]:
         settings = self.settings
@@ -256,6 +284,40 @@ class Daemon:
         prune = PruneJob(store, policy(settings.retention), budget_for(self.interval))
         jobs.append(AfterCycleJob("store prune", lambda _ev: prune.maybe_run()))  # daily
         return jobs
+
+    # -- leadership ----------------------------------------------------------------------------
+
+    def _on_leadership(self, leading: bool) -> None:
+        """Start the leader's own work when this replica leads; drop it when it stops leading."""
+        if leading:
+            if self.report is None and self.store is not None:
+                self.report = report_job(self.settings, self.specs, self.store)
+                if self.report is not None:
+                    self.report.start()
+            if self.scheduler is not None and self._state == "running":
+                self.scheduler.run_now()  # evaluate at once (a slot already stored is skipped)
+            return
+        if self._state != "running":  # stopping: the report stops and the notifier flushes
+            return
+        if self.notifier is not None:
+            self.notifier.discard()  # the new leader sends from its own cycles
+        report, self.report = self.report, None
+        if report is not None:
+            report.stop()
+
+    def _app(self, store: Store) -> Any:
+        """The HTTP app with this replica's readiness and role on /metrics."""
+        assert self.leadership is not None
+        evaluator = self
+
+        def backend_failed() -> bool | None:
+            if evaluator.last_evaluation is None or evaluator.evaluator is None:
+                return None
+            return evaluator.evaluator.last_unreachable
+
+        readiness = Readiness(store.reader(), self.interval, self.leadership, backend_failed)
+        return create_app(self.settings, store, readiness=readiness,
+                          collectors=[RoleCollector(self.leadership)])
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -281,6 +343,8 @@ class Daemon:
         """Close whatever was built, newest first; each part's own close is bounded."""
         if self.report is not None:
             self.report.stop()
+        if self.leadership is not None:
+            self.leadership.stop()  # releases the leader lock: a follower takes over
         if self.http is not None:
             self.http.stop()
         if self.notifier is not None:

@@ -1,4 +1,4 @@
-"""sloctl's HTTP listener: Alertmanager webhooks, deployment events, ``/metrics``, ``/healthz``.
+"""sloctl's HTTP listener: webhooks, deployment events, ``/metrics``, ``/healthz``, ``/readyz``.
 
     server = HttpServer(settings, store).start()   # uvicorn in a background thread
     print(server.url)                             # http://127.0.0.1:9464 (port 0: a free port)
@@ -25,7 +25,9 @@ a fast 503, one summary log line); a client that hangs up mid-body is one log li
 
 Each webhook is a span (``sloctl.webhook``, OpenTelemetry API) with its answer's status.
 ``GET /metrics`` renders the latest evaluation and DORA scorecards through one prometheus-client
-registry (``runtime.metrics.EvaluationCollector`` over the store); 503 when the store fails.
+registry (``runtime.metrics.EvaluationCollector`` over the store, and the daemon's ``collectors``
+such as the replica's role); 503 when the store fails. ``GET /healthz``: the process answers
+(liveness). ``GET /readyz``: ``runtime.readiness`` (200 ready, 503 not, JSON naming each check).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from time import monotonic, sleep
@@ -48,6 +50,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.registry import Collector
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -65,6 +68,7 @@ from sloctl.errors import SettingsError, StoreError
 from sloctl.report.gauges import ReportCollector
 from sloctl.runtime.guard import Guard, Limits, protocol_class
 from sloctl.runtime.metrics import EvaluationCollector
+from sloctl.runtime.readiness import Readiness
 from sloctl.runtime.receiver import TimeBounds, WebhookError, WebhookMessage, parse_webhook
 from sloctl.settings import Settings
 from sloctl.store import Store
@@ -257,8 +261,12 @@ def openapi_description(app: FastAPI) -> dict[str, Any]:
     return doc
 
 
-def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> FastAPI:
-    """The FastAPI app of ``sloctl serve`` (see the module docstring)."""
+def create_app(
+    settings: Settings, store: Store, *, clock: Clock = _utcnow,
+    readiness: Readiness | None = None, collectors: Sequence[Collector] = (),
+) -> FastAPI:
+    """The FastAPI app of ``sloctl serve`` (see the module docstring). Without ``readiness``,
+    ``/readyz`` checks the store and the latest evaluation's age."""
     alert_log = store.alerts
     deployments = store.deployments
     reader = store.reader()  # /metrics reads only
@@ -269,6 +277,9 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
     registry = CollectorRegistry(auto_describe=False)
     registry.register(EvaluationCollector(reader.evaluations.latest, reader.scorecards.latest))
     registry.register(ReportCollector(reader.reports.sends))  # the weekly report's emails
+    for collector in collectors:
+        registry.register(collector)
+    ready = readiness or Readiness(reader, settings.interval_seconds, clock=clock)
     app = FastAPI(title="sloctl", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(canary_routes(settings, store, clock))  # sloctl.canary.api
 
@@ -358,6 +369,12 @@ def create_app(settings: Settings, store: Store, *, clock: Clock = _utcnow) -> F
         """Liveness: the process answers HTTP."""
         return {"status": "ok"}
 
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        """Readiness (``runtime.readiness``): 200 when ready, else 503; JSON either way."""
+        ok, body = await run_in_threadpool(ready.check)
+        return JSONResponse(body, status_code=200 if ok else 503)
+
     return app
 
 
@@ -416,6 +433,7 @@ class HttpServer:
         config = uvicorn.Config(
             self.app,
             log_level="warning",
+            log_config=None,  # uvicorn's records go to the root handlers (format, log guard)
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,

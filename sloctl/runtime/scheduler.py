@@ -1,8 +1,11 @@
 """The evaluation schedule of ``sloctl serve``: the cycle every interval, with APScheduler.
 
-One run at a time (``max_instances=1``), missed runs coalesced into one, first run at start.
-``stop`` ends the schedule; ``wait_idle`` waits (bounded) for the running cycle, and no cycle
-starts once stopping has begun. Signals and the rest of the shutdown are the daemon's.
+One run at a time (one worker thread), missed runs coalesced into one. The first run is at
+start (and ``run_now`` adds one, e.g. when a replica becomes the leader); the others fall on the
+interval's grid (multiples of the interval since the Unix epoch), so every replica agrees on the
+slot a cycle belongs to (``slot_of``). ``stop`` ends the schedule; ``wait_idle`` waits (bounded)
+for the running cycle, and no cycle starts once stopping has begun. Signals and the rest of the
+shutdown are the daemon's.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -20,6 +23,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 log = logging.getLogger(__name__)
 
 CYCLE_THREAD = "sloctl-cycle"  # name prefix of the thread the cycles run in
+
+
+def slot_of(at: datetime, interval: int) -> datetime:
+    """The start of the interval slot holding ``at`` (a multiple of ``interval`` seconds since
+    the Unix epoch)."""
+    seconds = int(at.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % interval, UTC)
 
 
 class CycleScheduler:
@@ -70,10 +80,19 @@ class CycleScheduler:
             return self._active > 0
 
     def start(self) -> None:
-        """Schedule the cycle (first run now) and return; runs in a background thread."""
-        self._sched.add_job(self._run, "interval", seconds=self.interval,
-                            next_run_time=datetime.now(UTC), id="evaluate")
+        """Schedule the cycle (first run now, then on the grid) and return; runs in a
+        background thread."""
+        now = datetime.now(UTC)
+        grid = slot_of(now, self.interval) + timedelta(seconds=self.interval)
+        self._sched.add_job(self._run, "interval", seconds=self.interval, start_date=grid,
+                            id="evaluate")
+        self.run_now()
         self._sched.start()
+
+    def run_now(self) -> None:
+        """One extra cycle as soon as the worker is free (the grid goes on as before)."""
+        self._sched.add_job(self._run, "date", run_date=datetime.now(UTC), id="evaluate-now",
+                            replace_existing=True, misfire_grace_time=None)
 
     def stop(self, wait: bool = True) -> None:
         """Stop scheduling; with ``wait`` the running cycle completes first (unbounded)."""

@@ -2,6 +2,8 @@
 
 ``store.evaluations.save(ev)`` writes the evaluation, its SLO and signal rows, the catalogs and
 the alert states with their transitions in ONE transaction: stored completely or not at all.
+``save(ev, slot=...)`` is a ``sloctl serve`` cycle: at most one evaluation is stored per slot
+(a unique column); a second one raises ``CycleSlotTaken`` and stores nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from sloctl.core.alerts import AlertState
 from sloctl.core.evaluation import Evaluation
+from sloctl.errors import StoreError
 from sloctl.store import codec, history
 from sloctl.store.database import Database
 from sloctl.store.rows import IN_CHUNK, batched, upsert
@@ -31,6 +35,10 @@ if TYPE_CHECKING:  # pandas is imported only by the history queries (slow to imp
     import pandas as pd
 
 
+class CycleSlotTaken(StoreError):
+    """Another cycle (another replica, or this one before a restart) already stored this slot."""
+
+
 class EvaluationReads:
     """Reading stored evaluations (``StoreReader.evaluations``)."""
 
@@ -40,6 +48,12 @@ class EvaluationReads:
     def latest(self) -> Evaluation | None:
         """The evaluation with the latest ``at`` (the last stored one on ties)."""
         return self._evaluation(None)
+
+    def latest_at(self) -> datetime | None:
+        """The instant of the latest stored evaluation (readiness: one index lookup)."""
+        with self._db.read() as conn:
+            at: datetime | None = conn.scalar(select(func.max(evaluations.c.at)))
+            return at
 
     def at(self, instant: datetime) -> Evaluation | None:
         """The latest evaluation at or before ``instant``: the state of things then."""
@@ -108,9 +122,13 @@ class EvaluationReads:
 class Evaluations(EvaluationReads):
     """Reading and writing evaluations (``Store.evaluations``)."""
 
-    def save(self, ev: Evaluation) -> int:
-        """Store one evaluation in ONE transaction; returns its id."""
-        return self.save_many([ev])[0]
+    def save(self, ev: Evaluation, *, slot: datetime | None = None) -> int:
+        """Store one evaluation in ONE transaction; returns its id. With ``slot`` (a serve
+        cycle's interval slot) raises ``CycleSlotTaken`` when that slot is already stored."""
+        if slot is None:
+            return self.save_many([ev])[0]
+        with self._db.write("saving an evaluation to") as conn:
+            return write_cycle(conn, ev, slot)
 
     def save_many(self, evs: Iterable[Evaluation], batch_size: int = 500) -> list[int]:
         """Store evaluations in order, one transaction per ``batch_size`` (bulk backfill).
@@ -124,8 +142,26 @@ class Evaluations(EvaluationReads):
         return ids
 
 
-def _save_batch(conn: Connection, evs: Sequence[Evaluation]) -> list[int]:
-    eval_rows = [codec.evaluation_row(ev) for ev in evs]
+def write_cycle(conn: Connection, ev: Evaluation, slot: datetime) -> int:
+    """Write one serve cycle in the caller's transaction (see ``Evaluations.save``)."""
+    taken = conn.scalar(select(evaluations.c.id).where(evaluations.c.cycle_slot == slot))
+    if taken is None:
+        try:
+            with conn.begin_nested():  # a lost race leaves the outer transaction usable
+                return _save_batch(conn, [ev], slot)[0]
+        except IntegrityError as exc:
+            if "cycle_slot" not in str(exc.orig):
+                raise
+    raise CycleSlotTaken(
+        f"the evaluation slot {slot.isoformat()} is already stored (by another replica, or "
+        "before a restart); this cycle is not stored"
+    )
+
+
+def _save_batch(
+    conn: Connection, evs: Sequence[Evaluation], slot: datetime | None = None
+) -> list[int]:
+    eval_rows = [{**codec.evaluation_row(ev), "cycle_slot": slot} for ev in evs]
     returning = insert(evaluations).returning(evaluations.c.id, sort_by_parameter_order=True)
     ids = list(conn.scalars(returning, eval_rows))
     slo_rows = [

@@ -110,6 +110,10 @@ evaluations = Table(
     Column("problems", JSON, nullable=False),  # list[str]
     Column("query_count", Integer, nullable=False),
     Column("alerts", JSON, nullable=False),  # list of encoded AlertStatus (see codec)
+    # The interval slot a ``sloctl serve`` cycle ran in (NULL for ``sloctl eval``): unique, so
+    # however many replicas evaluate, one evaluation per slot is ever stored (0008).
+    Column("cycle_slot", UTCDateTime),
+    Index("ux_evaluations_cycle_slot", "cycle_slot", unique=True),
 )
 
 

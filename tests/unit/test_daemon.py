@@ -111,8 +111,10 @@ def test_a_failing_step_does_not_stop_the_next(
     with Daemon(down, specs, interval=3600, tracing=False) as daemon:
         wait_until(lambda: daemon.cycles or None, 20, "the first cycle")
         daemon.jobs = [AfterCycleJob("exploding", explode), AfterCycleJob("recording", seen.append)]
+        ev = stored(down.store_url)
+        assert ev is not None
         with caplog.at_level(logging.ERROR, logger="sloctl.runtime.daemon"):
-            ev = daemon.run_cycle()
+            daemon.run_jobs(ev)
     assert seen == [ev]
     assert "after-cycle step 'exploding' failed" in caplog.text
 
