@@ -31,16 +31,16 @@ def _points(kpi: Kpi, keys: Sequence[str]) -> tuple[list[str], list[float | None
 def kpi_trends(card: PeriodScorecard, keys: Sequence[str] = DORA_KPIS) -> go.Figure:
     """One panel per KPI (title with its goal): its value per period, oldest first."""
     kpis = [card.kpi(k) for k in keys]
-    titles = [f"{k.title} ({AXIS.get(k.unit, '')})" + (f" · goal {k.goal}" if k.goal else "")
+    titles = [f"{k.title} ({AXIS.get(k.unit, '')})" + (f"<br>goal {k.goal}" if k.goal else "")
               for k in kpis]
     fig = make_subplots(rows=(len(kpis) + 1) // 2, cols=2, subplot_titles=titles,
-                        vertical_spacing=0.18)
+                        vertical_spacing=0.22)
     for i, kpi in enumerate(kpis):
         x, y = _points(kpi, card.trend_keys)
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=kpi.title,
                                  connectgaps=False), row=i // 2 + 1, col=i % 2 + 1)
     fig.update_yaxes(rangemode="tozero")
-    fig.update_layout(height=520, showlegend=False, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    fig.update_layout(height=560, showlegend=False, margin={"l": 10, "r": 10, "t": 80, "b": 10},
                       title=f"{card.scope.title}: the last {len(card.trend_keys)} periods")
     return fig
 

@@ -1,4 +1,5 @@
-"""What the scorecard shows, taken from a stored Evaluation: tiles, the SLO table, unknown notes.
+"""What the SLOs and Services pages show of the last evaluation: tiles, the SLO table, unknown
+notes.
 
 No Streamlit here, so the content can be checked without a page. Unknown values stay NaN or
 "unknown" (never 0) and their reasons are listed.
@@ -110,6 +111,7 @@ def slo_frame(ev: Evaluation) -> pd.DataFrame:
             "SLO": s.name,
             "Objective %": s.objective * 100,
             "SLI %": _pct(s.sli),
+            "Objective met": None if s.breaching is None else ("no" if s.breaching else "yes"),
             "Data": "no data" if s.no_data else "ok",
             "Budget left %": _pct(s.budget_remaining),
             "Budget left (min)": s.budget_remaining_minutes,
@@ -119,10 +121,10 @@ def slo_frame(ev: Evaluation) -> pd.DataFrame:
             row[column] = None if w is None else w.burn_rate
         row["Alert"] = alert_state(ev, s.slo_id).value
         rows.append(row)
-    columns = ["Service", "SLO", "Objective %", "SLI %", "Budget left %", "Budget left (min)"]
-    columns += [*TABLE_WINDOWS.values(), "Alert", "Data"]
+    columns = ["Service", "SLO", "Objective %", "SLI %", "Objective met", "Budget left %",
+               "Budget left (min)", *TABLE_WINDOWS.values(), "Alert", "Data"]
     frame = pd.DataFrame(rows, columns=columns)
-    numeric = columns[2:-2]
+    numeric = [c for c in columns[2:-2] if c != "Objective met"]
     return frame.astype(dict.fromkeys(numeric, "float64"))
 
 

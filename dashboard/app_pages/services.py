@@ -64,8 +64,7 @@ def detail(ctx: Context, ev: Evaluation, service: str) -> None:
     mine = view.scoped(ev, frozenset({service}))
     if mine.slos:
         st.subheader("SLOs")
-        st.dataframe(table.styled(view.slo_frame(mine)), hide_index=True,
-                     placeholder="unknown", key="service_slos")
+        table.slo_table(view.slo_frame(mine), key="service_slos")
         histories = {s.slo_id: data.slo_history(ctx.url, s.slo_id, ev.at - span, ev.at,
                                                 data.HISTORY_POINTS) for s in mine.slos}
         st.plotly_chart(charts.burn_downs(histories, service), key="burn_downs")

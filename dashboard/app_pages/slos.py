@@ -15,8 +15,7 @@ from sloctl.core.evaluation import Evaluation
 def now_section(ctx: Context, ev: Evaluation) -> None:
     widgets.tile_rows(view.tiles(ev, ctx.settings.tzinfo))
     st.subheader("SLOs now")
-    st.dataframe(table.styled(view.slo_frame(ev)), hide_index=True, placeholder="unknown",
-                 key="slos_now")
+    table.slo_table(view.slo_frame(ev), key="slos_now")
     notes = view.unknown_notes(ev)
     if notes:
         st.caption("**unknown** values: " + " · ".join(notes))

@@ -48,10 +48,10 @@ def test_the_trends_of_the_scope_and_of_every_team(app_store: str) -> None:
     page = open_page("dora")
     panels = chart_spec(page, "dora_trends")
     assert [a["text"] for a in panels["layout"]["annotations"]] == [
-        "Deployments per day per service (per day) · goal >= 3 deployments/day/service",
-        "Lead time (median) (min) · goal < 1 h",
-        "Change failure rate (%) · goal < 3 %",
-        "Time to restore (median) (min) · goal < 15 min"]
+        "Deployments per day per service (per day)<br>goal >= 3 deployments/day/service",
+        "Lead time (median) (min)<br>goal < 1 h",
+        "Change failure rate (%)<br>goal < 3 %",
+        "Time to restore (median) (min)<br>goal < 15 min"]
     failure = panels["data"][2]
     assert values(failure["x"])[-2:] == ["2026-W46", "2026-W47"]
     assert values(failure["y"])[-2:] == pytest.approx([100 / 61, 100 / 60])

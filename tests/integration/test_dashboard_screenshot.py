@@ -75,23 +75,30 @@ def capture(page: Page, url: str, ready: str, shot: Path) -> str:
 
 
 def test_the_pages_render_in_chromium(streamlit_server: str, tmp_path: Path) -> None:
+    base = streamlit_server
     with Chromium() as browser, browser.page() as page:
         page.set_viewport(WIDTH, HEIGHT)
-        overview = capture(page, f"{streamlit_server}/?period=2026-W47", rendered(7, 0),
-                           tmp_path / "overview.png")
-        services = capture(page, f"{streamlit_server}/services?service=order", rendered(5, 3),
-                           tmp_path / "services.png")
-        reports = capture(page, f"{streamlit_server}/reports?scope=team/shop", rendered(0, 5),
-                          tmp_path / "reports.png")
+        shots = {name: capture(page, f"{base}/{path}", ready, tmp_path / f"{name}.png")
+                 for name, path, ready in (
+                     ("overview", "?period=2026-W47", rendered(7, 0)),
+                     ("services", "services?service=order", rendered(5, 3)),
+                     ("slos", "slos?slo=payment/availability", rendered(4, 2)),
+                     ("dora", "dora", rendered(6, 2)),
+                     ("incidents", "incidents", rendered(3, 1)),
+                     ("reports", "reports?scope=team/shop", rendered(0, 5)),
+                 )}
+    overview = shots["overview"]
     # the stored scorecard's tiles, as the email writes them
     for figure in ("99.765 %", "-0.130 pp worse", "goal 99.95 %", "9 of 10", "1.71/day",
                    "1.8 h", "1.67 %", "goal < 3 %", "20 min", "3/5",
                    "Services inside the alert rules"):
         assert figure in overview, figure
     assert "Outside 5 of 6 goals this period" in overview
-    assert "last evaluation 2026-11-27 10:00 UTC" in overview  # freshness on every page
-    for text in (services, reports):
+    for text in shots.values():  # freshness on every page
         assert "last evaluation 2026-11-27 10:00 UTC" in text
-    assert "Deployments, canary judgements and incidents" in services
-    assert "inside the rule" in services and "alert above 0.50 %" in services
-    assert "Team shop scorecard 2026-W47" in reports
+    assert "Deployments, canary judgements and incidents" in shots["services"]
+    assert "inside the rule" in shots["services"] and "alert above 0.50 %" in shots["services"]
+    assert "-20.0%" in shots["slos"] and "Golden signals of payment" in shots["slos"]
+    assert "8.80/day" in shots["dora"]  # the rolling tiles
+    assert "payment@2026-11-19T10:30:00Z: in_effect_strong" in shots["incidents"]
+    assert "Team shop scorecard 2026-W47" in shots["reports"]

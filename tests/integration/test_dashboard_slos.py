@@ -57,6 +57,9 @@ def test_the_table_holds_every_slo_now(app_store: str) -> None:
     assert frame["SLI %"].tolist()[:5] == pytest.approx([99.75, 99.0, 99.9, 96.0, 99.4])
     assert frame["Burn 1h"].tolist()[:5] == pytest.approx([0.5, 0.2, 0.2, 0.8, 1.2])
     assert frame["Alert"].tolist() == ["inactive"] * 4 + ["firing"] + ["inactive"] * 5
+    met = frame["Objective met"].tolist()
+    assert met[:7] == ["yes"] * 4 + ["no"] + ["yes"] * 2 and met[8:] == ["yes"] * 2
+    assert frame["Objective met"].isna().tolist() == [False] * 7 + [True] + [False] * 2
 
 
 def test_unknown_values_are_explained_not_zero(app_store: str) -> None:
