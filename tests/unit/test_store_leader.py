@@ -18,6 +18,7 @@ from sloctl.store.leader import LeaderLock, NotLeader
 from sloctl.store.schema import evaluations
 from tests.support.evaluations import T0, alert, evaluation, slo
 from tests.support.postgres import PostgresCluster
+from tests.support.processes import wait_until
 from tests.support.store_backends import postgres, store_url  # noqa: F401 (fixtures)
 
 SLOT = T0  # a slot start; cycles at T0 + a few seconds belong to it
@@ -83,8 +84,8 @@ def test_one_holder_at_a_time_and_the_lock_frees_when_its_session_ends(pg_url: s
     try:
         assert (a.poll(), b.poll(), a.poll(), b.poll()) == (True, False, True, False)
         assert sessions_of(pg_url) == 2  # a follower keeps its session for the next try
-        a.close()  # as a killed process: the session ends
-        assert b.poll() is True
+        a.close()  # as a killed process: the session ends (its backend exits soon after)
+        wait_until(lambda: b.poll() or None, 10, "b taking the freed lock")
         assert a.poll() is False  # a new session of a finds the lock taken
     finally:
         a.close()
@@ -107,7 +108,7 @@ def test_only_the_holder_writes_and_a_killed_session_fences_it(pg_url: str) -> N
         with pytest.raises(StoreError, match="as the leader"):
             leader.save_cycle(cycle(63), SLOT + timedelta(seconds=60))
         assert leader.leading is False
-        assert follower.poll() is True  # the lock went with the session
+        wait_until(lambda: follower.poll() or None, 10, "the lock going with the session")
         follower.save_cycle(cycle(64), SLOT + timedelta(seconds=60))
     finally:
         leader.close()
