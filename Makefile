@@ -9,7 +9,8 @@ BIN        := $(VENV)/bin
 TOOLS      := .venv-tools
 UV         := $(TOOLS)/bin/uv
 UV_STAMP   := $(TOOLS)/.uv-$(UV_VERSION)
-EXTRAS     := --extra dev --extra postgres
+# every extra (serve, dashboard, postgres: `all`) and the tools of the tests and the demo
+EXTRAS     := --extra dev --extra all
 APT_PKGS   := prometheus prometheus-alertmanager chromium postgresql
 # PostgreSQL 15 (Debian 12): the store's tests run on a throwaway cluster (tests/support/postgres.py)
 PG_BIN     := /usr/lib/postgresql/15/bin
@@ -23,7 +24,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
 .PHONY: demo test lint typecheck pytest deps apt venv lock-check lock upgrade test-pythons \
-	clean bench
+	clean bench wheel
 
 demo: deps
 	@$(BIN)/python -m sloctl.demo
@@ -31,10 +32,10 @@ demo: deps
 test: deps lint typecheck pytest
 
 lint:
-	@$(BIN)/ruff check --quiet sloctl dashboard tests bench
+	@$(BIN)/ruff check --quiet sloctl tests bench
 
 typecheck:
-	@$(BIN)/mypy --no-error-summary sloctl dashboard bench
+	@$(BIN)/mypy --no-error-summary sloctl bench
 
 # pytest exits 5 when it collected no test: that is a failure, never a silent pass.
 # PYTEST_ARGS narrows a run (e.g. `make test-pythons PYTEST_ARGS=tests/unit`).
@@ -115,5 +116,10 @@ test-pythons: apt lock-check
 bench: deps
 	@$(BIN)/python bench/eval_cycle.py
 
+# The wheel, into dist/ (README: Installing). setuptools' build/ is removed before and after: a
+# module deleted since the last build would otherwise ship from it.
+wheel: $(UV_STAMP)
+	@rm -rf build && $(UV) build --wheel --quiet --out-dir dist && rm -rf build && ls dist/*.whl
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .venv-3.* .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .venv-3.* .demo .pytest_cache .mypy_cache .ruff_cache build dist

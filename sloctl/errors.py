@@ -24,7 +24,8 @@ EXIT_INCONCLUSIVE = 6  # sloctl canary: neither shown worse nor within the margi
 EXIT_CODE_TABLE = (
     (EXIT_OK, "ok"),
     (EXIT_BREACH, "--fail-on matched: an SLO breaches its objective or an alert fires"),
-    (EXIT_USAGE, "usage, settings or spec error (the message names the field or option)"),
+    (EXIT_USAGE, "usage, settings or spec error (the message names the field or option), or "
+     "an extra the command needs is not installed (the message names it)"),
     (EXIT_BACKEND, "a backend failed (unreachable, an error answer, garbage, or above a cap), so "
      "some values are unknown: `eval` and `status` exit 3 whenever a query failed"),
     (EXIT_NO_DATA, "with --fail-on: an SLO or a service's signals match no series at all (no "
@@ -114,3 +115,16 @@ class BackendLimitError(BackendProtocolError):
 
 class StoreError(SloctlError):
     """The store could not be opened or written."""
+
+
+class MissingExtraError(SloctlError):
+    """A command needs a package of an extra that is not installed (``sloctl/extras.py``)."""
+
+    def __init__(self, feature: str, extra: str, missing: str):
+        self.feature = feature
+        self.extra = extra
+        self.missing = missing
+        super().__init__(
+            f"{feature} needs the '{extra}' extra ({missing}: not installed): "
+            f"pip install 'sloctl[{extra}]' (or 'sloctl[all]' for everything)"
+        )

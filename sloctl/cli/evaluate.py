@@ -15,10 +15,13 @@ from sloctl.cli import status as status_cmd
 from sloctl.cli.common import FailOn, OutputFormat, OutputOption, SpecOption, exit_for, get_ctx
 from sloctl.core.evaluation import Evaluation
 from sloctl.errors import EXIT_BACKEND
+from sloctl.extras import needs, require
 from sloctl.runtime import trace_step
 
 if TYPE_CHECKING:
     from sloctl.runtime.daemon import Daemon
+    from sloctl.runtime.telemetry import Tracing
+    from sloctl.settings import Settings
 
 err = fmt.SafeConsole(stderr=True)
 log = logging.getLogger(__name__)
@@ -75,14 +78,12 @@ def eval_command(
     if spec:
         c.spec_paths = spec
     when = timespec.parse_at(at, now=c.now, tz=c.tz)
-    # imported here: the SDK is loaded only by the commands that export traces
-    from sloctl.runtime.telemetry import install_tracing
-
-    tracing = install_tracing(c.settings)
+    tracing = _tracing(c.settings)
     try:
         ev, unreachable = _run_with_progress(ctx.obj, when, quiet or output != OutputFormat.table)
     finally:
-        tracing.shutdown()
+        if tracing is not None:
+            tracing.shutdown()
     status_cmd.show_evaluation(ev, output)
     status_cmd.show_trace_findings(trace_step.after_cycle(ev, c.settings, c.store))
     if not quiet and output == OutputFormat.table:
@@ -93,6 +94,18 @@ def eval_command(
         err.print(f"[bold red]Prometheus unreachable[/]: {ev.problems[0] if ev.problems else ''}")
         raise typer.Exit(EXIT_BACKEND)
     raise typer.Exit(exit_for(ev, fail_on))
+
+
+def _tracing(settings: Settings) -> Tracing | None:
+    """The SDK exporting this command's spans when telemetry.otlp_endpoint is set, else None.
+
+    Imported here: the SDK (the serve extra) is loaded only when traces are exported.
+    """
+    if settings.telemetry.otlp_endpoint is None:
+        return None
+    with needs("serve", "self-tracing (telemetry.otlp_endpoint)"):
+        from sloctl.runtime.telemetry import install_tracing
+    return install_tracing(settings)
 
 
 def _serving_lines(daemon: Daemon) -> list[str]:
@@ -144,6 +157,7 @@ def serve_command(
     SLOCTL_OTLP_ENDPOINT is set. Stop with Ctrl-C or SIGTERM: the running cycle completes first
     (or is abandoned, unstored, after 5 s), then everything closes within a few seconds.
     """
+    require("serve", "`sloctl serve`")
     c = get_ctx(ctx.obj)
     if spec:
         c.spec_paths = spec

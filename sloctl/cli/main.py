@@ -20,6 +20,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from sloctl import __version__
 from sloctl.errors import SloctlError, SpecError, exit_code_help
+from sloctl.extras import missing_extra, needs
 
 # command -> (module in sloctl.cli, the one-line help of `sloctl --help`), in help order
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -60,6 +61,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "fail or inconclusive."),
     "db": ("db", "The store's schema (which revision it is at, upgrading it) and its "
            "retention."),
+    "dashboard": ("dashboard", "Start the app (the CTO scorecard) on 127.0.0.1:8501, until "
+                  "Ctrl-C or SIGTERM."),
+    "assets": ("assets", "Where the packaged Grafana dashboards, rules, runbooks and examples "
+               "lie; copy them out."),
 }
 
 
@@ -90,7 +95,8 @@ class SloctlGroup(TyperGroup):
         """The real command ``name`` (and its module's other commands), imported now."""
         entry = COMMANDS.get(name)
         if entry is not None and entry[0] not in self._loaded:
-            self.commands.update(load_commands(entry[0]))
+            with needs(None, f"`sloctl {name}`"):  # a module that needs a missing extra
+                self.commands.update(load_commands(entry[0]))
             self._loaded.add(entry[0])
         return self.commands.get(name)
 
@@ -106,7 +112,13 @@ class SloctlGroup(TyperGroup):
         from rich.markup import escape
 
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except ModuleNotFoundError as exc:  # a lazy import of an extra not installed
+                error = missing_extra(exc, f"`sloctl {ctx.invoked_subcommand}`")
+                if error is None:
+                    raise
+                raise error from exc
         except SpecError as exc:
             err = Console(stderr=True)
             for p in exc.problems:

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 from rich.console import Console
 from rich.progress import Progress
 
+from sloctl import assets
 from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.backfill import load_history
 from sloctl.demo.banner import DemoUrls, banner
@@ -43,9 +44,6 @@ from sloctl.spec.loader import load_specs
 from sloctl.store import Store
 
 console = Console(stderr=True)
-SPECS = Path(__file__).parent / "specs"
-ROOT = Path(__file__).resolve().parents[2]
-RULES = ROOT / "rules" / "generated"
 
 
 def _history_instants(end: datetime, days: int) -> list[datetime]:
@@ -71,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sloctl.demo", description=__doc__)
-    parser.add_argument("--workdir", type=Path, default=ROOT / ".demo")
+    parser.add_argument("--workdir", type=Path, default=Path(".demo"),
+                        help="its files (default .demo in the working folder), emptied first")
     parser.add_argument("--days", type=int, default=30, help="days of history (default 30)")
     parser.add_argument("--store-days", type=int, default=7,
                         help="days of past evaluations to backfill into sloctl's store")
@@ -107,6 +106,7 @@ def _main(argv: list[str] | None) -> int:
 
 def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario, t0: float,
          procs: list[subprocess.Popen[bytes]], cleanup: ExitStack) -> int:
+    specs_dir, rules_dir = assets.path("demo-specs"), assets.path("rules", "generated")
     console.print(f"[bold]1/4[/] generating {args.days} days of shop history and backfilling "
                   "it with promtool ...")
     stats = load_history(scenario, work / "prometheus", tmp_dir=work)
@@ -131,7 +131,7 @@ def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario
     # Prometheus' config names Alertmanager's port, known once Alertmanager has started
     prom = cleanup.enter_context(PrometheusServer(
         work / "prometheus", scrape_targets=[urlparse(live.url).netloc],
-        scrape_interval="15s", rule_files=sorted(RULES.glob("*.yml")),
+        scrape_interval="15s", rule_files=sorted(rules_dir.glob("*.yml")),
         alertmanagers=[alertmanager.target]))
     sink = cleanup.enter_context(MailSink(work / "mail"))  # the weekly email's SMTP server
     env = {
@@ -140,7 +140,7 @@ def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario
         # the live exporter is scraped every 15 s, the last 72 h of history every 60 s
         "SLOCTL_PROMETHEUS_SCRAPE_INTERVAL": "60",
         "SLOCTL_STORE_URL": store_url,
-        "SLOCTL_SPECS": str(SPECS),
+        "SLOCTL_SPECS": str(specs_dir),
         "SLOCTL_INTERVAL": str(args.interval),
         "SLOCTL_DASHBOARD_URL": f"http://127.0.0.1:{args.dashboard_port}",
         "SLOCTL_RECEIVER_PORT": str(receiver_port),
@@ -149,7 +149,7 @@ def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario
         **mail_env(work, sink),  # the report's recipients, SMTP to the sink
     }
     settings = load_settings(None, env)
-    specs = load_specs([SPECS])
+    specs = load_specs([specs_dir])
     store = Store(settings.store_url, upgrade=True)  # a new PostgreSQL database needs it
     source = PrometheusSource(settings.prometheus)
     console.print(f"[bold]3/4[/] backfilling sloctl's store: evaluations over the last "
@@ -171,17 +171,15 @@ def _run(args: argparse.Namespace, work: Path, end: datetime, scenario: Scenario
     procs.append(subprocess.Popen([sys.executable, "-m", "sloctl.cli.main", "serve"],
                                   env=env, stdout=log, stderr=subprocess.STDOUT))
     dash_log = cleanup.enter_context((work / "dashboard.log").open("wb"))
-    procs.append(subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(args.dashboard_port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        env=env, stdout=dash_log, stderr=subprocess.STDOUT))
+    procs.append(subprocess.Popen(  # the app, as `sloctl dashboard` runs it: on 127.0.0.1
+        [sys.executable, "-m", "sloctl.cli.main", "dashboard", "--port",
+         str(args.dashboard_port)], env=env, stdout=dash_log, stderr=subprocess.STDOUT))
     urls = DemoUrls(
         dashboard=f"http://127.0.0.1:{args.dashboard_port}",
         receiver=f"http://127.0.0.1:{receiver_port}",
         prometheus=prom.url, alertmanager=alertmanager.url, exporter=live.url)
     shell = {k: env[k] for k in ("SLOCTL_PROMETHEUS_URL", "SLOCTL_STORE_URL", "SLOCTL_SPECS")}
-    print(banner(urls, shell, work, RULES, time.monotonic() - t0), flush=True)
+    print(banner(urls, shell, work, rules_dir, time.monotonic() - t0), flush=True)
     print(f"last week's email ({week}), as the SMTP sink on 127.0.0.1:{sink.port} received "
           f"it:\n  " + "\n  ".join(map(str, mails)), flush=True)
     deadline = time.monotonic() + args.exit_after if args.exit_after else None

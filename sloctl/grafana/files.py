@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sloctl import assets
 from sloctl.grafana.dashboards import all_dashboards
 from sloctl.grafana.model import Json
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DASHBOARD_DIR = REPO_ROOT / "grafana" / "dashboards"
+# the packaged dashboards (in a checkout: the repository's grafana/dashboards, linked)
+DASHBOARD_DIR = assets.path("grafana", "dashboards")
 
 
 def render(board: Json) -> str:

@@ -45,7 +45,10 @@ def _cron(value: str) -> str:
     if len(value.split()) != _CRON_FIELDS:
         raise ValueError(f"invalid cron expression {value!r}: it needs 5 fields (minute hour "
                          "day month day-of-week), e.g. '0 8 * * mon' for Monday 08:00")
-    from apscheduler.triggers.cron import CronTrigger
+    try:
+        from apscheduler.triggers.cron import CronTrigger
+    except ModuleNotFoundError:  # the CLI without the serve extra: serve, which has it, checks
+        return value
 
     try:
         CronTrigger.from_crontab(value, timezone="UTC")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.report_view import CHANGE_ICONS
+from sloctl.dashboard.report_view import CHANGE_ICONS
 from tests.support.dashboard_app import app_store_fixture, open_page, texts  # noqa: F401
 from tests.support.dashboard_history import fill
 

@@ -117,7 +117,8 @@ def test_prometheus_alerts_the_demo_alertmanager_and_sigterm_stops_everything(
 
     started = demo.descendants()
     commands = " ".join(" ".join(p.cmdline()) for p in started)
-    for program in ("prometheus --config", ALERTMANAGER, "sloctl.cli.main serve", "streamlit"):
+    for program in ("prometheus --config", ALERTMANAGER, "sloctl.cli.main serve",
+                    "sloctl.cli.main dashboard"):
         assert program in commands
     urls = [f"{u}/-/ready" for u in (prometheus, alertmanager)]
     urls += [f"{demo.url('exporter')}/metrics", f"{demo.url('scorecard')}/_stcore/health"]

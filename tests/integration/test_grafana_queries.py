@@ -27,9 +27,10 @@ import requests
 
 from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.demo.scenario import FloatArray, Scenario
-from sloctl.grafana.files import DASHBOARD_DIR, REPO_ROOT
+from sloctl.grafana.files import DASHBOARD_DIR
 from tests.support.processes import wait_until
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 RULE_FILES = sorted((REPO_ROOT / "rules" / "generated").glob("*.yml"))
 SHOP_VALUES = {
     "service": "payment",

@@ -26,9 +26,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data
+from sloctl.dashboard import data
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "sloctl" / "dashboard" / "app.py"
 
 
 def clear_caches() -> None:

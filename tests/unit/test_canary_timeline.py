@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dashboard.canary_timeline import timeline_rows
+from sloctl.dashboard.canary_timeline import timeline_rows
 from sloctl.dora.model import Deployment
 from sloctl.store import Store
 from sloctl.store.canary import JudgementRecord

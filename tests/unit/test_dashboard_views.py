@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard import dora_view, kpi_view, report_export
-from dashboard.freshness import age_text, freshness
+from sloctl.dashboard import dora_view, kpi_view, report_export
+from sloctl.dashboard.freshness import age_text, freshness
 from sloctl.report.build import build_all
 from sloctl.report.sample import sample_inputs
 from sloctl.report.scorecard import Change, Kpi, PeriodScorecard

@@ -19,11 +19,12 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from sloctl.grafana import model, panels
 from sloctl.grafana.__main__ import main
 from sloctl.grafana.dashboards import all_dashboards
-from sloctl.grafana.files import DASHBOARD_DIR, REPO_ROOT, render, stale_files
+from sloctl.grafana.files import DASHBOARD_DIR, render, stale_files
 from sloctl.runtime.metrics import render_metrics
 from tests.unit.test_dora_job import known_dora
 from tests.unit.test_metrics import known_evaluation
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = REPO_ROOT / "grafana"
 DATASOURCES = GRAFANA / "provisioning" / "datasources" / "sloctl.yaml"
 PROVIDERS = GRAFANA / "provisioning" / "dashboards" / "sloctl.yaml"

@@ -1,15 +1,17 @@
 """The app: loopback by default however it is started, and an optional login by an
-authenticating proxy's header (``dashboard/access.py``), checked in-process with AppTest."""
+authenticating proxy's header (``sloctl/dashboard/access.py``), checked in-process with AppTest."""
 
 from __future__ import annotations
 
+import inspect
 import tomllib
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.access import check_access
+from sloctl.cli.dashboard import dashboard_command
+from sloctl.dashboard.access import check_access
 from sloctl.settings import DashboardSettings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +25,10 @@ def test_the_repository_config_binds_streamlit_to_loopback() -> None:
 
 def test_the_demo_launcher_binds_loopback() -> None:
     launcher = (ROOT / "sloctl" / "demo" / "run.py").read_text()
-    assert '"--server.address", "127.0.0.1"' in launcher
+    assert '"sloctl.cli.main", "dashboard", "--port"' in launcher
+    assert "--address" not in launcher
+    # `sloctl dashboard` binds 127.0.0.1 unless told otherwise (tests/unit/test_cli_dashboard.py)
+    assert inspect.signature(dashboard_command).parameters["address"].default == "127.0.0.1"
 
 
 @pytest.mark.parametrize(
@@ -73,7 +78,8 @@ def test_the_page_shows_nothing_without_the_proxy_header(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SLOCTL_STORE_URL", f"sqlite:///{tmp_path / 'none.db'}")
     monkeypatch.setenv("SLOCTL_DASHBOARD_AUTH_HEADER", "X-Forwarded-Email")
-    page = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+    app = ROOT / "sloctl" / "dashboard" / "app.py"
+    page = AppTest.from_file(str(app), default_timeout=60).run()
     assert [e.value for e in page.error] == [
         "Not shown: sign in through the authenticating proxy: the request has no "
         "X-Forwarded-Email header."

@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 import sloctl.report.fmt as fmt
-from dashboard.kpi_view import LIGHTS
-from dashboard.view import Tile
 from sloctl.core.alerts import AlertState
 from sloctl.core.evaluation import Evaluation
 from sloctl.core.signals import Signal
+from sloctl.dashboard.kpi_view import LIGHTS
+from sloctl.dashboard.view import Tile
 from sloctl.report.scorecard import PeriodScorecard, ServiceLine
 from sloctl.settings import DefaultAlerts
 

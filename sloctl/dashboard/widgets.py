@@ -9,8 +9,8 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard.kpi_view import KpiTile
-from dashboard.view import Tile
+from sloctl.dashboard.kpi_view import KpiTile
+from sloctl.dashboard.view import Tile
 
 RANGES = {"24 hours": timedelta(days=1), "7 days": timedelta(days=7), "30 days": timedelta(days=30),
           "90 days": timedelta(days=90), "400 days": timedelta(days=400)}  # hourly, daily tiers

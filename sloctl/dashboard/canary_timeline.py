@@ -3,7 +3,7 @@
 The Services page shows it in each service's timeline (``data.timeline`` caches
 ``timeline_rows``; the page adds the service's incidents and draws them with ``render_rows``):
 
-    from dashboard.canary_timeline import render_timeline
+    from sloctl.dashboard.canary_timeline import render_timeline
     render_timeline(store_reader, since, until, service="order")
 
 ``timeline_rows`` is the pure part (tested with a store): deployments and judgements of the

@@ -12,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.canary_timeline import TimelineRow
 from sloctl.core.incidents import AlertIncident
+from sloctl.dashboard.canary_timeline import TimelineRow
 
 HEIGHT = 340
 

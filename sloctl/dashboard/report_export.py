@@ -14,8 +14,8 @@ from html import escape
 import pandas as pd
 
 import sloctl.report.fmt as fmt
-from dashboard import report_view
-from dashboard.kpi_view import GOAL_WORDS, kpi_delta, kpi_value
+from sloctl.dashboard import report_view
+from sloctl.dashboard.kpi_view import GOAL_WORDS, kpi_delta, kpi_value
 from sloctl.report.scorecard import PeriodScorecard
 
 STYLE = ("font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#24292f;"

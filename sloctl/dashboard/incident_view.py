@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, tzinfo
 
 import pandas as pd
 
-from dashboard.canary_timeline import TimelineRow
 from sloctl.core.exemplars import TraceLink
 from sloctl.core.incidents import AlertIncident, AlertInstance, build_incidents
+from sloctl.dashboard.canary_timeline import TimelineRow
 from sloctl.settings import IncidentSettings
 from sloctl.store.incidents import StoredAlert
 from sloctl.store.traces import TraceFindings

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, report_export, trend_charts, view, widgets
-from dashboard.context import Context, current
+from sloctl.dashboard import data, filters, report_export, trend_charts, view, widgets
+from sloctl.dashboard.context import Context, current
 from sloctl.report.charts import Bars, Sparkline, email_charts
 from sloctl.report.scorecard import PeriodScorecard
 

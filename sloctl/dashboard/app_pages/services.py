@@ -9,10 +9,10 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import charts, data, incident_view, service_view, table, view, widgets
-from dashboard.canary_timeline import render_rows
-from dashboard.context import Context, current
 from sloctl.core.evaluation import Evaluation
+from sloctl.dashboard import charts, data, incident_view, service_view, table, view, widgets
+from sloctl.dashboard.canary_timeline import render_rows
+from sloctl.dashboard.context import Context, current
 
 TABLE_KEY = "services_table"
 

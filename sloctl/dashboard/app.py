@@ -1,4 +1,5 @@
-"""The sloctl app (``streamlit run dashboard/app.py``): pages that render what the store holds.
+"""The sloctl app (``sloctl dashboard``; from a checkout, ``streamlit run
+sloctl/dashboard/app.py``): pages that render what the store holds.
 
 Every page goes through this frame: the access check (loopback, or the proxy's user), the
 store (read only; a missing file is an error saying what to run, never created), the period,
@@ -8,24 +9,18 @@ team and service (in the URL, so a link can be shared) and the data's freshness;
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-# `streamlit run` puts dashboard/ on sys.path, not the repository root that holds the packages.
-ROOT = str(Path(__file__).resolve().parents[1])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
-import streamlit as st  # noqa: E402
-from streamlit.navigation.page import StreamlitPage  # noqa: E402
-
-from dashboard import access, data, filters  # noqa: E402
-from dashboard.context import Context, set_current  # noqa: E402
-from dashboard.freshness import freshness  # noqa: E402
-from sloctl.errors import SloctlError  # noqa: E402
-from sloctl.settings import Settings  # noqa: E402
-from sloctl.store.database import shown  # noqa: E402
+from sloctl.dashboard import access, data, filters
+from sloctl.dashboard.context import Context, set_current
+from sloctl.dashboard.freshness import freshness
+from sloctl.errors import SloctlError
+from sloctl.settings import Settings
+from sloctl.store.database import shown
 
 HERE = Path(__file__).resolve().parent
 
@@ -52,7 +47,7 @@ PAGES = (
 
 
 def allowed(settings: Settings) -> bool:
-    """Loopback visitors, or the proxy's allowed users (``dashboard/access.py``); says why not."""
+    """Loopback visitors, or the proxy's allowed users (``access.py``); says why not."""
     verdict = access.check_access(dict(st.context.headers), settings.dashboard)
     if not verdict.allowed:
         st.error(f"Not shown: {verdict.refused}.")

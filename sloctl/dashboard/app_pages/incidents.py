@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 import sloctl.report.fmt as fmt
-from dashboard import charts, data, incident_view, report_view, view, widgets
-from dashboard.context import Context, current
+from sloctl.dashboard import charts, data, incident_view, report_view, view, widgets
+from sloctl.dashboard.context import Context, current
 from sloctl.report.scorecard import PeriodScorecard
 
 LIVE_SPAN = timedelta(days=7)

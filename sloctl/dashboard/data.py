@@ -22,8 +22,8 @@ import pandas as pd
 import streamlit as st
 
 import sloctl.report.read as report
-from dashboard.canary_timeline import TimelineRow, timeline_rows
 from sloctl.core.evaluation import Evaluation
+from sloctl.dashboard.canary_timeline import TimelineRow, timeline_rows
 from sloctl.dora.model import Deployment
 from sloctl.report.scorecard import PeriodScorecard
 from sloctl.settings import Settings, load_settings

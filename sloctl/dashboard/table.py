@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.view import TABLE_WINDOWS
+from sloctl.dashboard.view import TABLE_WINDOWS
 
 
 def slo_columns() -> dict[str, Any]:

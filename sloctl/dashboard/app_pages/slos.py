@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import streamlit as st
 
-from dashboard import charts, data, filters, report_view, table, view, widgets
-from dashboard.context import Context, current
 from sloctl.core.evaluation import Evaluation
+from sloctl.dashboard import charts, data, filters, report_view, table, view, widgets
+from sloctl.dashboard.context import Context, current
 
 
 def now_section(ctx: Context, ev: Evaluation) -> None:

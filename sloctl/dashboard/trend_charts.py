@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.kpi_view import scaled
+from sloctl.dashboard.kpi_view import scaled
 from sloctl.report.charts import Bars, Sparkline
 from sloctl.report.scorecard import Kpi, PeriodScorecard
 

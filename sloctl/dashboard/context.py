@@ -9,7 +9,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from dashboard import data
+from sloctl.dashboard import data
 from sloctl.settings import Settings
 
 KEY = "_sloctl_context"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, dora_view, report_view, trend_charts, view, widgets
-from dashboard.context import Context, current
+from sloctl.dashboard import data, dora_view, report_view, trend_charts, view, widgets
+from sloctl.dashboard.context import Context, current
 from sloctl.report.scorecard import PeriodScorecard
 
 KPI_TITLES = {"deploys": "Deployments per day per service", "lead_time": "Lead time",

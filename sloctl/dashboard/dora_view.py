@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 import sloctl.report.fmt as fmt
-from dashboard.view import Tile
+from sloctl.dashboard.view import Tile
 from sloctl.dora.compute import Figure
 from sloctl.dora.levels import Metric
 from sloctl.report.scorecard import PeriodScorecard

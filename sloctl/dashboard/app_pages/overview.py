@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, kpi_view, report_view, view, widgets
-from dashboard.context import Context, current
+from sloctl.dashboard import data, kpi_view, report_view, view, widgets
+from sloctl.dashboard.context import Context, current
 from sloctl.report.scorecard import PeriodScorecard
 
 HEADLINE = {True: st.success, False: st.error, None: st.info}

@@ -1,0 +1,2 @@
+"""The Streamlit app: renders what the store holds (``sloctl dashboard``; from a checkout,
+``streamlit run sloctl/dashboard/app.py``)."""
