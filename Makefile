@@ -32,7 +32,7 @@ demo: deps
 test: deps lint typecheck pytest
 
 lint:
-	@$(BIN)/ruff check --quiet sloctl tests bench
+	@$(BIN)/ruff check --quiet sloctl dashboard tests bench
 
 typecheck:
 	@$(BIN)/mypy --no-error-summary sloctl bench

@@ -43,7 +43,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from sloctl.store import StoreReader  # noqa: E402
 
 OUT = REPO / "bench" / "out"
-APP = REPO / "sloctl" / "dashboard" / "app.py"
+APP = REPO / "dashboard" / "app.py"
 COLD_TARGET, WARM_TARGET = 1.5, 0.3
 # page, URL parameters (a service page shows one service's detail)
 PAGES: tuple[tuple[str, dict[str, str]], ...] = (

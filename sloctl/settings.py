@@ -319,7 +319,7 @@ def _names(value: object) -> object:
 
 
 class DashboardSettings(_Frozen):
-    """Who may see the Streamlit scorecard (``sloctl/dashboard/access.py``): loopback visitors only,
+    """Who may see the Streamlit scorecard (``dashboard/access.py``): loopback visitors only,
     or, behind an authenticating proxy, the user its ``auth_header`` names (one of
     ``allowed_users`` when that is not empty)."""
 

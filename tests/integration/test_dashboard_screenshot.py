@@ -26,7 +26,7 @@ WIDTH, HEIGHT = 1400, 2000
 
 @pytest.fixture
 def streamlit_server(app_store: str, tmp_path: Path) -> Iterator[str]:
-    """``streamlit run sloctl/dashboard/app.py`` on a free loopback port, on the filled store."""
+    """``streamlit run dashboard/app.py`` on a free loopback port, on the filled store."""
     fill(app_store)
     port = free_port()
     streamlit = Path(sys.executable).with_name("streamlit")

@@ -24,7 +24,7 @@ from tests.unit.test_store_retention import (
     known_evaluation,
 )
 
-APP = Path(__file__).resolve().parents[2] / "sloctl" / "dashboard" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 
 @pytest.fixture

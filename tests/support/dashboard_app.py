@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 from sloctl.dashboard import data
 
-APP = Path(__file__).resolve().parents[2] / "sloctl" / "dashboard" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 
 def clear_caches() -> None:

@@ -1,5 +1,5 @@
 """The app: loopback by default however it is started, and an optional login by an
-authenticating proxy's header (``sloctl/dashboard/access.py``), checked in-process with AppTest."""
+authenticating proxy's header (``dashboard/access.py``), checked in-process with AppTest."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_the_page_shows_nothing_without_the_proxy_header(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SLOCTL_STORE_URL", f"sqlite:///{tmp_path / 'none.db'}")
     monkeypatch.setenv("SLOCTL_DASHBOARD_AUTH_HEADER", "X-Forwarded-Email")
-    app = ROOT / "sloctl" / "dashboard" / "app.py"
+    app = ROOT / "dashboard" / "app.py"
     page = AppTest.from_file(str(app), default_timeout=60).run()
     assert [e.value for e in page.error] == [
         "Not shown: sign in through the authenticating proxy: the request has no "

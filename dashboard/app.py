@@ -1,5 +1,5 @@
 """The sloctl app (``sloctl dashboard``; from a checkout, ``streamlit run
-sloctl/dashboard/app.py``): pages that render what the store holds.
+dashboard/app.py``): pages that render what the store holds.
 
 Every page goes through this frame: the access check (loopback, or the proxy's user), the
 store (read only; a missing file is an error saying what to run, never created), the period,

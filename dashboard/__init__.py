@@ -1,2 +1,2 @@
 """The Streamlit app: renders what the store holds (``sloctl dashboard``; from a checkout,
-``streamlit run sloctl/dashboard/app.py``)."""
+``streamlit run dashboard/app.py``)."""
