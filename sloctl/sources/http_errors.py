@@ -1,16 +1,23 @@
 """One table from HTTP client failures to sloctl's typed backend errors (requests and httpx).
 
-Prometheus (prometheus-api-client over requests), Loki, Jaeger and the Alertmanager notifier
-(httpx) map every failure here, by exception type (first matching row wins):
+Prometheus (prometheus-api-client over requests, with ``CappedAdapter`` on its session), Loki,
+Jaeger and the Alertmanager notifier (httpx) map every failure here, by exception type (first
+matching row wins):
 
 ===========================================================  ====================================
 failure                                                      error
 ===========================================================  ====================================
+an answer above a cap (``capped.AnswerOverCap``, raised by   ``BackendLimitError`` naming the cap
+``capped_requests.CappedAdapter`` while downloading)         and its setting
+the body still coming at the whole-answer deadline           ``BackendUnreachable``: no complete
+(``capped.AnswerPastDeadline``)                              answer within the timeout, and its
+                                                             setting
 timeout (requests ``Timeout``, httpx ``TimeoutException``)   ``BackendUnreachable``: no answer
                                                              within the timeout, and its setting
 HTTP status (requests ``HTTPError``, httpx                   ``BackendQueryError`` with the
 ``HTTPStatusError``; or ``status_error`` directly)           backend's own error text
-a body that is not JSON (``json``/``msgspec`` decode error)  ``BackendProtocolError``
+a body that is not JSON (``json``/``msgspec``/requests       ``BackendProtocolError``
+decode error)
 connection refused, DNS, reset, TLS (requests                ``BackendUnreachable``: cannot
 ``ConnectionError``, httpx ``TransportError``, ``OSError``)  connect, with the cause and the fix
 any other request failure                                    ``BackendUnreachable``
@@ -36,10 +43,12 @@ import requests
 
 from sloctl.errors import (
     BackendError,
+    BackendLimitError,
     BackendProtocolError,
     BackendQueryError,
     BackendUnreachable,
 )
+from sloctl.sources.capped import AnswerOverCap, AnswerPastDeadline, deadline_text
 
 __all__ = [
     "FAILURES",
@@ -109,6 +118,21 @@ def _prefix(request: str | None) -> str:
     return f"{request}: " if request else ""
 
 
+def _over_cap(
+    exc: BaseException, e: Endpoint, query: str | None, request: str | None
+) -> BackendError:
+    return BackendLimitError(e.backend, f"{_prefix(request)}{exc}", query=query)
+
+
+def _past_deadline(
+    exc: BaseException, e: Endpoint, query: str | None, request: str | None
+) -> BackendError:
+    return BackendUnreachable(
+        e.backend, f"{_prefix(request)}{deadline_text(e.timeout_seconds, e.timeout_fix)}",
+        query=query,
+    )
+
+
 def _timeout(
     exc: BaseException, e: Endpoint, query: str | None, request: str | None
 ) -> BackendError:
@@ -151,11 +175,14 @@ def _not_json(
 _Mapper = Callable[[BaseException, Endpoint, str | None, str | None], BackendError]
 
 # The table: exception types -> the typed error. Order matters (a requests ConnectTimeout is
-# also a ConnectionError; requests' JSONDecodeError is also an OSError).
+# also a ConnectionError; requests' JSONDecodeError and the caps' exceptions are also OSErrors).
 TABLE: tuple[tuple[tuple[type[BaseException], ...], _Mapper], ...] = (
+    ((AnswerOverCap,), _over_cap),
+    ((AnswerPastDeadline,), _past_deadline),
     (_TIMEOUTS, _timeout),
     ((requests.exceptions.HTTPError, httpx.HTTPStatusError), _status),
-    ((json.JSONDecodeError, msgspec.DecodeError, UnicodeDecodeError), _not_json),
+    ((json.JSONDecodeError, requests.exceptions.JSONDecodeError, msgspec.DecodeError,
+      UnicodeDecodeError), _not_json),
     ((requests.exceptions.ConnectionError, httpx.TransportError, OSError), _connect),
     ((requests.exceptions.RequestException, httpx.HTTPError), _connect),
 )

@@ -1,33 +1,38 @@
 """Prometheus adapter: concurrent instant queries at one evaluation timestamp.
 
-Over httpx, one pooled client per source (closed by ``close()``). Every answer is streamed
-within the caps of ``prometheus.max_bytes``, ``max_series`` and ``max_labels_per_series``
-(``sources.capped``), and must be complete within ``timeout_seconds``: a hostile or runaway
-answer is abandoned, its values unknown with a problem naming the cap. Every failure becomes a
-typed ``BackendError`` for that query only (``sources.http_errors``), so one bad answer never
-sinks a cycle. A refused connection, 502, 503 and 504 are retried once; nothing is logged per
-retry (the error, if it stays, is the query's problem).
+Built on prometheus-api-client, through its public API only (``PrometheusConnect`` and its
+``custom_query``, ``custom_query_range``, ``get_label_names``, ``get_label_values``,
+``get_series`` and ``get_metric_metadata``): it sends every request on a ``requests.Session``
+this source owns and closes (``close()``). The caps live in that session: ``CappedAdapter``
+(``sources.capped_requests``), mounted on it, reads every answer as it downloads within
+``prometheus.max_bytes``, ``max_series`` (the ``"metric":`` marker count) and the whole-answer
+deadline of ``timeout_seconds``, before the library decodes it; ``max_labels_per_series`` is
+checked on the decoded series. A hostile or runaway answer is abandoned, its values unknown
+with a problem naming the cap. Every failure becomes a typed ``BackendError`` for that query
+only (``sources.http_errors``), so one bad answer never sinks a cycle. A connection error, 502,
+503 and 504 are retried once; nothing is logged per retry.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
-import msgspec
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
 
 from sloctl.core.samples import Sample
-from sloctl.errors import BackendError, BackendProtocolError, BackendUnreachable
+from sloctl.errors import BackendError, BackendProtocolError, BackendQueryError, BackendUnreachable
 from sloctl.settings import PrometheusSettings
-from sloctl.sources.capped import Caps, read_capped
-from sloctl.sources.http_errors import FAILURES, Endpoint, not_json, request_error, status_error
+from sloctl.sources.capped import Caps
+from sloctl.sources.capped_requests import CappedAdapter
+from sloctl.sources.http_errors import FAILURES, Endpoint, request_error
 
 __all__ = ["BACKEND", "PrometheusSource", "QueryResult", "RangeSeries", "Sample"]
 
@@ -37,23 +42,11 @@ STATUS_HINTS = {
     422: "Prometheus could not execute the query; check the PromQL and its data",
     503: "Prometheus is overloaded or timed out; retry later or raise the timeout",
 }
-RETRY_STATUSES = (502, 503, 504)
 SERIES_MARKER = b'"metric":'  # once per series of a query answer: counted while downloading
-RETRY_PAUSE_SECONDS = 0.2
 TIMEOUT_FIX = "raise prometheus.timeout_seconds (SLOCTL_PROMETHEUS_TIMEOUT) or check the server"
 
 
 QueryResult = list[Sample] | BackendError
-
-
-class _Envelope(msgspec.Struct):
-    status: str = ""
-    data: msgspec.Raw = msgspec.Raw()  # empty when the answer has none
-
-
-class _Result(msgspec.Struct):
-    resultType: str = ""  # Prometheus' field name
-    result: list[msgspec.Raw] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,9 +73,7 @@ def caps_of(settings: PrometheusSettings) -> Caps:
 class PrometheusSource:
     """Runs PromQL instant queries against one Prometheus-compatible HTTP API."""
 
-    def __init__(
-        self, settings: PrometheusSettings, transport: httpx.BaseTransport | None = None
-    ) -> None:
+    def __init__(self, settings: PrometheusSettings) -> None:
         self.settings = settings
         self.url = settings.url.rstrip("/")
         self.caps = caps_of(settings)
@@ -95,62 +86,68 @@ class PrometheusSource:
             timeout_fix=TIMEOUT_FIX,
             status_hints=STATUS_HINTS,
         )
-        pool = max(settings.max_concurrency, 1)
-        self._http = httpx.Client(
-            base_url=self.url,
-            headers={"Accept": "application/json", **settings.request_headers},
-            auth=settings.basic_auth,
-            timeout=settings.timeout_seconds,
-            transport=transport or httpx.HTTPTransport(
-                retries=1, limits=httpx.Limits(max_connections=pool)
-            ),
+        session = requests.Session()  # verifies TLS (the library's disable_ssl is for its own)
+        session.auth = settings.basic_auth
+        self._client = PrometheusConnect(
+            url=self.url, headers=dict(settings.request_headers), disable_ssl=False,
+            session=session,
         )
+        # PrometheusConnect mounts its own adapter (3 retries, no caps) on the URL: ours replaces
+        # it there, and takes every other URL too, so no request leaves the caps
+        adapter = CappedAdapter(
+            self.caps, timeout_seconds=settings.timeout_seconds, series_marker=SERIES_MARKER,
+            pool=max(settings.max_concurrency, 1),
+        )
+        for prefix in ("http://", "https://", self.url):
+            session.mount(prefix, adapter)
         self._lock = threading.Lock()
         self._closed = False
         self.queries_sent = 0
 
     def query(self, promql: str, at: datetime) -> list[Sample]:
         """One instant query evaluated at ``at``; raises a ``BackendError`` subclass."""
-        params = {"query": promql, "time": f"{at.timestamp():.3f}", "timeout": self._timeout()}
-        return parse_vector(self._results("/api/v1/query", params, promql), promql, self.caps)
+        params = {"time": f"{at.timestamp():.3f}", "timeout": self._timeout()}
+        data = self._call(promql, lambda: self._client.custom_query(promql, params=params))
+        return parse_vector(data, promql, self.caps)
 
     def query_range(
         self, promql: str, start: datetime, end: datetime, step_seconds: int
     ) -> list[RangeSeries]:
         """A range query over ``[start, end]`` at ``step_seconds``; raises a ``BackendError``."""
-        params = {
-            "query": promql, "start": f"{start.timestamp():.3f}",
-            "end": f"{end.timestamp():.3f}", "step": f"{step_seconds}s",
-            "timeout": self._timeout(),
-        }
-        return parse_matrix(
-            self._results("/api/v1/query_range", params, promql), promql, self.caps
+        params = {"timeout": self._timeout()}
+        data = self._call(
+            promql,
+            lambda: self._client.custom_query_range(
+                promql, start, end, f"{step_seconds}s", params=params
+            ),
         )
+        return parse_matrix(data, promql, self.caps)
 
     # --- Metadata APIs (sloctl discover, validate --live): always with match[] selectors. ---
 
     def label_names(self, match: Sequence[str], start: datetime, end: datetime) -> list[str]:
         """Label names of the series matching any of ``match`` in ``[start, end]``."""
+        params = _match_params(match, start, end)
         what = f"GET /api/v1/labels {_describe_match(match)}"
-        data = self._data("/api/v1/labels", _match_params(match, start, end), what)
+        data = self._call(what, lambda: self._client.get_label_names(params))
         return _strings(data, what, self.caps)
 
     def label_values(
         self, name: str, match: Sequence[str], start: datetime, end: datetime
     ) -> list[str]:
         """Values of label ``name`` on the series matching any of ``match`` in ``[start, end]``."""
+        params = _match_params(match, start, end)
         what = f"GET /api/v1/label/{name}/values {_describe_match(match)}"
-        data = self._data(
-            f"/api/v1/label/{name}/values", _match_params(match, start, end), what
-        )
+        data = self._call(what, lambda: self._client.get_label_values(name, params))
         return _strings(data, what, self.caps)
 
     def series(
         self, match: Sequence[str], start: datetime, end: datetime
     ) -> list[dict[str, str]]:
         """Label sets of the series matching any of ``match`` in ``[start, end]``."""
+        params: dict[str, Any] = {"match[]": list(match)}
         what = f"GET /api/v1/series {_describe_match(match)}"
-        data = self._data("/api/v1/series", _match_params(match, start, end), what)
+        data = self._call(what, lambda: self._client.get_series(start, end, params))
         if not isinstance(data, list) or not all(isinstance(s, dict) for s in data):
             raise BackendProtocolError(BACKEND, "series answer is not a list of label sets",
                                        query=what)
@@ -161,50 +158,22 @@ class PrometheusSource:
         """Type, unit and help of ``metric`` from the scrape targets (empty when unknown, e.g.
         backfilled or remote-written series)."""
         what = f"GET /api/v1/metadata metric={metric}"
-        data = self._data("/api/v1/metadata", [("metric", metric)], what)
-        if not isinstance(data, dict):
-            raise BackendProtocolError(BACKEND, "metadata answer is not an object", query=what)
+        data = self._call(what, lambda: self._client.get_metric_metadata(metric))
+        if not isinstance(data, list):
+            raise BackendProtocolError(BACKEND, "metadata answer is not a list", query=what)
         return [
             {"type": str(m.get("type", "")), "unit": str(m.get("unit", "")),
              "help": str(m.get("help", ""))}
-            for m in data.get(metric, ())
-            if isinstance(m, dict)
+            for m in data
+            if isinstance(m, dict) and m.get("metric_name") == metric
         ]
 
     def _timeout(self) -> str:
         return f"{max(int(self.settings.timeout_seconds * 1000), 1)}ms"
 
-    # --- transport ---
-
-    def _results(self, path: str, params: Mapping[str, str], promql: str) -> list[Any]:
-        """``data.result`` of a query answer, its series counted against the cap before any of
-        them is decoded."""
-        raw = self._raw_data(path, list(params.items()), promql)
-        try:
-            result = msgspec.json.decode(raw, type=_Result).result
-        except msgspec.ValidationError as exc:
-            raise _lacks_result(exc, promql) from exc
-        if result is None:
-            raise _lacks_result(None, promql)
-        self.caps.check_series(len(result), promql)
-        return [msgspec.json.decode(item) for item in result]
-
-    def _data(self, path: str, params: list[tuple[str, str]], what: str) -> Any:
-        return msgspec.json.decode(self._raw_data(path, params, what))
-
-    def _raw_data(self, path: str, params: list[tuple[str, str]], what: str) -> msgspec.Raw:
-        """``data`` of a successful answer, undecoded; raises a typed ``BackendError``."""
-        body = self._get(path, params, what)
-        try:
-            envelope = msgspec.json.decode(body, type=_Envelope)
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            raise not_json(self.endpoint, query=what) from None
-        if not envelope.data:
-            raise _lacks_result(None, what)
-        return envelope.data
-
-    def _get(self, path: str, params: list[tuple[str, str]], what: str) -> bytes:
-        """The body of a 200 answer, read within the caps and the timeout."""
+    def _call(self, what: str, request: Callable[[], Any]) -> Any:
+        """Send one request through the library; every failure becomes a typed
+        ``BackendError`` (the caps' included: ``CappedAdapter`` raises them while reading)."""
         with self._lock:
             if self._closed:
                 raise BackendUnreachable(
@@ -212,25 +181,18 @@ class PrometheusSource:
                     query=what,
                 )
             self.queries_sent += 1
-        deadline = time.monotonic() + self.settings.timeout_seconds
-        for attempt in range(2):
-            try:
-                with self._http.stream("GET", path, params=tuple(params)) as answer:
-                    status = answer.status_code
-                    body = read_capped(
-                        answer.iter_bytes(), self.caps, deadline=deadline,
-                        timeout_seconds=self.settings.timeout_seconds, timeout_fix=TIMEOUT_FIX,
-                        query=what, series_marker=SERIES_MARKER,
-                    )
-            except FAILURES as exc:
-                raise request_error(exc, self.endpoint, query=what) from exc
-            retry = status in RETRY_STATUSES and attempt == 0
-            if not retry or time.monotonic() + RETRY_PAUSE_SECONDS > deadline:
-                break
-            time.sleep(RETRY_PAUSE_SECONDS)
-        if status != 200:
-            raise status_error(self.endpoint, status, body, query=what)
-        return body
+        try:
+            return request()
+        except FAILURES as exc:
+            raise request_error(exc, self.endpoint, query=what) from exc
+        except PrometheusApiClientException as exc:  # not raised: the adapter answers 200 only
+            raise BackendQueryError(BACKEND, f"{self.url} answered with an error status",
+                                    status=0, query=what) from exc
+        except (KeyError, TypeError, AttributeError) as exc:  # the library indexes the JSON
+            raise BackendProtocolError(
+                BACKEND, f"answer lacks data.result ({exc!r}); not a Prometheus query API answer",
+                query=what,
+            ) from exc
 
     def query_many(
         self,
@@ -266,15 +228,7 @@ class PrometheusSource:
         """Release pooled connections; later requests fail at once with ``BackendUnreachable``."""
         with self._lock:
             self._closed = True
-        self._http.close()
-
-
-def _lacks_result(exc: Exception | None, promql: str) -> BackendProtocolError:
-    detail = f" ({exc})" if exc is not None else ""
-    return BackendProtocolError(
-        BACKEND, f"answer lacks data.result{detail}; not a Prometheus query API answer",
-        query=promql,
-    )
+        self._client.close()  # closes our session and its pooled connections
 
 
 def parse_vector(data: Any, promql: str, caps: Caps | None = None) -> list[Sample]:
@@ -325,11 +279,9 @@ def parse_matrix(data: Any, promql: str, caps: Caps | None = None) -> list[Range
     return out
 
 
-def _match_params(
-    match: Sequence[str], start: datetime, end: datetime
-) -> list[tuple[str, str]]:
-    return [*(("match[]", m) for m in match), ("start", f"{start.timestamp():.3f}"),
-            ("end", f"{end.timestamp():.3f}")]
+def _match_params(match: Sequence[str], start: datetime, end: datetime) -> dict[str, Any]:
+    return {"match[]": list(match), "start": f"{start.timestamp():.3f}",
+            "end": f"{end.timestamp():.3f}"}
 
 
 def _describe_match(match: Sequence[str]) -> str:
