@@ -8,129 +8,27 @@ that both Prometheus' rules and sloctl raise is one row whose ``sources`` lists 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+import itertools
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
 from sloctl.cli import fmt
+from sloctl.cli.alert_rows import Row, firing_at, firing_now, range_rows
 from sloctl.cli.common import get_ctx
-from sloctl.cli.context import Context
 from sloctl.cli.freshness import Freshness, MaxAgeOption, exit_code, warning
 from sloctl.cli.output import Format, ReadOutputOption, emit
 from sloctl.cli.timespec import AtOption, SinceOption, TimeRange, UntilOption, parse_at, parse_range
-from sloctl.core import alert_rules
-from sloctl.core.alert_rules import CONTEXT_LABELS
-from sloctl.core.alerts import AlertState, AlertStatus
 from sloctl.errors import SloctlError
 
 if TYPE_CHECKING:
-    from sloctl.store.incidents import StoredAlert
+    from sloctl.core.evaluation import Evaluation
 
 out = fmt.SafeConsole()
 err = fmt.SafeConsole(stderr=True)
-
-Identity = tuple[tuple[str, str], ...]
-Row = dict[str, Any]
-
-
-def _identity(labels: Mapping[str, str]) -> Identity:
-    return tuple(sorted((k, v) for k, v in labels.items() if k not in CONTEXT_LABELS and v))
-
-
-def _received_row(a: StoredAlert, dashboard: str) -> Row:
-    sender = "sloctl" if a.generator_url.startswith(dashboard) else "prometheus"
-    return {
-        "sources": [f"alertmanager ({sender})" if a.generator_url else "alertmanager"],
-        "alert": a.alertname,
-        "service": a.service,
-        "severity": a.severity,
-        "since": a.starts_at,
-        "until": a.ends_at,
-        "summary": a.annotations.get("summary", ""),
-        "fingerprint": a.fingerprint,
-        "labels": a.labels,
-    }
-
-
-def _own_row(s: AlertStatus, until: datetime | None = None) -> Row:
-    from sloctl.runtime.alertmanager import summary_and_description
-
-    labels = alert_rules.identity_labels(s)
-    return {
-        "sources": ["sloctl"],
-        "alert": labels["alertname"],
-        "service": s.service,
-        "severity": s.severity,
-        "since": s.fired_at or s.active_since or s.updated_at,
-        "until": until,
-        "summary": summary_and_description(s)[0],
-        "labels": labels,
-        "key": s.key,
-        "value": s.value,
-        "threshold": s.threshold,
-    }
-
-
-def _merge(rows: list[Row], own: Row) -> None:
-    """Add sloctl's row to a received row of the same identity and overlapping interval."""
-    for row in rows:
-        if _identity(row["labels"]) != _identity(own["labels"]):
-            continue
-        if (row["until"] is None or row["until"] >= own["since"]) and (
-            own["until"] is None or own["until"] >= row["since"]
-        ):
-            row["sources"].insert(0, "sloctl")
-            row.update(key=own["key"], value=own["value"], threshold=own["threshold"])
-            return
-    rows.append(own)
-
-
-def firing_rows(
-    c: Context, at: datetime | None, limit: int | None = None
-) -> tuple[list[Row], datetime | None]:
-    """One row per condition firing now (or at ``at``), newest first (the newest ``limit``
-    received alerts read from the store); and the instant of the evaluation sloctl's states
-    come from (None without any)."""
-    log = c.reader.alerts
-    received = log.firing(limit) if at is None else [
-        a for a in log.received(since=at)
-        if a.starts_at <= at and (a.ends_at is None or a.ends_at > at)
-    ]
-    unique = {_identity(a.labels): a for a in received}  # instances differing by context only
-    rows = [_received_row(a, c.settings.dashboard_url) for a in unique.values()]
-    reads = c.reader.evaluations
-    ev = reads.latest() if at is None else reads.at(at)
-    for s in ev.alerts if ev is not None else ():
-        if s.state is AlertState.FIRING:
-            _merge(rows, _own_row(s))
-    return sorted(rows, key=lambda r: r["since"], reverse=True), ev.at if ev else None
-
-
-def range_rows(c: Context, span: TimeRange) -> list[Row]:
-    """Every alert interval that overlaps ``span``, newest first (``until`` None: firing)."""
-    log = c.reader.alerts
-    rows = [_received_row(a, c.settings.dashboard_url)
-            for a in log.received(since=span.since) if a.starts_at <= span.until]
-    before = c.reader.evaluations.at(span.since)
-    opened: dict[str, AlertStatus] = {
-        s.key: s for s in (before.alerts if before else ()) if s.state is AlertState.FIRING
-    }
-    intervals: list[Row] = []
-    for t in log.transitions(since=span.since):
-        if t.updated_at > span.until:
-            break
-        if t.state is AlertState.FIRING:
-            opened.setdefault(t.key, t)
-        elif t.key in opened:
-            intervals.append(_own_row(opened.pop(t.key), until=t.resolved_at or t.updated_at))
-    intervals += [_own_row(s) for s in opened.values()]
-    for own in intervals:
-        _merge(rows, own)
-    return sorted(rows, key=lambda r: r["since"], reverse=True)
 
 
 def alerts_command(
@@ -167,29 +65,38 @@ def alerts_command(
         raise SloctlError("give --at (one instant) or --since/--until (a range), not both")
     fresh: Freshness | None = None
     span: TimeRange | None = None
+    fixed: list[Row] | None = None  # --at and ranges: read whole (their joins need every row)
+    ev: Evaluation | None = None
     if since is not None or until is not None:
         span = parse_range(since, until, now=c.now, tz=c.tz, default_since="1d")
-        rows = range_rows(c, span)
+        fixed = range_rows(c, span)
         last = c.reader.evaluations.at(span.until)
         evaluated_at, reference = (last.at if last else None), span.until
-    else:
-        when = parse_at(at, now=c.now, tz=c.tz)
-        rows, evaluated_at = firing_rows(c, when, (limit or None) if service is None else None)
-        reference = when or c.now
-    if service is not None:
-        rows = [r for r in rows if r["service"] == service]
-    if limit:
-        rows = rows[:limit]
+    elif (when := parse_at(at, now=c.now, tz=c.tz)) is not None:
+        fixed, evaluated_at = firing_at(c, when)
+        reference = when
+    else:  # now: streamed from the store, newest first
+        ev = c.reader.evaluations.latest()
+        evaluated_at, reference = (ev.at if ev else None), c.now
+    store_limit = (limit or None) if service is None else None  # the newest N read, no more
+
+    def selected() -> Iterator[Row]:
+        listing = fixed if fixed is not None else firing_now(
+            c.reader.alerts, ev, c.settings.dashboard_url, store_limit)
+        chosen = (r for r in listing if service is None or r["service"] == service)
+        return itertools.islice(chosen, limit or None)
+
     if evaluated_at is not None:
         fresh = c.freshness(evaluated_at, max_age, reference)
         if output is Format.table or fresh.stale:
             err.print(warning(fresh))
     emit(
         output,
-        doc=lambda: rows,
-        rows=lambda: [_flat(r) for r in rows],
-        line=lambda: _line(rows, span, fresh),
-        table=lambda: _table(ctx, rows, span),
+        doc=lambda: list(selected()),
+        stream=selected,
+        rows=lambda: [_flat(r) for r in selected()],
+        line=lambda: _line(list(selected()), span, fresh),
+        table=lambda: _table(ctx, list(selected()), span),
     )
     raise typer.Exit(exit_code(fresh, 0))
 

@@ -118,13 +118,7 @@ def write_json(obj: Any) -> None:
 
 def write_json_stream(items: Iterable[Any]) -> int:
     """Print a JSON array item by item as ``items`` yields them (constant memory, output starts
-    at once); returns how many were written."""
-    out = sys.stdout
-    out.write("[")
-    count = 0
-    for count, item in enumerate(items, start=1):
-        text = json.dumps(item, default=_default, indent=2, allow_nan=False)
-        out.write(("\n" if count == 1 else ",\n") + redact(text))
-    out.write("\n]\n" if count else "]\n")
-    out.flush()
-    return count
+    at once); returns how many were written (``output.write_json_stream``)."""
+    from sloctl.cli.output import write_json_stream as stream
+
+    return stream(items)

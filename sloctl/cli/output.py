@@ -5,6 +5,10 @@ JSON document; YAML is the same document), ``rows`` (flat records, one CSV line 
 (a one-line summary for a chat bot) and ``table`` (prints the human tables). JSON and YAML carry
 exactly the same values; CSV has a header row and leaves unknown values empty; the line has no
 newline nor control character. Credentials are masked in every format.
+
+A listing whose JSON document is an array may also give ``stream``, the same items as an
+iterable: JSON is then written item by item as it yields them (``write_json_stream``: constant
+memory, output from the first row, the same bytes as the document's JSON).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -46,10 +50,14 @@ def emit(
     table: Callable[[], None],
     rows: Callable[[], Sequence[Row]] | None = None,
     line: Callable[[], str] | None = None,
+    stream: Callable[[], Iterable[Any]] | None = None,
 ) -> None:
-    """Print the command's data in ``output`` (each shape is built only when asked for)."""
+    """Print the command's data in ``output`` (each shape is built only when asked for; JSON
+    from ``stream`` when given, whose items must be those of the array ``doc``)."""
     if output is Format.table:
         table()
+    elif output is Format.json and stream is not None:
+        write_json_stream(stream())
     elif output is Format.json:
         _write(to_json(doc()))
     elif output is Format.yaml:
@@ -71,6 +79,22 @@ def to_json(doc: Any) -> str:
     from sloctl.cli.fmt import to_json as fmt_json
 
     return fmt_json(doc)
+
+
+def write_json_stream(items: Iterable[Any]) -> int:
+    """Print ``items`` as a JSON array, each item as soon as ``items`` yields it, masked; the
+    text is ``to_json(list(items))``'s, line for line. Returns how many were written."""
+    from sloctl.redact import redact
+
+    out = sys.stdout
+    out.write("[")
+    count = 0
+    for count, item in enumerate(items, start=1):
+        text = "  " + to_json(item).replace("\n", "\n  ")  # JSON strings hold no raw newline
+        out.write(("\n" if count == 1 else ",\n") + redact(text))
+    out.write("\n]\n" if count else "]\n")
+    out.flush()
+    return count
 
 
 def to_yaml(doc: Any) -> str:

@@ -14,7 +14,7 @@ delivery (nothing new nor resolved, the same as the group's last notification) o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -84,14 +84,18 @@ class AlertReads:
         ``limit`` only when given."""
         return list(self.iter_firing(limit))
 
-    def iter_firing(self, limit: int | None = None, batch: int = 1000) -> Iterator[StoredAlert]:
+    def iter_firing(
+        self, limit: int | None = None, batch: int = 1000, alertnames: Collection[str] | None = None
+    ) -> Iterator[StoredAlert]:
         """``firing`` as a stream: rows are fetched ``batch`` at a time while they are used
-        (constant memory for any number of stored alerts)."""
+        (constant memory for any number of stored alerts); of ``alertnames`` only when given."""
         query = (
             select(am_alerts)
             .where(am_alerts.c.status == "firing")
             .order_by(am_alerts.c.starts_at.desc(), am_alerts.c.id.desc())
         )
+        if alertnames is not None:
+            query = query.where(am_alerts.c.alertname.in_(sorted(alertnames)))
         if limit is not None:
             query = query.limit(limit)
         with self._db.read() as conn:
