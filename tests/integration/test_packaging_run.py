@@ -67,10 +67,14 @@ def install_like_the_build_stage(tmp_path: Path) -> Path:
 
 
 def healthcheck(venv: Path, port: int) -> subprocess.CompletedProcess[str]:
+    """The HEALTHCHECK command as Docker runs it (a hung check counts as failed, as there)."""
     [check] = [i for i in stage(1) if i.keyword == "HEALTHCHECK"]
     env = {"PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "SLOCTL_RECEIVER_PORT": str(port)}
-    return subprocess.run(check.exec_form(), env=env, capture_output=True, text=True,
-                          timeout=10, check=False)
+    try:
+        return subprocess.run(check.exec_form(), env=env, capture_output=True, text=True,
+                              timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(check.exec_form(), 1, "", "timed out")
 
 
 def unhealthy(venv: Path, port: int) -> subprocess.CompletedProcess[str] | None:
@@ -102,7 +106,7 @@ def test_the_container_steps_install_the_lock_and_serve_passes_its_healthcheck(
                                     start_new_session=True)
         try:
             assert Path(shutil.which(entry[0], path=env["PATH"]) or "").parent == venv / "bin"
-            wait_until(lambda: healthcheck(venv, port).returncode == 0 or None, 60,
+            wait_until(lambda: healthcheck(venv, port).returncode == 0 or None, 120,
                        "the HEALTHCHECK passing", proc)
         finally:
             prom.stop()
