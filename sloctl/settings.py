@@ -54,6 +54,9 @@ ENV_FIELDS: dict[str, tuple[str, ...]] = {
     "SLOCTL_PROMETHEUS_SCRAPE_INTERVAL": ("prometheus", "scrape_interval_seconds"),
     "SLOCTL_PROMETHEUS_MAX_SERIES": ("prometheus", "max_series"),
     "SLOCTL_PROMETHEUS_MAX_BYTES": ("prometheus", "max_bytes"),
+    "SLOCTL_PROMETHEUS_TENANT": ("prometheus", "tenant"),
+    "SLOCTL_PROMETHEUS_TENANT_HEADER": ("prometheus", "tenant_header"),
+    "SLOCTL_PROMETHEUS_PARTIAL_RESPONSE": ("prometheus", "partial_response"),
     "SLOCTL_STORE_URL": ("store_url",),
     "SLOCTL_INTERVAL": ("interval_seconds",),
     "SLOCTL_TIMEZONE": ("timezone",),
@@ -130,6 +133,27 @@ def _error_ratio(value: float) -> float:
     return value
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110)
+
+
+def _header_name(value: str) -> str:
+    if not _HEADER_NAME.fullmatch(value) or value.lower() == "authorization":
+        raise ValueError(
+            f"{value!r} is not a usable tenant header name; use letters, digits and '-', e.g. "
+            "X-Scope-OrgID (Mimir, Cortex) or THANOS-TENANT (Thanos receive)"
+        )
+    return value
+
+
+def _tenant_id(value: str) -> str:
+    if not value or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(
+            f"invalid tenant {value!r}; use the tenant id without spaces, line breaks or "
+            "control characters, e.g. team-a (Mimir federates several as team-a|team-b)"
+        )
+    return value
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 LogLevel = Annotated[
     Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
@@ -156,6 +180,12 @@ class PrometheusSettings(_Frozen):
     password: SecretStr | None = None
     max_concurrency: Annotated[int, Field(ge=1)] = 8
     headers: dict[str, str] = {}
+    # Multi-tenant backends: tenant sent as tenant_header on every request (Mimir, Cortex:
+    # X-Scope-OrgID; Thanos receive: THANOS-TENANT). Thanos: partial_response=true|false sent
+    # on every request (None: no parameter); an answer with warnings is never used.
+    tenant: Annotated[str, AfterValidator(_tenant_id)] | None = None
+    tenant_header: Annotated[str, AfterValidator(_header_name)] = "X-Scope-OrgID"
+    partial_response: bool | None = None
     # Caps per answer: above one, the values that depend on the query are unknown (a problem
     # names the cap) and the download is abandoned, so a hostile or huge answer costs neither
     # the cycle's time nor its memory.
@@ -183,6 +213,18 @@ class PrometheusSettings(_Frozen):
                 "basic auth needs both username and password (SLOCTL_PROMETHEUS_USERNAME and "
                 "SLOCTL_PROMETHEUS_PASSWORD); set the missing one"
             )
+        if self.tenant is None and "tenant_header" in self.model_fields_set:
+            raise ValueError(
+                "tenant_header is set but tenant is not, so no tenant would be sent; set "
+                "prometheus.tenant (SLOCTL_PROMETHEUS_TENANT) or remove prometheus.tenant_header"
+            )
+        clash = [k for k in self.headers if k.lower() == self.tenant_header.lower()]
+        if self.tenant is not None and clash:
+            raise ValueError(
+                f"prometheus.tenant_header ({self.tenant_header}) is also set in "
+                f"prometheus.headers ({clash[0]}); send the tenant once: remove {clash[0]} "
+                "from prometheus.headers, or unset prometheus.tenant"
+            )
         return self
 
     @property
@@ -194,11 +236,21 @@ class PrometheusSettings(_Frozen):
 
     @property
     def request_headers(self) -> dict[str, str]:
-        """Extra headers plus ``Authorization: Bearer ...`` when a bearer token is set."""
+        """Extra headers, ``Authorization: Bearer ...`` when a bearer token is set, and the
+        tenant header when a tenant is."""
         headers = dict(self.headers)
         if self.bearer_token is not None:
             headers["Authorization"] = f"Bearer {self.bearer_token.get_secret_value()}"
+        if self.tenant is not None:
+            headers[self.tenant_header] = self.tenant
         return headers
+
+    @property
+    def query_params(self) -> dict[str, str]:
+        """Parameters sent with every request: ``partial_response`` when set (Thanos)."""
+        if self.partial_response is None:
+            return {}
+        return {"partial_response": "true" if self.partial_response else "false"}
 
 
 class SignalSettings(_Frozen):

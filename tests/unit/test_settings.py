@@ -312,7 +312,8 @@ def test_file_errors_name_file_line_and_field(tmp_path: Path) -> None:
         "invalid settings:",
         f"  {config}:3: prometheus.timeout: unknown field 'timeout' (did you mean "
         "'timeout_seconds'?); valid fields here: url, timeout_seconds, bearer_token, username, "
-        "password, max_concurrency, headers, max_series, max_labels_per_series, max_bytes, "
+        "password, max_concurrency, headers, tenant, tenant_header, partial_response, max_series, "
+        "max_labels_per_series, max_bytes, "
         "scrape_interval_seconds",
         f"  {config}:5: signals.preset: unknown preset 'otel'; valid presets: otel-http, "
         "otel-http-legacy, prometheus-http, spanmetrics, spanmetrics-ms, spanmetrics-bare, "
