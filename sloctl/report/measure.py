@@ -157,8 +157,10 @@ def measure_inputs(
     teams = spec_teams(specs)
     config = settings.dora.config()
     incidents = load_dora_incidents(store, settings, now)
+    # as serve's scorecards and `sloctl dora`: a failed canary, then a rollback, fails the
+    # judged deployment
     histories = build_histories(store.deployments.history(period.end), incidents, config,
-                                store.deployments.links())
+                                store.deployments.links(), store.canary.verdicts(period.end))
     week = rollups(histories, teams, period.start, period.end, tz, config)
     trailing = rollups(histories, teams, periods[0].start, period.end, tz, config,
                        card=scorecard)

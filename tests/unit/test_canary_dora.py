@@ -135,3 +135,33 @@ def test_sloctl_dora_counts_a_stored_failed_canary_followed_by_a_rollback(tmp_pa
     cfr = card["metrics"]["change_failure_rate"]
     assert (cfr["numerator"], cfr["denominator"]) == (1, 2)
     assert cfr["details"]["failed_by"] == {"canary": 1}
+
+
+def test_the_weekly_report_counts_a_stored_failed_canary_followed_by_a_rollback(
+    tmp_path: Path,
+) -> None:
+    """The week's scorecard as the email and the app show it: the same deployments and
+    judgement as above, measured for the ISO week that holds them (no SLO, so no query)."""
+    from datetime import timedelta
+
+    from sloctl.report.measure import measure_inputs
+    from sloctl.report.period import range_period
+    from sloctl.settings import load_settings
+    from sloctl.store import Store
+    from sloctl.store.canary import JudgementRecord
+
+    day = datetime(2026, 3, 4, 9, tzinfo=UTC)
+    settings = load_settings(None, {"SLOCTL_PROMETHEUS_URL": "http://127.0.0.1:9"})
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        for version, sha, minutes in (("v1", "s1", 0), ("v2", "s2", 60), ("v1", "s1", 90)):
+            at = day + timedelta(minutes=minutes)
+            store.deployments.record(Deployment("shop", "production", version, sha, at), "cli", at)
+        at = day + timedelta(minutes=70)
+        store.canary.save(JudgementRecord(at, "shop", "fail", 'shop{version="v2"}',
+                                          'shop{version="v1"}', 600, "cli", at, "v2"))
+        inputs = measure_inputs(range_period(SINCE, UNTIL), settings, [], store,
+                                None, UNTIL)  # type: ignore[arg-type]  # never queried
+    cfr = inputs.dora_week["organisation"].figure(Metric.CHANGE_FAILURE_RATE)
+    assert (cfr.numerator, cfr.denominator) == (1, 2)
+    assert cfr.details["failed_by"] == {"canary": 1}
+    assert [(f.version, f.reasons) for f in inputs.failed_deployments] == [("v2", ("canary",))]
