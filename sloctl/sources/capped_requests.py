@@ -14,11 +14,17 @@ raises ``requests.HTTPError`` carrying its capped body, which the error table ma
 ``BackendQueryError`` with the backend's own text, so the library never builds its exception
 from an unbounded body), and a connection error or a 502/503/504 is retried once while the
 deadline allows (nothing logged; urllib3's own retries would drain an error body unbounded).
+
+With a ``warnings_marker`` (Prometheus: ``"warnings"``), a 200 answer whose body holds the marker
+has its JSON envelope read for a ``warnings`` list (the library keeps only ``data``): a non-empty
+one raises ``AnswerWithWarnings`` carrying them. The marker test is one scan of the body already
+in memory, so an answer without warnings costs no second parse.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterator, Mapping
 
@@ -28,7 +34,8 @@ from urllib3.exceptions import DecodeError, HTTPError, ProtocolError, ReadTimeou
 
 from sloctl.sources.capped import Caps, Meter
 
-__all__ = ["RETRY_PAUSE_SECONDS", "RETRY_STATUSES", "CappedAdapter"]
+__all__ = ["RETRY_PAUSE_SECONDS", "RETRY_STATUSES", "AnswerWithWarnings", "CappedAdapter",
+           "envelope_warnings"]
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 RETRY_PAUSE_SECONDS = 0.2
@@ -38,16 +45,27 @@ _Timeout = float | tuple[float, float] | tuple[float, None] | None
 _Cert = bytes | str | tuple[bytes | str, bytes | str] | None
 
 
+class AnswerWithWarnings(requests.exceptions.RequestException):
+    """A complete 200 answer whose envelope carries ``warnings``: data that may be partial
+    (Thanos: some stores did not answer) or dubious; ``warnings`` holds their texts."""
+
+    def __init__(self, warnings: tuple[str, ...], response: requests.Response) -> None:
+        super().__init__(f"{len(warnings)} warning(s): {'; '.join(warnings)}", response=response)
+        self.warnings = warnings
+
+
 class CappedAdapter(HTTPAdapter):
     """Sends with one retry and reads each answer within ``caps`` and ``timeout_seconds``."""
 
     def __init__(
-        self, caps: Caps, *, timeout_seconds: float, series_marker: bytes | None, pool: int
+        self, caps: Caps, *, timeout_seconds: float, series_marker: bytes | None, pool: int,
+        warnings_marker: bytes | None = None,
     ) -> None:
         super().__init__(pool_connections=pool, pool_maxsize=pool)
         self.caps = caps
         self.timeout_seconds = timeout_seconds
         self.series_marker = series_marker
+        self.warnings_marker = warnings_marker
 
     def send(
         self,
@@ -60,7 +78,8 @@ class CappedAdapter(HTTPAdapter):
     ) -> requests.Response:
         """The answer with its whole body read (``stream`` is ignored: it always is), or a
         requests exception: ``AnswerOverCap``, ``AnswerPastDeadline``, ``HTTPError`` for a
-        status other than 200, or what the connection raised."""
+        status other than 200, ``AnswerWithWarnings`` (with a ``warnings_marker``), or what the
+        connection raised."""
         deadline = time.monotonic() + self.timeout_seconds
         wait: _Timeout = self.timeout_seconds if timeout is None else timeout
         answer: requests.Response | None = None
@@ -89,7 +108,24 @@ class CappedAdapter(HTTPAdapter):
         answer.raw = io.BytesIO(meter.body)  # what requests reads as the content
         if answer.status_code != 200:
             raise requests.exceptions.HTTPError(f"HTTP {answer.status_code}", response=answer)
+        if self.warnings_marker is not None and self.warnings_marker in meter.body:
+            warnings = envelope_warnings(meter.body)
+            if warnings:
+                raise AnswerWithWarnings(warnings, answer)
         return answer
+
+
+def envelope_warnings(body: bytes | bytearray) -> tuple[str, ...]:
+    """The ``warnings`` of a Prometheus API answer's envelope; none when the body is not a JSON
+    object (the library then fails to decode it, and says so)."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return ()
+    warnings = doc.get("warnings") if isinstance(doc, dict) else None
+    if not isinstance(warnings, list):
+        return ()
+    return tuple(str(w) for w in warnings)
 
 
 def _may_retry(attempt: int, deadline: float) -> bool:

@@ -11,6 +11,13 @@ checked on the decoded series. A hostile or runaway answer is abandoned, its val
 with a problem naming the cap. Every failure becomes a typed ``BackendError`` for that query
 only (``sources.http_errors``), so one bad answer never sinks a cycle. A connection error, 502,
 503 and 504 are retried once; nothing is logged per retry.
+
+Every request (queries, range queries, labels, series, metadata) carries the settings' headers
+(``prometheus.headers``, the bearer token, the tenant header of ``prometheus.tenant``) and
+``partial_response`` when ``prometheus.partial_response`` is set (a session parameter, so no
+call can miss it). An answer whose envelope carries ``warnings`` (Thanos answering from part of
+its stores, or a PromQL warning) is not used: that query's values are unknown and the warnings
+are its ``BackendQueryError`` (HTTP 200, error type ``warnings``), the cycle's problem.
 """
 
 from __future__ import annotations
@@ -31,8 +38,8 @@ from sloctl.core.samples import Sample
 from sloctl.errors import BackendError, BackendProtocolError, BackendQueryError, BackendUnreachable
 from sloctl.settings import PrometheusSettings
 from sloctl.sources.capped import Caps
-from sloctl.sources.capped_requests import CappedAdapter
-from sloctl.sources.http_errors import FAILURES, Endpoint, request_error
+from sloctl.sources.capped_requests import AnswerWithWarnings, CappedAdapter
+from sloctl.sources.http_errors import FAILURES, MAX_TEXT, Endpoint, request_error
 
 __all__ = ["BACKEND", "PrometheusSource", "QueryResult", "RangeSeries", "Sample"]
 
@@ -43,6 +50,8 @@ STATUS_HINTS = {
     503: "Prometheus is overloaded or timed out; retry later or raise the timeout",
 }
 SERIES_MARKER = b'"metric":'  # once per series of a query answer: counted while downloading
+WARNINGS_MARKER = b'"warnings"'  # in the body: the envelope is read for its warnings list
+PARTIAL_SETTING = "prometheus.partial_response (SLOCTL_PROMETHEUS_PARTIAL_RESPONSE)"
 TIMEOUT_FIX = "raise prometheus.timeout_seconds (SLOCTL_PROMETHEUS_TIMEOUT) or check the server"
 
 
@@ -88,6 +97,7 @@ class PrometheusSource:
         )
         session = requests.Session()  # verifies TLS (the library's disable_ssl is for its own)
         session.auth = settings.basic_auth
+        session.params = settings.query_params  # partial_response on every request, when set
         self._client = PrometheusConnect(
             url=self.url, headers=dict(settings.request_headers), disable_ssl=False,
             session=session,
@@ -96,7 +106,7 @@ class PrometheusSource:
         # it there, and takes every other URL too, so no request leaves the caps
         adapter = CappedAdapter(
             self.caps, timeout_seconds=settings.timeout_seconds, series_marker=SERIES_MARKER,
-            pool=max(settings.max_concurrency, 1),
+            pool=max(settings.max_concurrency, 1), warnings_marker=WARNINGS_MARKER,
         )
         for prefix in ("http://", "https://", self.url):
             session.mount(prefix, adapter)
@@ -183,6 +193,8 @@ class PrometheusSource:
             self.queries_sent += 1
         try:
             return request()
+        except AnswerWithWarnings as exc:
+            raise self._warned(exc.warnings, what) from exc
         except FAILURES as exc:
             raise request_error(exc, self.endpoint, query=what) from exc
         except PrometheusApiClientException as exc:  # not raised: the adapter answers 200 only
@@ -193,6 +205,28 @@ class PrometheusSource:
                 BACKEND, f"answer lacks data.result ({exc!r}); not a Prometheus query API answer",
                 query=what,
             ) from exc
+
+    def _warned(self, warnings: tuple[str, ...], what: str) -> BackendQueryError:
+        """The error of an answer that came with ``warnings``: its values are not used."""
+        shown = "; ".join(warnings[:3]) + (f" (and {len(warnings) - 3} more)"
+                                           if len(warnings) > 3 else "")
+        if len(shown) > MAX_TEXT:
+            shown = shown[:MAX_TEXT] + "…"
+        partial = self.settings.partial_response
+        if partial is None:
+            fix = (f"on Thanos, set {PARTIAL_SETTING} to false so that such a query fails "
+                   "instead of answering from the stores it reached")
+        elif partial:
+            fix = (f"{PARTIAL_SETTING} is true, so Thanos answers from the stores it reached; "
+                   "check the stores the warnings name, or set it to false")
+        else:
+            fix = "check the stores or tenants the warnings name"
+        return BackendQueryError(
+            BACKEND,
+            f"the answer came with warnings, so it may be partial (stores or tenants missing) "
+            f"and its values are unknown this cycle: {shown}; {fix}",
+            status=200, error_type="warnings", query=what,
+        )
 
     def query_many(
         self,

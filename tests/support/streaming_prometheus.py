@@ -1,6 +1,7 @@
 """A loopback Prometheus whose answers a test scripts, streamed chunk by chunk.
 
-Each request takes the next ``Answer`` of the script (the last one repeats). The body goes out
+Each request takes the next ``Answer`` of the script (the last one repeats), or, with a ``route``,
+the answer the route gives for it (``None``: the script's). The body goes out
 with chunked transfer encoding as the iterator yields it, and the server records every request
 (path, query, headers) and whether each body was written to its end, so a test can tell an
 abandoned download (the client hung up) from a complete one.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -58,8 +59,11 @@ def gzipped(chunks: Iterable[bytes]) -> Answer:
 class StreamingPrometheus:
     """The server; use as a context manager (it stops and closes on exit)."""
 
-    def __init__(self, *script: Answer) -> None:
+    def __init__(
+        self, *script: Answer, route: Callable[[Seen], Answer | None] | None = None
+    ) -> None:
         self.script = list(script)
+        self.route = route
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -82,6 +86,9 @@ class StreamingPrometheus:
     def _next(self, seen: Seen) -> Answer:
         with self._lock:
             self.seen.append(seen)
+            routed = self.route(seen) if self.route is not None else None
+            if routed is not None:
+                return routed
             return self.script[min(len(self.seen), len(self.script)) - 1]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
