@@ -115,9 +115,14 @@ class CappedAdapter(HTTPAdapter):
         return answer
 
 
+INFO_PREFIX = "PromQL info:"  # an annotation about the query, not about the data's completeness
+
+
 def envelope_warnings(body: bytes | bytearray) -> tuple[str, ...]:
     """The ``warnings`` of a Prometheus API answer's envelope; none when the body is not a JSON
-    object (the library then fails to decode it, and says so)."""
+    object (the library then fails to decode it, and says so). PromQL info annotations
+    (``PromQL info: ...``; Prometheus 2 before its ``infos`` field sent them among the
+    warnings) are not warnings."""
     try:
         doc = json.loads(body)
     except ValueError:
@@ -125,7 +130,7 @@ def envelope_warnings(body: bytes | bytearray) -> tuple[str, ...]:
     warnings = doc.get("warnings") if isinstance(doc, dict) else None
     if not isinstance(warnings, list):
         return ()
-    return tuple(str(w) for w in warnings)
+    return tuple(str(w) for w in warnings if not str(w).startswith(INFO_PREFIX))
 
 
 def _may_retry(attempt: int, deadline: float) -> bool:

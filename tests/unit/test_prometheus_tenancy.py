@@ -271,6 +271,10 @@ def test_only_the_warned_query_of_a_batch_is_unknown() -> None:
     (envelope({"resultType": "vector",
                "result": [{"metric": {"level": "warnings"}, "value": [1, "5"]}]}), 5.0),
     (envelope(BODIES["/api/v1/query"], []), 2.0),  # an empty list is no warning
+    # an info annotation, as Prometheus 2 sent them among the warnings, says nothing of the data
+    (envelope(BODIES["/api/v1/query"], ['PromQL info: metric might not be a counter, name does '
+                                        'not end in _total/_sum/_count/_bucket: "queue_size"']),
+     2.0),
 ])
 def test_answers_without_warnings_are_used(body: bytes, value: float) -> None:
     with StreamingPrometheus(Answer([body])) as fake:
