@@ -334,3 +334,13 @@ def test_a_warned_answer_in_a_cycle_is_its_problem_and_exits_3(
         "or tenants the warnings name"
     ]
     assert doc["slos"] and all(s["sli"] is None for s in doc["slos"])  # none from a partial answer
+
+
+def test_the_example_settings_tenant_lines_load_when_uncommented(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "sloctl.example.yaml"
+    keys = ("  # tenant:", "  # tenant_header:", "  # partial_response:")
+    lines = [line.replace("# ", "", 1) if line.startswith(keys) else line
+             for line in example.read_text().splitlines()]
+    (tmp_path / "sloctl.yaml").write_text("\n".join(lines) + "\n")
+    p = load_settings(tmp_path / "sloctl.yaml", env={}).prometheus
+    assert (p.tenant, p.tenant_header, p.partial_response) == ("team-a", "X-Scope-OrgID", False)
