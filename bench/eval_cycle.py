@@ -1,4 +1,5 @@
-"""One evaluation cycle, sloctl vs slo-generator 2.6.0, side by side on a real Prometheus.
+"""One evaluation cycle, sloctl vs slo-generator 2.6.0, side by side on a real Prometheus;
+sloctl alone at scale, on Prometheus or VictoriaMetrics.
 
 For each size N (services) the script backfills the synthetic scenario into a fresh TSDB, starts
 Prometheus with a query log and runs both tools as subprocesses on the same 2N SLOs (availability
@@ -9,7 +10,11 @@ rusage of the child) and Prometheus CPU seconds, and prints the ratios sloctl / 
 slo-generator's Prometheus backend ignores ``--timestamp`` and queries at *now*, so the history
 ends ``lead`` minutes after it is generated: every run happens inside the data and every window,
 including 5m, is full. sloctl gets ``--at T`` with T the instant the paired slo-generator run
-starts, so both read the same samples. Run ``--help`` for options; bench/README.md explains more.
+starts, so both read the same samples. Sizes above ``--peer-max`` run sloctl alone (slo-generator
+sends 16 sequential queries per SLO); ``--backend victoriametrics`` imports the history into a
+VictoriaMetrics instead (no promtool, no peer) and counts queries from its own
+``vm_http_requests_total``. The scale targets compare the largest size with the size ten times
+smaller. Run ``--help`` for options; bench/README.md explains more.
 """
 
 from __future__ import annotations
@@ -32,9 +37,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from string import Template
 
-from sloctl.demo.backfill import HistoryStats, load_history
+from sloctl.demo.backfill import load_history
 from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.demo.scenario import Sampling, synthetic_scenario
+from sloctl.demo.victoriametrics_server import VictoriaMetricsServer
 
 REPO = Path(__file__).resolve().parents[1]
 PEER_VENV = REPO / ".venv-peer"
@@ -61,6 +67,21 @@ SAMPLE_WINDOW = 3600  # the step whose slo-generator query instant pins the sani
 SLI_TOLERANCE = 1e-5
 SG_REPORT = re.compile(r"(?P<slo>\S+)\s+\|\s+(?P<step>\S+)\s+\|\s+SLI:\s+(?P<sli>[-+.\deE]+)\s+%")
 SG_NO_DATA = "Couldn't find any values"
+SCALE_WALL_RATIO = 10.0  # the largest size against a tenth of it
+SCALE_RSS_MB = 1024.0
+# Caps for every size (the 10,000-service answers exceed the defaults: the full 5m histogram is
+# 120,000 series, coverage 80,000 rows), so every size runs with the same settings.
+BIG_CAPS = {
+    "SLOCTL_PROMETHEUS_MAX_SERIES": "10000000",
+    "SLOCTL_PROMETHEUS_MAX_BYTES": str(4 * 1024**3),
+    "SLOCTL_PROMETHEUS_TIMEOUT": "600",
+}
+VM_FLAGS = (  # one cycle sends 8 queries at once, each may read millions of samples
+    "-search.maxConcurrentRequests=16",
+    "-search.maxQueueDuration=600s",
+    "-search.maxQueryDuration=600s",
+    "-search.maxUniqueTimeseries=100000000",
+)
 
 
 # --- measuring a child process -------------------------------------------------------------
@@ -108,6 +129,40 @@ def instant_query(url: str, query: str) -> dict[str, object]:
     with urllib.request.urlopen(f"{url}/api/v1/query", data=data, timeout=300) as resp:
         result: dict[str, object] = json.loads(resp.read())
         return result
+
+
+class Backend:
+    """The server under test: queries answered and its own CPU seconds, whichever it is."""
+
+    def __init__(self, server: PrometheusServer | VictoriaMetricsServer) -> None:
+        self.server = server
+
+    @property
+    def kind(self) -> str:
+        return "victoriametrics" if isinstance(self.server, VictoriaMetricsServer) else "prometheus"
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def query_log(self) -> Path | None:
+        return self.server.query_log if isinstance(self.server, PrometheusServer) else None
+
+    def query_count(self) -> int:
+        """Prometheus: HTTP API queries in its query log; VictoriaMetrics: /api/v1/query hits."""
+        if isinstance(self.server, VictoriaMetricsServer):
+            return self.server.request_count("/api/v1/query")
+        return self.server.query_log_count()
+
+    def cpu_seconds(self) -> float:
+        if isinstance(self.server, VictoriaMetricsServer):
+            return self.server.cpu_seconds()
+        return prometheus_cpu_seconds(self.server.url)
+
+    def log_text(self) -> str:
+        path = self.server.log_path
+        return path.read_text(errors="replace") if path.exists() else ""
 
 
 # --- the peer (slo-generator) --------------------------------------------------------------
@@ -233,7 +288,8 @@ class SizeResult:
     startup: dict[str, float]
     data_start: datetime
     data_end: datetime
-    history: HistoryStats
+    samples: int
+    prep_detail: str
     prep_seconds: float
     total_seconds: float = 0.0
     load: list[float] = field(default_factory=list)  # 1-min load average before each run
@@ -249,7 +305,7 @@ class Workspace:
     """Paths and commands of one size's run."""
 
     root: Path
-    prom: PrometheusServer
+    prom: Backend
     peer_cmd: list[str]
     sloctl_env: dict[str, str]
     peer_env: dict[str, str]
@@ -257,7 +313,7 @@ class Workspace:
 
 def run_tool(ws: Workspace, tool: str, at: datetime, tag: str) -> ToolRun:
     """One measured cycle of ``tool`` (``sloctl`` evaluates ``--at at``)."""
-    before_q, before_cpu = ws.prom.query_log_count(), prometheus_cpu_seconds(ws.prom.url)
+    before_q, before_cpu = ws.prom.query_count(), ws.prom.cpu_seconds()
     out = ws.root / f"{tool}-{tag}.out"
     if tool == "sloctl":
         cmd = [SLOCTL, "eval", "--at", at.isoformat(), "-q", "--output", "json"]
@@ -271,8 +327,8 @@ def run_tool(ws: Workspace, tool: str, at: datetime, tag: str) -> ToolRun:
         if measured.exit_code != 0:
             raise SystemExit(f"slo-generator failed ({measured.exit_code}): {tail(out)}")
         answers = parse_peer_output(out.read_text())
-    queries = ws.prom.query_log_count() - before_q
-    cpu = prometheus_cpu_seconds(ws.prom.url) - before_cpu
+    queries = ws.prom.query_count() - before_q
+    cpu = ws.prom.cpu_seconds() - before_cpu
     return ToolRun(tool, at, measured, queries, cpu, answers)
 
 
@@ -286,11 +342,21 @@ def startup_overhead(cmd: Sequence[str], env: dict[str, str], cwd: Path, n: int 
     return statistics.median(walls)
 
 
-def prepare_history(n: int, tsdb: Path, tmp: Path, args: argparse.Namespace) -> SizeResult:
-    """Backfill ``history_hours`` before now plus ``lead`` minutes after it."""
+def runs_peer(n: int, args: argparse.Namespace) -> bool:
+    """slo-generator runs beside sloctl up to ``--peer-max`` services, on Prometheus only."""
+    return bool(args.backend == "prometheus" and n <= args.peer_max)
+
+
+def prepare_history(
+    n: int, tsdb: Path, tmp: Path, args: argparse.Namespace,
+    vm: VictoriaMetricsServer | None = None,
+) -> SizeResult:
+    """``history_hours`` before now plus ``lead`` minutes after it: backfilled with promtool
+    into ``tsdb``, or imported into the running ``vm``."""
     began = time.perf_counter()
     t0 = datetime.now(UTC).replace(second=0, microsecond=0)
-    lead = timedelta(minutes=args.lead_minutes or auto_lead_minutes(n, args.repeats))
+    minutes = args.lead_minutes or auto_lead_minutes(n, args.repeats, runs_peer(n, args))
+    lead = timedelta(minutes=minutes)
     end = t0 + lead
     history = timedelta(hours=args.history_hours) + lead
     scenario = synthetic_scenario(n, end, history=history)
@@ -299,13 +365,28 @@ def prepare_history(n: int, tsdb: Path, tmp: Path, args: argparse.Namespace) -> 
         recent_step=args.step,
         recent_hours=args.recent_hours + lead.total_seconds() / 3600.0,
     )
+    if vm is not None:
+        times = sampling.times(scenario)
+        imported = vm.import_scenario(scenario, times)
+        count = "count(http_server_request_duration_seconds_count)"
+        vm.wait_visible(count, expect=2 * n, at=times[-1])
+        took = time.perf_counter() - began
+        detail = (f"{imported.samples:,} samples ({imported.bytes / 1e6:.0f} MB Prometheus text, "
+                  f"generated and imported in {imported.seconds:.1f} s)")
+        return SizeResult(n, [], {}, end - history, end, imported.samples, detail, took)
     stats = load_history(scenario, tsdb, sampling=sampling, tmp_dir=tmp)
     took = time.perf_counter() - began
-    return SizeResult(n, [], {}, end - history, end, stats, took)
+    written, backfilled = stats.written, stats.backfilled
+    detail = (f"{written.samples:,} samples ({written.bytes / 1e6:.0f} MB OpenMetrics, written "
+              f"in {written.seconds:.1f} s; promtool {backfilled.seconds:.1f} s)")
+    return SizeResult(n, [], {}, end - history, end, written.samples, detail, took)
 
 
-def auto_lead_minutes(n: int, repeats: int) -> int:
-    """Generous time for preparation plus all runs (slo-generator: ~0.01 s per SLO-window)."""
+def auto_lead_minutes(n: int, repeats: int, peer: bool = True) -> int:
+    """Generous time for preparation plus all runs (slo-generator: ~0.01 s per SLO-window;
+    sloctl alone: a few seconds a run, preparation about 2 minutes per 1,000 services)."""
+    if not peer:
+        return 10 + math.ceil(n / 1000) * 3
     return 10 + math.ceil(repeats * n * 2 * len(WINDOWS) * 0.03 / 60)
 
 
@@ -314,25 +395,33 @@ def bench_size(n: int, args: argparse.Namespace, peer_exe: Path) -> SizeResult:
     services = [f"svc-{i:04d}" for i in range(1, n + 1)]
     with tempfile.TemporaryDirectory(prefix=f"sloctl-bench-{n}-", dir=args.workdir) as tmp_name:
         root = Path(tmp_name)
-        print(f"\n== {n} services ({2 * n} SLOs): generating and backfilling ...", flush=True)
-        res = prepare_history(n, root / "tsdb", root, args)
-        written, backfilled = res.history.written, res.history.backfilled
-        print(
-            f"   {written.samples:,} samples ({written.bytes / 1e6:.0f} MB OpenMetrics, written "
-            f"in {written.seconds:.1f} s; promtool {backfilled.seconds:.1f} s)",
-            flush=True,
-        )
-        prom = PrometheusServer(root / "tsdb", query_log=root / "query.log")
-        with prom:
-            ws = make_workspace(root, prom, services, peer_exe)
-            res.startup = {
-                "sloctl": startup_overhead([SLOCTL, "--version"], ws.sloctl_env, root),
-                "slo-generator": startup_overhead([str(peer_exe), "--help"], ws.peer_env, root),
-            }
-            warm_up(prom.url)
+        peer = runs_peer(n, args)
+        tools = ("slo-generator", "sloctl") if peer else ("sloctl",)
+        print(f"\n== {n} services ({2 * n} SLOs, {' and '.join(tools)}, {args.backend}): "
+              "generating and loading ...", flush=True)
+        server: PrometheusServer | VictoriaMetricsServer
+        if args.backend == "victoriametrics":
+            server = VictoriaMetricsServer(root / "vm", extra_args=VM_FLAGS).start()
+            try:
+                res = prepare_history(n, root / "tsdb", root, args, server)
+            except BaseException:
+                server.stop()
+                raise
+        else:
+            res = prepare_history(n, root / "tsdb", root, args)
+            server = PrometheusServer(root / "tsdb", query_log=root / "query.log")
+        print(f"   {res.prep_detail}", flush=True)
+        with server:
+            backend = Backend(server)
+            ws = make_workspace(root, backend, services, peer_exe)
+            res.startup = {"sloctl": startup_overhead([SLOCTL, "--version"], ws.sloctl_env, root)}
+            if peer:
+                res.startup["slo-generator"] = startup_overhead(
+                    [str(peer_exe), "--help"], ws.peer_env, root)
+            warm_up(backend.url)
             for r in range(args.repeats):
                 at = datetime.now(UTC)
-                order = ("slo-generator", "sloctl") if r % 2 == 0 else ("sloctl", "slo-generator")
+                order = tools if r % 2 == 0 else tools[::-1]
                 for tool in order:
                     res.load.append(os.getloadavg()[0])
                     run = run_tool(ws, tool, at, f"r{r}")
@@ -342,14 +431,15 @@ def bench_size(n: int, args: argparse.Namespace, peer_exe: Path) -> SizeResult:
                         f"{run.queries:6d} queries {run.measured.rss_mb:6.0f} MB",
                         flush=True,
                     )
-            res.sanity = sanity_check(ws, res)
-            res.notes = data_notes(res, prom)
+            if peer:
+                res.sanity = sanity_check(ws, res)
+            res.notes = data_notes(res, backend)
     res.total_seconds = time.perf_counter() - began
     return res
 
 
 def make_workspace(
-    root: Path, prom: PrometheusServer, services: Sequence[str], peer_exe: Path
+    root: Path, prom: Backend, services: Sequence[str], peer_exe: Path
 ) -> Workspace:
     shared = write_peer_config(root / "peer", services, prom.url)
     specs = write_sloctl_specs(root, services)
@@ -357,6 +447,7 @@ def make_workspace(
         SLOCTL_PROMETHEUS_URL=prom.url,
         SLOCTL_STORE_URL=f"sqlite:///{root / 'sloctl.db'}",
         SLOCTL_SPECS=str(specs),
+        **BIG_CAPS,
     )
     peer_cmd = [str(peer_exe), "compute", "-f", str(root / "peer" / "slos"), "-c", str(shared)]
     peer_env = clean_env(COLORED_OUTPUT="0", PYTHONWARNINGS="ignore")
@@ -404,11 +495,12 @@ def fmt_sli(x: float | None) -> str:
     return "none" if x is None else f"{x * 100:.6f} %"
 
 
-def data_notes(res: SizeResult, prom: PrometheusServer) -> list[str]:
+def data_notes(res: SizeResult, prom: Backend) -> list[str]:
     expected = 2 * res.services * len(WINDOWS)
     notes = [
+        f"backend: {prom.kind}; {res.prep_detail}",
         f"data: {res.data_start:%Y-%m-%d %H:%M} to {res.data_end:%H:%M} UTC, "
-        f"{res.history.written.samples:,} samples; windows longer than "
+        f"{res.samples:,} samples; windows longer than "
         f"{(res.data_end - res.data_start).total_seconds() / 3600:.1f} h (3d, 28d) cover only "
         "the data there is (sloctl reports this coverage, slo-generator does not)",
         f"evaluations at {min(r.at for r in res.runs):%H:%M:%S} .. "
@@ -416,6 +508,8 @@ def data_notes(res: SizeResult, prom: PrometheusServer) -> list[str]:
         f"{res.data_end:%H:%M} UTC), so every window, 5m included, is full",
     ]
     for tool in ("slo-generator", "sloctl"):
+        if not res.of(tool):
+            continue
         a = res.of(tool)[0].answers
         values = sum(v is not None for v in a.sli.values())
         notes.append(
@@ -430,7 +524,7 @@ def data_notes(res: SizeResult, prom: PrometheusServer) -> list[str]:
             f"WARNING: runs went on until {last:%H:%M:%S}, near or past the data end: "
             "raise --lead-minutes"
         )
-    if prom.log_path.exists() and "compact" in prom.log_path.read_text().lower():
+    if prom.kind == "prometheus" and "compact" in prom.log_text().lower():
         notes.append("Prometheus compacted blocks during the run (its CPU counts in both tools)")
     return notes
 
@@ -456,6 +550,8 @@ def table(results: Sequence[SizeResult]) -> Iterator[str]:
         row: dict[str, dict[str, float]] = {}
         for tool in ("slo-generator", "sloctl"):
             runs = res.of(tool)
+            if not runs:
+                continue
             row[tool] = {k: median_of(runs, k) for k in ("queries", "wall", "rss", "cpu")}
             row[tool]["startup"] = res.startup[tool]
             row[tool]["net"] = row[tool]["wall"] - row[tool]["startup"]
@@ -465,6 +561,8 @@ def table(results: Sequence[SizeResult]) -> Iterator[str]:
                 f"{v['wall']:.2f} | {v['startup']:.2f} | {v['net']:.2f} | {v['rss']:.0f} | "
                 f"{v['cpu']:.2f} |"
             )
+        if "slo-generator" not in row:
+            continue
         s, p = row["sloctl"], row["slo-generator"]
         yield (
             f"| {res.services} | {2 * res.services} | **sloctl / slo-generator** | "
@@ -482,9 +580,38 @@ def ratio(a: float, b: float) -> str:
 
 
 def targets(results: Sequence[SizeResult]) -> list[str]:
+    return [*peer_targets(results), *scale_targets(results)]
+
+
+def scale_targets(results: Sequence[SizeResult]) -> list[str]:
+    """The largest size against the size ten times smaller: queries per cycle the same, wall
+    time at most 10x, sloctl's peak RSS at most 1 GB."""
+    big = max(results, key=lambda r: r.services)
+    small = next((r for r in results if r.services * 10 == big.services), None)
+    if small is None:
+        return [f"scale targets: not measured (add {big.services // 10} to --sizes)"]
+    b, s = big.of("sloctl"), small.of("sloctl")
+    qb, qs = median_of(b, "queries"), median_of(s, "queries")
+    wall = median_of(b, "wall") / median_of(s, "wall")
+    net = ((median_of(b, "wall") - big.startup["sloctl"])
+           / (median_of(s, "wall") - small.startup["sloctl"]))
+    rss = max(r.measured.rss_mb for r in b)
+    return [
+        f"- {'PASS' if qb == qs else 'FAIL'}: queries per cycle at {small.services} and "
+        f"{big.services} services: {qs:.0f} and {qb:.0f} (constant)",
+        f"- {'PASS' if wall <= SCALE_WALL_RATIO else 'FAIL'}: cycle wall time at {big.services} "
+        f"/ at {small.services} services = {wall:.2f} (target <= {SCALE_WALL_RATIO:g}; "
+        f"without start-up {net:.2f})",
+        f"- {'PASS' if rss <= SCALE_RSS_MB else 'FAIL'}: sloctl's peak RSS at {big.services} "
+        f"services: {rss:.0f} MB (largest of the runs; target <= {SCALE_RSS_MB:.0f} MB)",
+    ]
+
+
+def peer_targets(results: Sequence[SizeResult]) -> list[str]:
     res = next((r for r in results if r.services == TARGET_SIZE), None)
-    if res is None:
-        return [f"targets at {TARGET_SIZE} services: not measured (add {TARGET_SIZE} to --sizes)"]
+    if res is None or not res.of("slo-generator"):
+        return [f"targets against slo-generator at {TARGET_SIZE} services: not measured "
+                f"(add {TARGET_SIZE} to --sizes, on Prometheus)"]
     s, p = res.of("sloctl"), res.of("slo-generator")
     checks = (
         ("queries", median_of(s, "queries") / median_of(p, "queries"), TARGET_QUERY_RATIO),
@@ -501,18 +628,20 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace) -> str:
     lines = [
         "# One evaluation cycle: sloctl vs slo-generator 2.6.0",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores; Prometheus on "
-        f"loopback; {args.repeats} runs per tool and size (order alternated), medians shown. "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores; {args.backend} "
+        f"on loopback; {args.repeats} runs per tool and size (order alternated), medians shown; "
+        f"slo-generator up to {args.peer_max} services (Prometheus only). "
         "2 SLOs per service (availability 99.5 %, latency 95 % <= 300 ms), 8 windows each "
         "(5m 30m 1h 2h 6h 1d 3d 28d). sloctl also evaluates its golden signals and default "
         "alerts and stores the cycle in SQLite; slo-generator only prints its reports.",
         "",
         *table(results),
         "",
-        "Queries: HTTP API queries in Prometheus' query log during the run. Wall: subprocess "
+        "Queries: HTTP API queries in Prometheus' query log (VictoriaMetrics: its "
+        "vm_http_requests_total{path=\"/api/v1/query\"}) during the run. Wall: subprocess "
         "wall time, start-up included; start-up: `sloctl --version` / `slo-generator --help`. "
         "Peak RSS: ru_maxrss of the child (wait4). Prometheus CPU: the server's own "
-        "process_cpu_seconds_total during the run.",
+        "process_cpu_seconds_total during the run (Prometheus CPU column: the backend's).",
         "",
         "## Targets",
         "",
@@ -521,13 +650,15 @@ def report(results: Sequence[SizeResult], args: argparse.Namespace) -> str:
     for res in results:
         lines += ["", f"## {res.services} services", "", *(f"- {n}" for n in res.notes)]
         lines.append(
-            f"- prepare (generate + promtool) {res.prep_seconds:.1f} s; all of this size "
+            f"- prepare (generate + load) {res.prep_seconds:.1f} s; all of this size "
             f"{res.total_seconds:.0f} s; 1-min load average before the runs "
             f"{min(res.load):.1f} .. {max(res.load):.1f} on {os.cpu_count()} cores "
             "(other work on the machine makes timings noisy)"
         )
-        lines += ["", "Sanity check, same instant (pinned from slo-generator's query log):", ""]
-        lines += res.sanity
+        if res.sanity:
+            lines += ["", "Sanity check, same instant (pinned from slo-generator's query log):",
+                      ""]
+            lines += res.sanity
     return "\n".join(lines) + "\n"
 
 
@@ -543,6 +674,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--lead-minutes", type=int, default=0, help="data after now (default: from size/repeats)"
     )
+    ap.add_argument("--backend", choices=("prometheus", "victoriametrics"), default="prometheus",
+                    help="where the history lives (default %(default)s); victoriametrics: "
+                    "imported over HTTP, sloctl alone")
+    ap.add_argument("--peer-max", type=int, default=1000,
+                    help="run slo-generator only up to this many services (default %(default)s)")
     ap.add_argument("--workdir", type=Path, default=None, help="temp folder (default system tmp)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown report path")
     args = ap.parse_args(argv)
@@ -554,7 +690,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    peer = ensure_peer()
+    needs_peer = any(runs_peer(n, args) for n in args.sizes_list)
+    peer = ensure_peer() if needs_peer else PEER_VENV / "bin" / "slo-generator"
     results: list[SizeResult] = []
     for n in args.sizes_list:
         results.append(bench_size(n, args, peer))
