@@ -53,11 +53,10 @@ if str(REPO) not in sys.path:
 from sqlalchemy import Engine, delete, text  # noqa: E402
 
 from sloctl.core.alerts import AlertState, AlertStatus  # noqa: E402
-from sloctl.core.burn import DEFAULT_BURN_RATE_RULES, BurnRateDecision  # noqa: E402
 from sloctl.core.evaluation import Evaluation  # noqa: E402
 from sloctl.core.signals import Signal, SignalValue  # noqa: E402
-from sloctl.core.slo import SLOStatus  # noqa: E402
-from sloctl.core.windows import ALERT_WINDOWS, WindowResult  # noqa: E402
+from sloctl.core.slo import evaluate_slo  # noqa: E402
+from sloctl.core.windows import ALERT_WINDOWS, WindowCounts  # noqa: E402
 from sloctl.store import Store  # noqa: E402
 from sloctl.store.retention import RetentionPolicy  # noqa: E402
 from sloctl.store.schema import evaluations, signal_results, slo_results  # noqa: E402
@@ -84,7 +83,8 @@ def day_start(day: int) -> datetime:
 class Fleet:
     """Deterministic error ratios with a daily cycle, as real-sized evaluations: per SLO every
     alert window and the SLO window, 4 burn-rate decisions and 2 burn-rate alerts; per service
-    6 golden signals and 2 default alerts (600 alerts per evaluation at 100 services)."""
+    6 golden signals and 2 default alerts (600 alerts per evaluation at 100 services). SLO
+    statuses come from the event counts through ``core.slo.evaluate_slo``, as a cycle's do."""
 
     def __init__(self, services: int, seed: int = 7) -> None:
         rng = np.random.default_rng(seed)
@@ -104,27 +104,17 @@ class Fleet:
         for i in range(2 * n):
             service, name = self.services[i // 2], ("availability", "latency")[i % 2]
             slo_id, objective = f"{service}/{name}", float(self.objectives[i])
-            budget = 1 - objective
             rate = float(self.rps[i // 2])
-            results = []
+            counts = []
             for j, w in enumerate(self.windows):
                 ratio = float(self.base[i] * wave[i] * (ripple[i] if j < 3 else 1.0))
                 total = rate * w
-                results.append(WindowResult(w, 1 - ratio, ratio, ratio / budget, total,
-                                            total * ratio, 1.0))
-            burn = {r.window: r.burn_rate or 0.0 for r in results}
-            decisions = tuple(
-                BurnRateDecision(rule, burn[rule.long_window], burn[rule.short_window],
-                                 min(burn[rule.long_window], burn[rule.short_window]) > rule.factor)
-                for rule in DEFAULT_BURN_RATE_RULES)
-            period = results[-1]
-            remaining = 1 - burn[PERIOD]
-            minutes = budget * PERIOD / 60
-            slos.append(SLOStatus(
-                slo_id, service, name, objective, PERIOD, PERIOD, at, period.sli, budget,
-                remaining, minutes, minutes * remaining,
-                budget * (period.total or 0) - (period.bad or 0), tuple(results), decisions,
-                None, (period.sli or 0) < objective))
+                counts.append(WindowCounts(w, total * ratio, total, 1.0))
+            status = evaluate_slo(slo_id=slo_id, service=service, name=name,
+                                  objective=objective, period=PERIOD, period_elapsed=PERIOD,
+                                  at=at, counts=counts, slo_window=PERIOD)
+            slos.append(status)
+            burn = {r.window: r.burn_rate or 0.0 for r in status.windows}
             for severity, window in (("page", 3600), ("ticket", 21600)):
                 alerts.append(_alert(f"burn_rate:{severity}/{slo_id}", service, slo_id, severity,
                                      burn[window], 14.4 if severity == "page" else 1.0, at))

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Select, bindparam, func, insert, or_, select,
 
 from sloctl.core.alerts import AlertStatus
 from sloctl.core.incidents import AlertInstance, service_of
-from sloctl.store import codec
+from sloctl.store import codec, identities
 from sloctl.store.database import Database
 from sloctl.store.incidents import (
     DataGap,
@@ -58,14 +58,18 @@ class AlertReads:
     def states_before(self, at: datetime) -> dict[str, AlertStatus]:
         """Alert states as the last evaluation before ``at`` left them (replaying the past)."""
         query = (
-            select(evaluations.c.alerts)
+            select(evaluations.c.at, evaluations.c.alert_entries)
             .where(evaluations.c.at < at)
             .order_by(evaluations.c.at.desc(), evaluations.c.id.desc())
             .limit(1)
         )
         with self._db.read() as conn:
-            docs = conn.scalar(query)
-        return {a.key: a for a in (codec.decode_alert(d) for d in docs or [])}
+            row = conn.execute(query).first()
+            if row is None:
+                return {}
+            known = identities.load(conn, codec.alert_entry_ids(row.alert_entries))
+        alerts = codec.decode_alert_entries(row.alert_entries, row.at, known)
+        return {a.key: a for a in alerts}
 
     def transitions(self, since: datetime | None = None) -> list[AlertStatus]:
         """Every state change (``updated_at`` >= ``since``), oldest first."""

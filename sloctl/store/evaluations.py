@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sloctl.core.alerts import AlertState
 from sloctl.core.evaluation import Evaluation
 from sloctl.errors import StoreError
-from sloctl.store import codec, history
+from sloctl.store import codec, history, identities
 from sloctl.store.database import Database
 from sloctl.store.rows import IN_CHUNK, batched, upsert
 from sloctl.store.schema import (
@@ -77,7 +77,9 @@ class EvaluationReads:
                 .where(signal_results.c.evaluation_id == row["id"])
                 .order_by(signal_results.c.position)
             ).mappings()
-            return codec.evaluation(row, list(slos), list(signals))
+            slo_rows, signal_rows = list(slos), list(signals)
+            known = identities.load(conn, codec.alert_entry_ids(row["alert_entries"]))
+            return codec.evaluation(row, slo_rows, signal_rows, known)
 
     def slo_ids(self) -> list[str]:
         """Every SLO id ever stored, sorted."""
@@ -161,7 +163,8 @@ def write_cycle(conn: Connection, ev: Evaluation, slot: datetime) -> int:
 def _save_batch(
     conn: Connection, evs: Sequence[Evaluation], slot: datetime | None = None
 ) -> list[int]:
-    eval_rows = [{**codec.evaluation_row(ev), "cycle_slot": slot} for ev in evs]
+    known = identities.resolve(conn, (a for ev in evs for a in ev.alerts))
+    eval_rows = [{**codec.evaluation_row(ev, known), "cycle_slot": slot} for ev in evs]
     returning = insert(evaluations).returning(evaluations.c.id, sort_by_parameter_order=True)
     ids = list(conn.scalars(returning, eval_rows))
     slo_rows = [

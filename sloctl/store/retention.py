@@ -18,7 +18,8 @@ A prune works oldest first:
 3. **daily** roll-ups older than ``daily_days`` are deleted.
 
 Never pruned: alert states and transitions, Alertmanager's notifications and alerts (incidents),
-deployments and incident links, DORA scorecards, the weekly report's tables, the catalogs.
+deployments and incident links, DORA scorecards, the weekly report's tables, the catalogs, the
+alert identities (the static part of the alerts stored with evaluations).
 
 Readers see one history across tiers (``sloctl.store.history``): where an hour (or day) has a
 roll-up it is used, so an hour is never shown half deleted.

@@ -10,8 +10,9 @@ SQLite; aware UTC datetimes in and out on both. Evaluations are stored per cycle
 the coarser tiers, one row per hour then per UTC day and SLO or service, with the last, least and
 greatest stored value of each charted column (``sloctl.store.retention`` prunes and rolls up).
 
-Tables: evaluations, slo_results, signal_results, alert_states, alert_transitions, slo_catalog,
-service_catalog (evaluations and their alerts); slo_rollups, signal_rollups (history tiers);
+Tables: evaluations, slo_results, signal_results, alert_states, alert_transitions,
+alert_identities, slo_catalog, service_catalog (evaluations and their alerts); slo_rollups,
+signal_rollups (history tiers);
 am_notifications, am_alerts (Alertmanager's webhooks); deployments, incident_links (DORA input);
 dora_scorecards (DORA output);
 trace_checks, trace_exemplars, span_disagreements (trace findings); report_inputs,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -109,7 +111,8 @@ evaluations = Table(
     Column("complete", Boolean, nullable=False),
     Column("problems", JSON, nullable=False),  # list[str]
     Column("query_count", Integer, nullable=False),
-    Column("alerts", JSON, nullable=False),  # list of encoded AlertStatus (see codec)
+    # The alerts (codec.encode_alert_entries: msgpack, naming alert_identities); NULL: none.
+    Column("alert_entries", LargeBinary),
     # The interval slot a ``sloctl serve`` cycle ran in (NULL for ``sloctl eval``): unique, so
     # however many replicas evaluate, one evaluation per slot is ever stored (0008).
     Column("cycle_slot", UTCDateTime),
@@ -137,23 +140,15 @@ slo_results = Table(
     Column("epoch", BigInteger, nullable=False),  # floor(at) in Unix seconds, for time buckets
     Column("slo_id", Name, nullable=False),
     Column("service", Name, nullable=False),
-    Column("name", Name, nullable=False),
     Column("objective", Double, nullable=False),
-    Column("period", Integer, nullable=False),
-    Column("period_elapsed", Integer, nullable=False),
     Column("sli", Double),
-    Column("error_budget", Double, nullable=False),
     Column("budget_remaining", Double),
-    Column("budget_total_minutes", Double, nullable=False),
     Column("budget_remaining_minutes", Double),
-    Column("budget_remaining_events", Double),
     *(Column(name, Double) for name in BURN_RATE_COLUMNS.values()),
     Column("burn_rate_period", Double),
-    Column("exhaustion_at", UTCDateTime),
-    Column("breaching", Boolean),
-    Column("reason", Text),
-    Column("windows", JSON, nullable=False),  # list of encoded WindowResult
-    Column("decisions", JSON, nullable=False),  # list of encoded BurnRateDecision
+    # Everything else of the SLOStatus (name, period, budget, windows, decisions, exhaustion,
+    # reason): codec.encode_detail, msgpack, exact (0009).
+    Column("detail", LargeBinary, nullable=False),
     # (slo_id, at) plus the charted values: history reads never touch the wide table rows.
     Index("ix_slo_results_history", "slo_id", "at", "epoch", *SLO_CHART_COLUMNS),
 )
@@ -168,7 +163,8 @@ signal_results = Table(
     Column("epoch", BigInteger, nullable=False),
     Column("service", Name, nullable=False),
     *(Column(name, Double) for name in SIGNAL_COLUMNS),
-    Column("signals", JSON, nullable=False),  # names of the signals present, in their order
+    # The signals present, in their order (codec.encode_signal_order); NULL: all, in Signal order.
+    Column("signal_order", String(16)),
     Column("reasons", JSON, nullable=False),  # signal name -> why its value is unknown
     Index("ix_signal_results_history", "service", "at", "epoch", *SIGNAL_COLUMNS),
 )
@@ -216,6 +212,24 @@ alert_transitions = Table(
     *_alert_columns(),
     Index(None, "updated_at"),
     Index(None, "key", "updated_at"),
+)
+
+# The static part of the alerts stored with evaluations (key, rule, service, SLO, severity,
+# threshold, labels), one row per distinct one, named by ``evaluations.alert_entries``; never
+# pruned (it grows only when a rule, threshold or label changes) (0009).
+alert_identities = Table(
+    "alert_identities",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("digest", String(32), nullable=False),  # blake2b-128 of the static part, hex
+    Column("key", String(512), nullable=False),
+    Column("rule", Name, nullable=False),
+    Column("service", Name, nullable=False),
+    Column("slo_id", Name),
+    Column("severity", String(32), nullable=False),
+    Column("threshold", Double, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Index("ux_alert_identities_digest", "digest", unique=True),
 )
 
 # Catalogs: every SLO and service ever stored, so listing them needs no scan of the history.

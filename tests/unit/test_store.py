@@ -12,17 +12,28 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import msgspec
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from sloctl.core.alerts import AlertState
+from sloctl.core.alerts import AlertState, AlertStatus
+from sloctl.core.burn import BurnRateDecision, BurnRateRule, Severity
 from sloctl.core.evaluation import Evaluation
 from sloctl.core.signals import Signal
-from sloctl.core.windows import WindowResult
+from sloctl.core.slo import SLOStatus, evaluate_slo
+from sloctl.core.windows import ALERT_WINDOWS, DataState, WindowCounts, WindowResult
 from sloctl.errors import StoreError
 from sloctl.store import Store, codec
 from sloctl.store.schema import metadata
-from tests.support.evaluations import T0, alert, evaluation, signals, slo, unknown_slo
+from tests.support.evaluations import (
+    PERIOD,
+    T0,
+    alert,
+    evaluation,
+    signals,
+    slo,
+    unknown_slo,
+)
 from tests.support.store_backends import postgres, store_url  # noqa: F401 (fixtures)
 
 DOWN = "prometheus: connection refused at 127.0.0.1:9090"
@@ -348,3 +359,86 @@ def test_windows_without_the_slo_window_store_no_period_burn_rate(store: Store) 
     back = store.evaluations.latest()
     assert back is not None and back.slos[0].windows == alert_only
     assert isinstance(back.slos[0].windows[0], WindowResult)
+
+
+# -- compact rows (revision 0009): exact, and small ---------------------------------------------
+
+
+def cycle_slo(at: datetime) -> SLOStatus:
+    """An SLO status as a cycle computes it (core.slo.evaluate_slo from event counts)."""
+    counts = [WindowCounts(w, 0.001 * 40.0 * w * (1 + w % 7), 40.0 * w + 0.25, 1.0)
+              for w in (*ALERT_WINDOWS, PERIOD)]
+    return evaluate_slo(slo_id="checkout/availability", service="checkout", name="availability",
+                        objective=0.999, period=PERIOD, period_elapsed=PERIOD, at=at,
+                        counts=counts, slo_window=PERIOD)
+
+
+def odd_evaluation(at: datetime) -> Evaluation:
+    """Values no formula gives back: each is stored as it is (and read back bit for bit)."""
+    status = slo("checkout", "availability", at, bad=400.0)
+    odd_windows = (
+        WindowResult(60, -0.0, math.nan, math.inf, 7.0, -math.inf, None, True, "odd",
+                     DataState.NO_DATA),
+        WindowResult(3600, 0.5, 0.5, 0.1 + 0.2, 2.0, 1.0, 0.25, False, None,
+                     DataState.NO_TRAFFIC),
+        WindowResult(PERIOD + 1, None, None, None, 0.0, 0.0, 1.0, False, "no traffic",
+                     DataState.FAILED),
+    )
+    rule = BurnRateRule(Severity.TICKET, 3600, 60, 2.5)
+    odd = dataclasses.replace(
+        status, slo_id="checkout/a-b", name="availability v2", period_elapsed=86400 * 3 + 1,
+        error_budget=0.0010000000000000009, budget_total_minutes=43.2000001,
+        budget_remaining_events=-0.0, windows=odd_windows,
+        decisions=(BurnRateDecision(rule, 1e308, None, None, "held"),
+                   *status.decisions[:2]),
+        exhaustion_at=at + timedelta(days=3, microseconds=7), breaching=None,
+        reason="set by hand")
+    alerts = (
+        AlertStatus("z/late", "z", "search", None, "warning", AlertState.RESOLVED, math.nan,
+                    -1.5, at - timedelta(hours=2, microseconds=1), at - timedelta(hours=1),
+                    at, at - timedelta(seconds=30), "why not", {"b": "2", "a": "1"}),
+        alert("burn_rate:page/checkout/availability", AlertState.FIRING, at,
+              since=at - MINUTE),
+        alert("error_ratio/search", AlertState.INACTIVE, at, value=None, reason=DOWN),
+    )
+    return evaluation(
+        at, [odd, cycle_slo(at), unknown_slo("search", "latency", at, DOWN)],
+        [*signals("search", {Signal.SATURATION: 0.5, Signal.TRAFFIC: -1.5}),
+         *signals("checkout", {s: float(i) for i, s in enumerate(Signal)})],
+        alerts, problems=(DOWN,))
+
+
+def test_compact_rows_read_back_bit_for_bit(store: Store) -> None:
+    ev = odd_evaluation(T0)
+    store.save_evaluation(ev)
+    store.save_evaluation(full_evaluation(T0 + MINUTE))
+    back = store.evaluations.at(T0)
+    assert repr(back) == repr(ev)  # repr tells -0.0 from 0.0 and shows nan, inf, every field
+    assert back is not None and back.slos[0].windows[0].state is DataState.NO_DATA
+    before = store.alerts.states_before(T0 + MINUTE)
+    assert repr(list(before.values())) == repr(list(ev.alerts))
+
+
+def test_a_cycles_slo_row_stores_counts_not_ratios(store: Store, url: str) -> None:
+    status = cycle_slo(T0)
+    detail = codec.encode_detail(status)
+    flags, period, breaching, windows, decisions, *optional = msgspec.msgpack.decode(detail)
+    assert (flags, period, breaching, windows[0]) == (32, PERIOD, True, PERIOD)
+    assert status.exhaustion_at is not None  # its only optional field: microseconds from at
+    assert optional == [(status.exhaustion_at - T0) // timedelta(microseconds=1)]
+    assert [w[0] for w in windows[1:]] == [0] * 8  # sli, error ratio, burn rate: from counts
+    assert [len(w) for w in windows[1:]] == [4] * 8  # flags, total, bad, coverage
+    # the frozen rules of a 30-day SLO, burn rates of its windows; the ticket rules fire
+    assert decisions == [[4], [4], [8], [8]]
+    assert len(detail) == 143
+    ev = evaluation(T0, [status])
+    store.save_evaluation(ev)
+    assert store.evaluations.latest() == ev
+
+
+def test_alerts_share_their_identity_across_evaluations(store: Store, url: str) -> None:
+    for minute in range(3):
+        store.save_evaluation(full_evaluation(T0 + minute * MINUTE))
+    assert row_counts(url)["alert_identities"] == 2
+    latest = store.evaluations.latest()
+    assert latest is not None and latest == full_evaluation(T0 + 2 * MINUTE)
