@@ -17,7 +17,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 # What the wheel is built from: the package (its assets are links into the other folders).
-SOURCES = ("pyproject.toml", "README.md", "sloctl", "grafana", "rules", "docs",
+SOURCES = ("pyproject.toml", "README.md", "sloctl", "dashboard", "grafana", "rules", "docs",
            "collector_config", "sloctl.example.yaml")
 
 
