@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 import sloctl.report.fmt as fmt
+from sloctl.core.humanize import duration_text
 from sloctl.dashboard.view import Tile
 from sloctl.dora.compute import Figure
 from sloctl.dora.levels import Metric
@@ -36,20 +37,13 @@ def scopes(cards: Sequence[StoredScorecard]) -> list[str]:
     return [c.scope for c in ordered]
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
-
 
 def number_text(value: float | None, unit: str) -> str:
     """A figure's number in its unit; "unknown" when None."""
     if value is None:
         return "unknown"
     if unit == "seconds":
-        return _duration(value)
+        return duration_text(value)
     if unit == "ratio":
         return f"{value * 100:.1f} %"
     return f"{value:.2f}/day"

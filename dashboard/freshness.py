@@ -9,19 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-STALE_INTERVALS = 3
+from sloctl.core.alert_rules import STALE_INTERVALS
+from sloctl.core.humanize import duration_text
 
 
 def age_text(seconds: float) -> str:
     """``45 s``, ``12 min``, ``3.5 h``, ``2.0 d`` (negative ages, clock skew, read as 0 s)."""
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    return duration_text(seconds)
 
 
 @dataclass(frozen=True)

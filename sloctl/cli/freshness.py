@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from sloctl.core.alert_rules import STALE_INTERVALS
+from sloctl.core.humanize import duration_text
 from sloctl.errors import EXIT_BREACH, EXIT_STALE
 
 __all__ = ["STALE_INTERVALS", "Freshness", "MaxAgeOption", "age_text", "exit_code", "warning"]
@@ -55,13 +56,7 @@ class Freshness:
 
 def age_text(seconds: float) -> str:
     """``40 s``, ``12 min``, ``3.0 h``, ``2.1 d``."""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    return duration_text(seconds)
 
 
 def exit_code(fresh: Freshness | None, code: int) -> int:

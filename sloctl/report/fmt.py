@@ -7,6 +7,7 @@ their meaning never rests on colour alone (dark mode may invert colours).
 
 from __future__ import annotations
 
+from sloctl.core.humanize import duration_text
 from sloctl.report.scorecard import Change
 
 UNKNOWN = "n/a"
@@ -27,13 +28,7 @@ def duration(seconds: float | None) -> str:
     """``45 s``, ``25 min``, ``1.5 h``, ``2.1 d``."""
     if seconds is None:
         return UNKNOWN
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    return duration_text(seconds)
 
 
 def latency(seconds: float | None) -> str:

@@ -16,10 +16,9 @@ from typing import Any, Protocol
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from sloctl.core.alert_rules import STALE_INTERVALS  # not ready past it, as the stale alert
 from sloctl.errors import SloctlError
 from sloctl.store import StoreReader
-
-STALE_INTERVALS = 3  # the leader is not ready once the latest evaluation is older than this
 
 
 class Role(Protocol):
