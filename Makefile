@@ -11,7 +11,7 @@ UV         := $(TOOLS)/bin/uv
 UV_STAMP   := $(TOOLS)/.uv-$(UV_VERSION)
 # every extra (serve, dashboard, postgres: `all`) and the tools of the tests and the demo
 EXTRAS     := --extra dev --extra all
-APT_PKGS   := prometheus prometheus-alertmanager chromium postgresql
+APT_PKGS   := prometheus prometheus-alertmanager chromium postgresql victoria-metrics
 # PostgreSQL 15 (Debian 12): the store's tests run on a throwaway cluster (tests/support/postgres.py)
 PG_BIN     := /usr/lib/postgresql/15/bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -52,7 +52,7 @@ deps: apt lock-check venv
 
 apt:
 	@missing=""; \
-	for b in prometheus promtool prometheus-alertmanager chromium; do \
+	for b in prometheus promtool prometheus-alertmanager chromium victoria-metrics; do \
 	  command -v $$b >/dev/null 2>&1 || missing=1; done; \
 	[ -x $(PG_BIN)/initdb ] && [ -x $(PG_BIN)/pg_ctl ] || missing=1; \
 	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing=1; \

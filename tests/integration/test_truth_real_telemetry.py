@@ -1,10 +1,15 @@
-"""sloctl against a real Prometheus 2.42 holding generated histories: every value is ground truth.
+"""sloctl against a real Prometheus 2.42, and a real VictoriaMetrics 1.79, holding generated
+histories: every value is ground truth on both.
 
 One small history (tests/support/truth_history.py) is backfilled with promtool into one
-Prometheus for the module. Each service in it is crafted for one case; every expected value
-below is worked out by hand in the comments and, where Prometheus extrapolates or counts
-coverage steps, recomputed from the samples by the history itself (``History.increase``,
-``History.coverage``).
+Prometheus for the module, and imported into one VictoriaMetrics: every test runs on both
+(``backend``; the fixture ``prometheus`` is whichever serves the Prometheus query API). Where
+the two differ (VictoriaMetrics never extrapolates ``increase()`` and its ranges are left-open,
+so a coverage subquery at a multiple of its step has one step fewer) the test says both values.
+Each service in it is crafted for one case; every expected value below is worked out by hand in
+the comments and, where the backend extrapolates or counts coverage steps, recomputed from the
+samples by the history itself (``History.increase``, ``History.coverage``, each replicating
+either backend).
 
 Time line (``A``: a whole hour 2 h before now, the data's end; samples every minute):
 
@@ -24,6 +29,8 @@ vanish     http_server_duration_millis.   A-3h .. A-2h30m            54 x 200, 6
 
 Prometheus 2.42 range selectors are closed on both sides, so a window ending at a sample time
 holds a sample on each edge: ``increase()`` then equals the generator's count exactly.
+VictoriaMetrics counts from the sample on the window's start (outside its left-open range) to
+the last one: exactly the same count there.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from sloctl.core.slo import SLOStatus
 from sloctl.core.windows import ALERT_WINDOWS, DataState, window_name
 from sloctl.demo.backfill import backfill
 from sloctl.demo.prometheus_server import PrometheusServer
+from sloctl.demo.victoriametrics_server import VictoriaMetricsServer
 from sloctl.errors import EXIT_NO_DATA
 from sloctl.evaluation.cycle import Evaluator
 from sloctl.rulegen.names import sli_metric
@@ -58,7 +66,16 @@ from sloctl.sources.prometheus import PrometheusSource
 from sloctl.spec.loader import load_specs
 from sloctl.spec.models import SLOSpec
 from sloctl.store import Store
-from tests.support.truth_history import INF, Family, History, Life, Series, counter, histogram
+from tests.support.truth_history import (
+    INF,
+    Backend,
+    Family,
+    History,
+    Life,
+    Series,
+    counter,
+    histogram,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +85,8 @@ LEGACY = "http_server_duration_milliseconds"
 SECONDS = "http_server_request_duration_seconds"
 REQUESTS = "http_requests"
 TWENTY_EIGHT_DAYS = 28 * 86400
+BACKENDS = ("prometheus", "victoriametrics")
+Server = PrometheusServer | VictoriaMetricsServer
 
 
 Buckets = list[tuple[str, float]]
@@ -168,10 +187,29 @@ def history(times: Times) -> History:
     return build_history(times)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    name: Backend = request.param
+    return name
+
+
 @pytest.fixture(scope="module")
-def prometheus(history: History, tmp_path_factory: pytest.TempPathFactory,
-               ) -> Iterator[PrometheusServer]:
-    root = tmp_path_factory.mktemp("truth-prometheus")
+def prometheus(history: History, backend: Backend, times: Times,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The history in a Prometheus (promtool backfill) or a VictoriaMetrics (HTTP import,
+    polled until every sample is searchable)."""
+    root = tmp_path_factory.mktemp(f"truth-{backend}")
+    if backend == "victoriametrics":
+        with VictoriaMetricsServer(root / "data") as vm:
+            vm.import_text([history.import_text()])
+            vm.force_flush()
+            at = times.a + 1
+            vm.wait_visible(f'count(count_over_time({{__name__=~".+"}}[{at - times.a + 27 * H}s]))',
+                            expect=sum(len(f.series) for f in history.families), at=at)
+            vm.wait_visible(f'sum(count_over_time({{__name__=~".+"}}[{27 * H}s]))',
+                            expect=history.sample_count, at=at)
+            yield vm
+        return
     path = root / "history.om"
     samples = history.write(path)
     stats = backfill(path, root / "data")
@@ -263,22 +301,23 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def legacy_eval(prometheus: PrometheusServer, spec_dir: Path, times: Times) -> Evaluation:
+def legacy_eval(prometheus: Server, spec_dir: Path, times: Times) -> Evaluation:
     return evaluate(prometheus.url, specs(spec_dir, "legacy", LEGACY_SPECS), times.a)
 
 
 @pytest.mark.parametrize("window", [*ALERT_WINDOWS, TWENTY_EIGHT_DAYS], ids=window_name)
 def test_milliseconds_histogram_latency_sli_is_exact(
-    legacy_eval: Evaluation, history: History, times: Times, window: int
+    legacy_eval: Evaluation, history: History, times: Times, window: int, backend: Backend
 ) -> None:
     # 59 of 60 requests a minute are within le="300.0" (300 ms): SLI 59/60 = 0.98333 in every
     # window. Data covers 3 h: up to 2h the window holds 60 x minutes requests (5m: 300, 2h:
     # 7200); beyond, all 180 minutes (10800), as the counters are 0 at the first sample
-    # (Prometheus extrapolates to that zero point, i.e. not at all).
+    # (Prometheus extrapolates to that zero point, i.e. not at all; VictoriaMetrics counts the
+    # first sample from 0).
     w = slo(legacy_eval, "legacy/latency").window(window)
     assert w is not None and w.state is DataState.OK, w
     minutes = min(window, 3 * H) // 60
-    count = history.increase(f"{LEGACY}_count", svc("legacy"), times.a, window)
+    count = history.increase(f"{LEGACY}_count", svc("legacy"), times.a, window, backend)
     assert count == history.true_increase(f"{LEGACY}_count", svc("legacy"), times.a, window)
     assert count == 60 * minutes
     assert w.total == pytest.approx(count, rel=1e-12)
@@ -286,7 +325,7 @@ def test_milliseconds_histogram_latency_sli_is_exact(
     assert w.sli == pytest.approx(59 / 60, rel=1e-12)
     assert not w.interpolated  # 300 ms is le="300.0": no interpolation
     assert w.coverage == pytest.approx(
-        history.coverage(f"{LEGACY}_count", svc("legacy"), times.a, window, LOOKBACK))
+        history.coverage(f"{LEGACY}_count", svc("legacy"), times.a, window, LOOKBACK, backend))
     if window <= 2 * H:
         assert w.coverage == 1.0  # data on every step of a window inside the 3 h
 
@@ -337,7 +376,7 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def spelling(prometheus: PrometheusServer, spec_dir: Path, times: Times,
+def spelling(prometheus: Server, spec_dir: Path, times: Times,
              ) -> tuple[list[SLOSpec], Evaluation]:
     slo_specs = specs(spec_dir, "spelling", SPELLING_SPECS)
     ev = evaluate(prometheus.url, slo_specs, times.a, preset="otel-http")
@@ -364,7 +403,7 @@ def test_both_spellings_of_300ms_give_the_exact_sli(
 
 
 def test_generated_recording_rule_matches_both_spellings(
-    spelling: tuple[list[SLOSpec], Evaluation], prometheus: PrometheusServer, times: Times
+    spelling: tuple[list[SLOSpec], Evaluation], prometheus: Server, times: Times
 ) -> None:
     # slo:sli_error:ratio_rate<W> = (rate(_count) - rate(_bucket{le=~"0\.30*"})) / rate(_count):
     # 4/40 = 8/80 = 0.1 in every window (counters are 0 at their first sample, so Prometheus
@@ -403,12 +442,12 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def coverage_eval(prometheus: PrometheusServer, spec_dir: Path, times: Times) -> Evaluation:
+def coverage_eval(prometheus: Server, spec_dir: Path, times: Times) -> Evaluation:
     return evaluate(prometheus.url, specs(spec_dir, "coverage", COVERAGE_SPECS), times.a)
 
 
 def test_series_stopped_an_hour_ago(
-    coverage_eval: Evaluation, history: History, times: Times
+    coverage_eval: Evaluation, history: History, times: Times, backend: Backend
 ) -> None:
     status = slo(coverage_eval, "stopped/availability")
     # 5m, 30m: no sample at all: no series.
@@ -425,22 +464,26 @@ def test_series_stopped_an_hour_ago(
     # 2h: 100 steps of 72 s; A is a multiple of 72, so the steps are A-7200+72j, j = 0..100.
     # A step has data when a sample lies in [step-120, step]: samples end at A-3600, so steps
     # up to A-3600+120 = A-3480 count: j = 0..51 (A-3528; j = 52 is A-3456): 52 of 100.
+    # VictoriaMetrics' subquery range is left-open: j = 1..51, 51 of 100.
     w2h = status.window(7200)
     assert w2h is not None and w2h.state is DataState.OK
     count = f"{LEGACY}_count"
-    assert history.coverage_count(count, svc("stopped"), times.a, 7200, LOOKBACK) == 52
-    assert w2h.coverage == pytest.approx(0.52)
+    steps = {"prometheus": 52, "victoriametrics": 51}[backend]
+    assert history.coverage_count(count, svc("stopped"), times.a, 7200, LOOKBACK, backend) == steps
+    assert w2h.coverage == pytest.approx(steps / 100)
     # its 1 h of data in the 2h window: 3600 requests, extrapolated by Prometheus since the
-    # last sample is 1 h before the window's end: 3600 x (3600 + 30) / 3600 = 3630
-    assert w2h.total == pytest.approx(history.increase(count, svc("stopped"), times.a, 7200))
-    assert w2h.total == pytest.approx(3630)
+    # last sample is 1 h before the window's end: 3600 x (3600 + 30) / 3600 = 3630;
+    # VictoriaMetrics: the last sample (A-1h) minus the one on the window's start: 3600
+    assert w2h.total == pytest.approx(
+        history.increase(count, svc("stopped"), times.a, 7200, backend))
+    assert w2h.total == pytest.approx({"prometheus": 3630, "victoriametrics": 3600}[backend])
     for w in status.windows:
-        assert w.coverage == pytest.approx(
-            history.coverage(count, svc("stopped"), times.a, w.window, LOOKBACK)), w.window
+        assert w.coverage == pytest.approx(history.coverage(
+            count, svc("stopped"), times.a, w.window, LOOKBACK, backend)), w.window
 
 
 def test_full_data_gives_full_coverage(
-    prometheus: PrometheusServer, spec_dir: Path, times: Times
+    prometheus: Server, spec_dir: Path, times: Times
 ) -> None:
     # one hour earlier, stopped's 5m..2h windows lie inside its data: every step has data
     ev = evaluate(prometheus.url, specs(spec_dir, "coverage", COVERAGE_SPECS), times.a - H)
@@ -451,27 +494,33 @@ def test_full_data_gives_full_coverage(
 
 
 def test_a_thirty_minute_gap_lowers_coverage(
-    coverage_eval: Evaluation, history: History, times: Times
+    coverage_eval: Evaluation, history: History, times: Times, backend: Backend
 ) -> None:
     status = slo(coverage_eval, "gappy/availability")
     count = f"{LEGACY}_count"
     # 2h, steps A-72k (k = 0..100): no sample in [step-120, step] for A-4380 < step < A-2700,
-    # i.e. k = 38..60 (A-2736 .. A-4320): 23 steps without data, 78 with: 0.78
+    # i.e. k = 38..60 (A-2736 .. A-4320): 23 steps without data, 78 with: 0.78 (left-open on
+    # VictoriaMetrics: k = 100, A-7200, is not a step: 77)
     w2h = status.window(7200)
     assert w2h is not None
-    assert history.coverage_count(count, svc("gappy"), times.a, 7200, LOOKBACK) == 78
-    assert w2h.coverage == pytest.approx(0.78)
+    steps = {"prometheus": 78, "victoriametrics": 77}[backend]
+    assert history.coverage_count(count, svc("gappy"), times.a, 7200, LOOKBACK, backend) == steps
+    assert w2h.coverage == pytest.approx(steps / 100)
     # the counters kept counting through the gap: samples on both edges, exact 7200 requests
     assert w2h.total == pytest.approx(7200)
-    # 1h, steps A-36k: no data for 2700 < 36k < 4380 within k <= 100: k = 76..100, 25 steps;
+    # 1h, steps A-36k: no data for 2700 < 36k < 4380 within k <= 100: k = 76..100, 25 steps
+    # (k = 100 has no data either: 0.76 on both backends);
     # and the first sample in [A-1h, A] is A-2700: Prometheus extrapolates the 2700 requests
     # it sees by half a sample interval (900 s to the window start > 1.1 x 60 s):
-    # 2700 x (2700 + 30) / 2700 = 2730, not the 3600 served.
+    # 2700 x (2700 + 30) / 2700 = 2730, not the 3600 served. VictoriaMetrics finds no sample
+    # within 67.5 s before the window's start and a first value far above one minute's
+    # increase: it counts from that first sample, 2700. The SLI is exact on both.
     w1h = status.window(3600)
     assert w1h is not None
     assert w1h.coverage == pytest.approx(0.76)
-    assert w1h.total == pytest.approx(history.increase(count, svc("gappy"), times.a, 3600))
-    assert w1h.total == pytest.approx(2730)
+    assert w1h.total == pytest.approx(
+        history.increase(count, svc("gappy"), times.a, 3600, backend))
+    assert w1h.total == pytest.approx({"prometheus": 2730, "victoriametrics": 2700}[backend])
     assert history.true_increase(count, svc("gappy"), times.a, 3600) == 3600
     assert w1h.sli == 1.0
 
@@ -500,7 +549,7 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def period_eval(prometheus: PrometheusServer, spec_dir: Path, times: Times) -> Evaluation:
+def period_eval(prometheus: Server, spec_dir: Path, times: Times) -> Evaluation:
     slo_specs = specs(spec_dir, "periods", PERIOD_SPECS)
     return evaluate(prometheus.url, slo_specs, times.a, preset="prometheus-http")
 
@@ -569,7 +618,7 @@ spec:
 
 
 def test_two_minutes_of_data_hold_the_page_back_until_the_window_is_covered(
-    prometheus: PrometheusServer, spec_dir: Path, history: History, times: Times
+    prometheus: Server, spec_dir: Path, history: History, times: Times, backend: Backend
 ) -> None:
     slo_specs = specs(spec_dir, "fresh", FRESH_SPECS)
     start = times.fresh_start  # A-720, a multiple of 3 and 18
@@ -584,10 +633,12 @@ def test_two_minutes_of_data_hold_the_page_back_until_the_window_is_covered(
     assert one_hour is not None and one_hour.burn_rate == pytest.approx(100.0, rel=1e-9)
     # coverage 5m: steps of 3 s in [F-180, F+120] with a sample in [step-120, step]: steps
     # F .. F+120, 41 of 100. 30m: steps of 18 s from F to F+108 (F+120 is no multiple of 18),
-    # 7 of 100.
+    # 7 of 100. (VictoriaMetrics leaves out the step on each window's start, which has no
+    # data here: the same counts.)
     count = f"{LEGACY}_count"
-    assert history.coverage_count(count, svc("fresh"), start + 120, 300, LOOKBACK) == 41
-    assert history.coverage_count(count, svc("fresh"), start + 120, 1800, LOOKBACK) == 7
+    assert history.coverage_count(count, svc("fresh"), start + 120, 300, LOOKBACK, backend) == 41
+    assert history.coverage_count(count, svc("fresh"), start + 120, 1800, LOOKBACK,
+                                  backend) == 7
     assert five.coverage == pytest.approx(0.41)
     assert status.window(1800).coverage == pytest.approx(0.07)  # type: ignore[union-attr]
     page = [d for d in status.decisions if d.rule.severity is Severity.PAGE]
@@ -604,7 +655,8 @@ def test_two_minutes_of_data_hold_the_page_back_until_the_window_is_covered(
     assert errors.state is AlertState.INACTIVE
     assert errors.reason == "held back: the 5m window has data for 41% of its length (minimum 90%)"
 
-    # at F+300 the 5m window [F, F+300] has data on all its 101 steps: coverage 1, it pages
+    # at F+300 the 5m window [F, F+300] has data on all its 101 steps (VictoriaMetrics: the
+    # 100 of (F, F+300]): coverage 1, it pages
     later = evaluate(prometheus.url, slo_specs, start + 300)
     status = slo(later, "fresh/availability")
     assert status.window(300).coverage == 1.0  # type: ignore[union-attr]
@@ -642,7 +694,7 @@ def idle_instants(t: Times) -> dict[str, int]:
 
 
 def test_idle_service_resolves_and_a_vanished_one_does_not_fire_forever(
-    prometheus: PrometheusServer, spec_dir: Path, tmp_path: Path, times: Times
+    prometheus: Server, spec_dir: Path, tmp_path: Path, times: Times
 ) -> None:
     at = idle_instants(times)
     idle_specs = specs(spec_dir, "idle", IDLE_SPECS)
@@ -681,7 +733,7 @@ def test_idle_service_resolves_and_a_vanished_one_does_not_fire_forever(
 # --- 7. Replaying an earlier instant ----------------------------------------------------------
 
 def test_replay_starts_from_the_states_before_its_instant(
-    prometheus: PrometheusServer, spec_dir: Path, tmp_path: Path, times: Times
+    prometheus: Server, spec_dir: Path, tmp_path: Path, times: Times
 ) -> None:
     at = idle_instants(times)
     t1, t2, t3 = at["pending"], at["firing"], at["quiet"]
@@ -723,7 +775,7 @@ spec:
 
 
 def test_no_data_is_never_a_perfect_sli(
-    prometheus: PrometheusServer, spec_dir: Path, tmp_path: Path, times: Times
+    prometheus: Server, spec_dir: Path, tmp_path: Path, times: Times
 ) -> None:
     slo_specs = specs(spec_dir, "ghost", GHOST_SPECS)
     ev = evaluate(prometheus.url, slo_specs, times.a)
@@ -755,26 +807,29 @@ def test_no_data_is_never_a_perfect_sli(
 
 @pytest.mark.parametrize(("service", "offset", "window", "expected"), [
     # 5m ending 30 s after a sample: samples A-300 .. A-60 (5), 240 s sampled, 30 s to each
-    # edge (< 1.1 x 60 s): 240 requests x 300/240 = 300 (the true count is 300 as well)
-    ("legacy", -30, 300, 300.0),
+    # edge (< 1.1 x 60 s): 240 requests x 300/240 = 300 (the true count is 300 as well).
+    # VictoriaMetrics: A-60 minus A-360 (the sample before the range): 300
+    ("legacy", -30, 300, {"prometheus": 300.0, "victoriametrics": 300.0}),
     # stopped, 5m ending 90 s after its last sample A-3600: samples A-3780 .. A-3600 (4),
     # 180 s sampled, +30 s to the start, +30 s (half an interval: 90 >= 66) to the end:
-    # 180 x 240/180 = 240, where the generator counted 210 in (A-3810, A-3510]
-    ("stopped", -H + 90, 300, 240.0),
+    # 180 x 240/180 = 240, where the generator counted 210 in (A-3810, A-3510].
+    # VictoriaMetrics: A-3600 minus A-3840: 240
+    ("stopped", -H + 90, 300, {"prometheus": 240.0, "victoriametrics": 240.0}),
     # gappy, 1h at A: first sample A-2700 after the gap (see test_a_thirty_minute_gap...)
-    ("gappy", 0, 3600, 2730.0),
+    ("gappy", 0, 3600, {"prometheus": 2730.0, "victoriametrics": 2700.0}),
 ])
-def test_prometheus_increase_equals_the_replica(
-    prometheus: PrometheusServer, history: History, times: Times,
-    service: str, offset: int, window: int, expected: float,
+def test_increase_equals_the_replica(
+    prometheus: Server, history: History, times: Times, backend: Backend,
+    service: str, offset: int, window: int, expected: dict[str, float],
 ) -> None:
     at = times.a + offset
     metric = f"{LEGACY}_count"
-    assert history.increase(metric, svc(service), at, window) == pytest.approx(expected)
+    want = expected[backend]
+    assert history.increase(metric, svc(service), at, window, backend) == pytest.approx(want)
     source = PrometheusSource(settings(prometheus.url).prometheus)
     try:
         query = f'sum(increase({metric}{{service_name="{service}"}}[{window}s]))'
         answer = source.query(query, times.dt(at))
     finally:
         source.close()
-    assert len(answer) == 1 and answer[0].value == pytest.approx(expected, rel=1e-12)
+    assert len(answer) == 1 and answer[0].value == pytest.approx(want, rel=1e-12)

@@ -15,6 +15,9 @@ seconds, one family after the other, ``# EOF``), the history answers, without Pr
   on both edges of the window the two are equal;
 - ``coverage``: what sloctl's coverage query (``sloctl.sources.promql.coverage``) returns.
 
+Each takes ``backend``: ``"prometheus"`` (2.42, the default) or ``"victoriametrics"`` (1.79, which
+``write_import`` feeds: Prometheus text with millisecond timestamps).
+
 Prometheus 2.42 semantics replicated here (promql/engine.go and functions.go of v2.42.0):
 
 - a range selector ``x[w]`` evaluated at ``t`` holds the samples with ``t - w <= ts <= t``
@@ -30,6 +33,17 @@ Prometheus 2.42 semantics replicated here (promql/engine.go and functions.go of 
 - a subquery ``expr[w:s]`` at ``t`` evaluates ``expr`` at every multiple of ``s`` (unix time)
   in ``[t - w, t]``;
 - ``last_over_time(x[l])`` at ``s`` has a value when a sample lies in ``[s - l, s]``.
+
+VictoriaMetrics 1.79 semantics replicated here (app/vmselect/promql/rollup.go of v1.79):
+
+- a range ``x[w]`` at ``t`` holds the samples with ``t - w < ts <= t`` (left-open), subqueries
+  included: a subquery at a multiple of its step has one step fewer than on Prometheus 2;
+- ``increase`` is never extrapolated: ``last - prev`` with ``prev`` the last sample at or before
+  ``t - w`` if it lies within ``max_prev`` of ``t - w`` (the scrape interval plus 1/8 of it for
+  intervals above 32 s: 67.5 s for 60 s). Without such a sample (a new series, or a gap across
+  the window's start) the first sample in the range counts from 0 when it is below
+  ``10 x (its increase to the next sample + 1)`` (an increase of 0 counts as 10), else the range
+  starts at it (its own increase is lost). With ``prev`` and no sample in the range: 0.
 """
 
 from __future__ import annotations
@@ -198,17 +212,56 @@ def extrapolated_increase(
     return delta * (extended / sampled)
 
 
+Backend = Literal["prometheus", "victoriametrics"]
+
+
+def vm_max_prev(scrape_interval: float) -> float:
+    """How far before a window's start VictoriaMetrics 1.79 looks for the previous sample
+    (``getMaxPrevInterval``)."""
+    for limit, extra in ((2, 4.0), (4, 2.0), (8, 1.0), (16, 0.5), (32, 0.25)):
+        if scrape_interval <= limit:
+            return scrape_interval * (1 + extra)
+    return scrape_interval * (1 + 1 / 8)
+
+
+def vm_increase(
+    samples: Sequence[tuple[int, float]], at: int, window: int, scrape_interval: float = 60.0
+) -> float | None:
+    """VictoriaMetrics 1.79's ``increase(x[window])`` at ``at`` of one series without counter
+    resets (see the module doc). ``None``: no sample in the range and none before it."""
+    start = at - window
+    inside = [(t, v) for t, v in samples if start < t <= at]
+    before = [(t, v) for t, v in samples if start - vm_max_prev(scrape_interval) < t <= start]
+    if before:
+        return inside[-1][1] - before[-1][1] if inside else 0.0
+    if not inside:
+        return None
+    first = inside[0][1]
+    step_up = inside[1][1] - first if len(inside) > 1 else 0.0
+    if step_up == 0:
+        step_up = 10.0
+    if abs(first) < 10 * (abs(step_up) + 1):
+        return inside[-1][1]  # counts from 0
+    return inside[-1][1] - first
+
+
 def coverage_step(window: int) -> int:
     """As ``sloctl.sources.promql.coverage_step``: 1/100 of the window, at least 1 s."""
     return max(window // COVERAGE_STEPS, 1)
 
 
-def coverage_count(times: Sequence[int], at: int, window: int, lookback: int) -> int:
+def coverage_count(
+    times: Sequence[int], at: int, window: int, lookback: int, backend: Backend = "prometheus"
+) -> int:
     """Steps of sloctl's coverage subquery ``[window:step]`` at ``at`` that see a sample within
-    ``max(step, lookback)`` before them (``times`` sorted)."""
+    ``max(step, lookback)`` before them (``times`` sorted). The steps are the multiples of
+    ``step`` in ``[at - window, at]`` (Prometheus 2), in ``(at - window, at]`` (VictoriaMetrics).
+    """
     step = coverage_step(window)
     look = max(step, lookback)
     first = -((at - window) // -step) * step  # first multiple of step >= at - window
+    if backend == "victoriametrics" and first == at - window:
+        first += step  # left-open
     count = 0
     for s in range(first, at + 1, step):
         i = bisect.bisect_left(times, s - look)
@@ -236,26 +289,30 @@ class History:
         """Events the generator counted in ``(at - window, at]``, summed over matching series."""
         return sum(s.value(at) - s.value(at - window) for s in self._matching(name, match))
 
-    def increase(self, name: str, match: LabelMatch, at: int, window: int) -> float | None:
-        """Prometheus' ``sum(increase(name{match}[window]))`` at ``at``; None: no result."""
-        parts = [
-            extrapolated_increase(s.samples(), at, window) for s in self._matching(name, match)
-        ]
+    def increase(
+        self, name: str, match: LabelMatch, at: int, window: int,
+        backend: Backend = "prometheus",
+    ) -> float | None:
+        """``sum(increase(name{match}[window]))`` at ``at`` on ``backend``; None: no result."""
+        one = extrapolated_increase if backend == "prometheus" else vm_increase
+        parts = [one(s.samples(), at, window) for s in self._matching(name, match)]
         known = [p for p in parts if p is not None]
         return sum(known) if known else None
 
     def coverage_count(
-        self, name: str, match: LabelMatch, at: int, window: int, lookback: int
+        self, name: str, match: LabelMatch, at: int, window: int, lookback: int,
+        backend: Backend = "prometheus",
     ) -> int:
         """Steps with data of sloctl's coverage query for the matching series (any of them)."""
         times = sorted({t for s in self._matching(name, match) for t in s.life.times()})
-        return coverage_count(times, at, window, lookback)
+        return coverage_count(times, at, window, lookback, backend)
 
     def coverage(
-        self, name: str, match: LabelMatch, at: int, window: int, lookback: int
+        self, name: str, match: LabelMatch, at: int, window: int, lookback: int,
+        backend: Backend = "prometheus",
     ) -> float:
         """sloctl's coverage of one window: ``count / (window / step)``, capped at 1."""
-        count = self.coverage_count(name, match, at, window, lookback)
+        count = self.coverage_count(name, match, at, window, lookback, backend)
         return min(count / (window / coverage_step(window)), 1.0)
 
     @property
@@ -276,6 +333,21 @@ class History:
                     written += len(samples)
             out.write("# EOF\n")
         return written
+
+
+    def import_text(self) -> str:
+        """The samples as Prometheus text with millisecond timestamps, for VictoriaMetrics'
+        ``/api/v1/import/prometheus`` (no ``# TYPE`` lines needed, no ``# EOF``)."""
+        lines = []
+        for family in self.families:
+            for s in family.series:
+                prefix = f"{s.name}{{{_render_labels(s.labels)}}} "
+                lines += [f"{prefix}{_number(v)} {t * 1000}\n" for t, v in s.samples()]
+        return "".join(lines)
+
+    @property
+    def sample_count(self) -> int:
+        return sum(len(s.life.times()) for f in self.families for s in f.series)
 
 
 def _render_labels(labels: Iterable[tuple[str, str]]) -> str:
