@@ -223,6 +223,46 @@ def plan_window(
     )
 
 
+PlanCache = dict[tuple[object, ...], object]
+
+
+def _share_key(
+    spec: SLOSpec,
+    bounds: Mapping[LatencyKey, set[float]],
+    log_services: Mapping[tuple[LogRatio, str], set[str]],
+) -> tuple[object, ...]:
+    """What an SLO's queries depend on besides the window: never its service (queries are
+    grouped by the service label), so the SLOs of every service on one metric share them."""
+    ind = spec.indicator
+    extra: object = None
+    if isinstance(ind, HistogramLatency):
+        extra = frozenset(bounds.get(_latency_key(spec), {ind.bound}))
+    elif isinstance(ind, LogRatio):
+        extra = frozenset(log_services.get((ind, spec.service_label), ()))
+    return (ind, spec.identity, spec.service_label, extra)
+
+
+def shared_window(
+    spec: SLOSpec,
+    window: int,
+    bounds: Mapping[LatencyKey, set[float]],
+    log_services: Mapping[tuple[LogRatio, str], set[str]],
+    cache: PlanCache | None,
+    share: tuple[object, ...] = (),
+) -> WindowQueries:
+    """``plan_window`` (ending at the cycle's instant), built once per ``cache`` for every SLO
+    with the same indicator (``share``: its ``_share_key``): 20,000 SLOs on two metrics build
+    16 windows' queries, not 160,000."""
+    if cache is None:
+        return plan_window(spec, window, bounds, log_services)
+    key = ("window", window, *(share or _share_key(spec, bounds, log_services)))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = plan_window(spec, window, bounds, log_services)
+    assert isinstance(found, WindowQueries)
+    return found
+
+
 def plan_coverage(spec: SLOSpec, windows: tuple[int, ...], lookback: int) -> Query | None:
     ind = spec.indicator
     if isinstance(ind, MetricRatio):
@@ -245,9 +285,11 @@ def plan_slo(
     log_services: Mapping[tuple[LogRatio, str], set[str]] | None = None,
     lookback: int = 120,
     maintenance: Sequence[Maintenance] = (),
+    cache: PlanCache | None = None,
 ) -> SloPlan:
     """Queries for one SLO: every alert window plus its period window, and the counts of the
-    maintenance intervals inside each window (to subtract)."""
+    maintenance intervals inside each window (to subtract). ``cache`` (one per cycle) shares
+    the queries of SLOs on the same indicator instead of building each SLO's anew."""
     period, slo_window = period_of(spec, at, tz)
     windows = tuple(dict.fromkeys((*ALERT_WINDOWS, slo_window)))
     bounds = bounds if bounds is not None else shared_bounds([spec])
@@ -255,16 +297,25 @@ def plan_slo(
     applicable = [
         m for m in (*spec.maintenance, *maintenance) if m.applies_to(spec.service, spec.slo_id)
     ]
+    share = _share_key(spec, bounds, log_services) if cache is not None else ()
+    coverage_key = ("coverage", windows, lookback, *share)
+    if cache is not None and coverage_key in cache:
+        coverage = cache[coverage_key]
+        assert coverage is None or isinstance(coverage, Query)
+    else:
+        coverage = plan_coverage(spec, windows, lookback)
+        if cache is not None:
+            cache[coverage_key] = coverage
     return SloPlan(
         spec=spec,
         period=period,
         slo_window=slo_window,
         windows=tuple(
-            with_exclusions(plan_window(spec, w, bounds, log_services), spec, applicable, at,
-                            bounds, log_services)
+            with_exclusions(shared_window(spec, w, bounds, log_services, cache, share), spec,
+                            applicable, at, bounds, log_services)
             for w in windows
         ),
-        coverage=plan_coverage(spec, windows, lookback),
+        coverage=coverage,
         maintenance=tuple(applicable),
     )
 
@@ -353,9 +404,11 @@ def plan_cycle(
     bounds = shared_bounds(specs)
     log_services = log_groups(specs)
     lookback = settings.prometheus.coverage_lookback_seconds
+    cache: PlanCache = {}
     plan = CyclePlan(
         at=at,
-        slos=[plan_slo(s, at, tz, bounds, log_services, lookback, maintenance) for s in specs],
+        slos=[plan_slo(s, at, tz, bounds, log_services, lookback, maintenance, cache)
+              for s in specs],
     )
     if settings.jaeger.enabled and not settings.signals.preset.startswith("spanmetrics"):
         # HTTP vs span metrics (nothing to compare when the signals come from span metrics)
