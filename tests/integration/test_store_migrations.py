@@ -64,7 +64,8 @@ def row_counts(url: str) -> dict[str, int]:
 
 
 def columns(url: str) -> dict[str, dict[str, str]]:
-    """table -> column -> type as the database reports it, and "(indexes)" -> their names."""
+    """table -> column -> type as the database reports it, and "(indexes)" -> their names
+    and columns."""
     engine = create_engine(url)
     with engine.connect() as conn:
         found = inspect(conn)
@@ -73,7 +74,8 @@ def columns(url: str) -> dict[str, dict[str, str]]:
         for table, described in result.items():
             indexes = found.get_indexes(table)
             described["(indexes)"] = ", ".join(sorted(
-                f"{i['name']}{' unique' if i['unique'] else ''}" for i in indexes))
+                f"{i['name']}({', '.join(map(str, i['column_names']))})"
+                f"{' unique' if i['unique'] else ''}" for i in indexes))
     engine.dispose()
     return result
 
