@@ -59,7 +59,9 @@ def emit(
     elif output is Format.json and stream is not None:
         write_json_stream(stream())
     elif output is Format.json:
-        _write(to_json(doc()))
+        from sloctl.cli.fmt import write_json
+
+        write_json(doc())
     elif output is Format.yaml:
         _write(to_yaml(doc()).rstrip("\n"))
     elif output is Format.csv:
