@@ -27,9 +27,11 @@ def tail(path: Path, lines: int = 20) -> str:
 
 
 class LoopbackProcess:
-    """A server process on 127.0.0.1 with a ``/-/ready`` endpoint. Use as a context manager."""
+    """A server process on 127.0.0.1 whose ``ready_path`` answers 200 once it is ready. Use as
+    a context manager."""
 
     name = "server"
+    ready_path = "/-/ready"  # Prometheus' and Alertmanager's
     port: int
     log_path: Path
 
@@ -68,7 +70,7 @@ class LoopbackProcess:
                 )
             with (
                 contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.url}/-/ready", timeout=1.0) as resp,
+                urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=1.0) as resp,
             ):
                 if resp.status == 200:
                     return

@@ -14,7 +14,6 @@ caller polls a query until the data is visible instead of sleeping. ``stop()`` e
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -84,6 +83,7 @@ class VictoriaMetricsServer(LoopbackProcess):
     """A ``victoria-metrics`` process on a loopback port. Use as a context manager."""
 
     name = "victoria-metrics"
+    ready_path = "/health"
 
     def __init__(
         self,
@@ -125,30 +125,6 @@ class VictoriaMetricsServer(LoopbackProcess):
                     raise
         raise AssertionError("unreachable")
 
-    def _wait_ready(self, timeout: float) -> None:
-        assert self._proc is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise BackendUnreachable(
-                    self.name,
-                    f"exited with code {self._proc.returncode} at start; "
-                    f"last lines of {self.log_path}:\n{tail(self.log_path)}",
-                )
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.url}/health", timeout=1.0) as resp,
-            ):
-                if resp.status == 200:
-                    return
-            time.sleep(0.05)
-        raise BackendUnreachable(
-            self.name,
-            f"not ready after {timeout:.0f}s on {self.url}; "
-            f"last lines of {self.log_path}:\n{tail(self.log_path)}",
-        )
-
-    # --- data in -----------------------------------------------------------------------------
     def import_text(self, chunks: Iterable[str], timeout: float = 600.0) -> int:
         """POST Prometheus text (millisecond timestamps) to ``/api/v1/import/prometheus``,
         streamed (chunked); returns the bytes sent. Raises BackendError on a refusal."""
