@@ -66,7 +66,21 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusS
     with LiveExporter(shop_scenario(datetime.now(UTC))) as live, PrometheusServer(
         root / "prom", scrape_targets=[live.target], scrape_interval="1s"
     ) as prom:
+        # 20 scrapes first: on its first one or two samples every short window's ratio is
+        # noise, and an alert that fires and resolves there is notified again when it comes back
+        wait_until(lambda: scrapes(prom) >= SETTLE_SCRAPES or None, 60, "20 scrapes of the shop")
         yield prom
+
+
+SETTLE_SCRAPES = 20
+
+
+def scrapes(prom: PrometheusServer) -> int:
+    """Samples of ``up`` in the last minute: how many times the shop has been scraped."""
+    url = f"{prom.url}/api/v1/query?query=count_over_time(up%5B1m%5D)"
+    body = http_get(url)
+    result = json.loads(body)["data"]["result"] if body else []
+    return int(float(result[0]["value"][1])) if result else 0
 
 
 @dataclass
