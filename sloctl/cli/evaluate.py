@@ -182,8 +182,8 @@ def serve_command(
         daemon.start()
         for line in _serving_lines(daemon):
             _say(line, json_logs)
-        notify("READY=1\nSTATUS=serving")  # systemd Type=notify (packaging/sloctl.service)
-        daemon.run_until_stopped()
+        # systemd Type=notify (packaging/sloctl.service): ready once SIGTERM stops gracefully
+        daemon.run_until_stopped(ready=lambda: notify("READY=1\nSTATUS=serving"))
     finally:
         notify("STOPPING=1")
         daemon.stop()  # idempotent; covers a Ctrl-C before the signal handlers were in place

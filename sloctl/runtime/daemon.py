@@ -183,13 +183,16 @@ class Daemon:
             raise
         return self
 
-    def run_until_stopped(self) -> bool:
+    def run_until_stopped(self, ready: Callable[[], object] | None = None) -> bool:
         """Run until SIGTERM or SIGINT (handled when called from the main thread) or
-        ``request_stop()``, then ``stop()``; returns what ``stop()`` returns."""
+        ``request_stop()``, then ``stop()``; returns what ``stop()`` returns. ``ready`` is
+        called once the signals are routed, so a SIGTERM right after it stops gracefully."""
         if self._state == "new":
             self.start()
         restore = self._handle_signals()
         try:
+            if ready is not None:
+                ready()
             while self._signalled is None and not self._stop_requested.wait(_POLL_SECONDS):
                 pass
             if self._signalled is not None:

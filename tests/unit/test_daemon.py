@@ -142,6 +142,21 @@ def test_sigterm_stops_run_until_stopped_and_restores_the_handler(
     assert stored(down.store_url) is not None
 
 
+def test_a_sigterm_sent_as_soon_as_it_says_ready_stops_it_gracefully(
+    down: Settings, specs: list[SLOSpec]
+) -> None:
+    """``ready`` (serve's READY=1 to systemd) comes once SIGTERM is routed: a SIGTERM at once
+    stops the daemon instead of killing the process."""
+    original = signal.getsignal(signal.SIGTERM)
+    daemon = Daemon(down, specs, interval=3600, tracing=False)
+    try:
+        assert daemon.run_until_stopped(
+            ready=lambda: os.kill(os.getpid(), signal.SIGTERM)) is True
+    finally:
+        daemon.stop()
+    assert signal.getsignal(signal.SIGTERM) is original
+
+
 @pytest.fixture
 def hanging(tmp_path: Path) -> Iterator[Settings]:
     """Settings whose Prometheus accepts connections and never answers (3 s timeout)."""
