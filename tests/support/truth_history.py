@@ -262,9 +262,12 @@ def coverage_count(
     first = -((at - window) // -step) * step  # first multiple of step >= at - window
     if backend == "victoriametrics" and first == at - window:
         first += step  # left-open
+    # a step sees the samples in [s - look, s] (Prometheus 2), (s - look, s] (VictoriaMetrics:
+    # its lookbehind is left-open as its ranges are)
+    seen_from = bisect.bisect_right if backend == "victoriametrics" else bisect.bisect_left
     count = 0
     for s in range(first, at + 1, step):
-        i = bisect.bisect_left(times, s - look)
+        i = seen_from(times, s - look)
         if i < len(times) and times[i] <= s:
             count += 1
     return count
