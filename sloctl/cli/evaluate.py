@@ -178,12 +178,15 @@ def serve_command(
     from sloctl.runtime.sdnotify import notify
 
     daemon = Daemon(settings, c.specs(), interval=interval)
-    try:
-        daemon.start()
+
+    def ready() -> None:
         for line in _serving_lines(daemon):
             _say(line, json_logs)
-        # systemd Type=notify (packaging/sloctl.service): ready once SIGTERM stops gracefully
-        daemon.run_until_stopped(ready=lambda: notify("READY=1\nSTATUS=serving"))
+        notify("READY=1\nSTATUS=serving")  # systemd Type=notify (packaging/sloctl.service)
+
+    try:
+        # SIGTERM and SIGINT stop gracefully from before the start: /healthz answers during it
+        daemon.run_until_stopped(ready=ready)
     finally:
         notify("STOPPING=1")
         daemon.stop()  # idempotent; covers a Ctrl-C before the signal handlers were in place

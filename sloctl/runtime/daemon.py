@@ -186,11 +186,12 @@ class Daemon:
     def run_until_stopped(self, ready: Callable[[], object] | None = None) -> bool:
         """Run until SIGTERM or SIGINT (handled when called from the main thread) or
         ``request_stop()``, then ``stop()``; returns what ``stop()`` returns. ``ready`` is
-        called once the signals are routed, so a SIGTERM right after it stops gracefully."""
-        if self._state == "new":
-            self.start()
+        called once started, the signals routed from before the start (HTTP answers during it),
+        so a SIGTERM at any point stops gracefully."""
         restore = self._handle_signals()
         try:
+            if self._state == "new":
+                self.start()
             if ready is not None:
                 ready()
             while self._signalled is None and not self._stop_requested.wait(_POLL_SECONDS):
