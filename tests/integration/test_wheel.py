@@ -208,9 +208,11 @@ def test_the_app_from_the_dashboard_extra_serves_a_page_on_loopback(app: App) ->
 def test_the_app_from_the_wheel_renders_the_store_given(app: App) -> None:
     with Chromium() as browser, browser.page() as page:
         page.navigate(app.url)
+        # the page's text once the store line and the navigation are both drawn (the store
+        # line can come first)
         text: str = page.wait_for(
             f"document.body && document.body.innerText.includes({app.store!r}) "
-            "&& document.body.innerText", 90)
+            "&& document.body.innerText.includes('Reports') && document.body.innerText", 90)
         assert page.evaluate("document.querySelectorAll('[data-testid=\"stException\"]')"
                              ".length") == 0
     for title in ("Overview", "Services", "SLOs", "DORA", "Incidents", "Reports"):
