@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sloctl.dora.compute import Scorecard
+from sloctl.dora.history import DeploymentFacts, IncidentLink
 from sloctl.report.period import Period
 
 
@@ -71,6 +72,14 @@ class IncidentFigure:
     deployment: str | None  # the attributed deployment (``DeploymentKey`` text), if any
     attribution: str  # exact, in_effect_strong, in_effect_weak, manual or unattributed
 
+    @classmethod
+    def of(cls, link: IncidentLink) -> IncidentFigure:
+        """The figure of one of DORA's incident links."""
+        i = link.incident
+        return cls(id=i.id, service=i.service, start=i.start, end=i.end, severity=i.severity,
+                   deployment=None if link.deployment is None else str(link.deployment),
+                   attribution=link.reason.value)
+
 
 @dataclass(frozen=True)
 class FailedDeployment:
@@ -82,6 +91,13 @@ class FailedDeployment:
     finished: datetime
     reasons: tuple[str, ...]
     recovered_at: datetime | None
+
+    @classmethod
+    def of(cls, f: DeploymentFacts) -> FailedDeployment:
+        """The figure of one of DORA's failed deployments."""
+        return cls(deployment=str(f.deployment.key), service=f.deployment.service,
+                   version=f.deployment.version, finished=f.finished,
+                   reasons=tuple(f.failed_by), recovered_at=f.recovered_at)
 
 
 @dataclass(frozen=True)

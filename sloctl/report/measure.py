@@ -181,18 +181,10 @@ def measure_inputs(
         period=period, measured_at=now, history=tuple(history),
         dora_week=_scorecards(week), dora_trailing=_scorecards(trailing),
         dora_weekly=_weekly(histories, teams, periods, settings),
-        incidents=tuple(IncidentFigure(
-            id=ln.incident.id, service=ln.incident.service, start=ln.incident.start,
-            end=ln.incident.end, severity=ln.incident.severity,
-            deployment=None if ln.deployment is None else str(ln.deployment),
-            attribution=ln.reason.value,
-        ) for ln in overlapping),
+        incidents=tuple(IncidentFigure.of(ln) for ln in overlapping),
         last_incident_before=last_before,
-        failed_deployments=tuple(FailedDeployment(
-            deployment=str(f.deployment.key), service=f.deployment.service,
-            version=f.deployment.version, finished=f.finished, reasons=tuple(f.failed_by),
-            recovered_at=f.recovered_at,
-        ) for f in sorted(failed, key=lambda f: (f.finished, f.deployment.service))),
+        failed_deployments=tuple(FailedDeployment.of(f) for f in sorted(
+            failed, key=lambda f: (f.finished, f.deployment.service))),
         teams={t: teams.get(t, ()) for t in sorted(named)},
         thresholds=thresholds(settings),
         incident_history_since=min((i.start for i in incidents), default=None),

@@ -208,16 +208,9 @@ def report_inputs(key: str) -> ReportInputs:
         period=period, measured_at=period.end + timedelta(hours=8), history=history,
         dora_week=dora_week, dora_trailing=trailing,
         dora_weekly={k: tuple(v) for k, v in weekly.items()},
-        incidents=tuple(IncidentFigure(
-            id=ln.incident.id, service=ln.incident.service, start=ln.incident.start,
-            end=ln.incident.end, severity=ln.incident.severity,
-            deployment=None if ln.deployment is None else str(ln.deployment),
-            attribution=ln.reason.value) for ln in links),
+        incidents=tuple(IncidentFigure.of(ln) for ln in links),
         last_incident_before={},
-        failed_deployments=tuple(FailedDeployment(
-            deployment=str(f.deployment.key), service=f.deployment.service,
-            version=f.deployment.version, finished=f.finished, reasons=tuple(f.failed_by),
-            recovered_at=f.recovered_at) for f in facts),
+        failed_deployments=tuple(FailedDeployment.of(f) for f in facts),
         teams=TEAMS, thresholds=Thresholds(), incident_history_since=weeks[0].start,
     )
 
