@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from sloctl.demo.process import LoopbackProcess
-from sloctl.demo.prometheus_server import ToolNotInstalled, free_port
+from sloctl.demo.process import LoopbackProcess, free_port
+from sloctl.demo.prometheus_server import ToolNotInstalled
 from sloctl.errors import BackendUnreachable
 
 BINARY = "prometheus-alertmanager"

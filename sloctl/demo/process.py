@@ -7,15 +7,24 @@ SIGTERM then SIGKILL; failures quote the last lines of the log.
 from __future__ import annotations
 
 import contextlib
+import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from sloctl.errors import BackendUnreachable
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def tail(path: Path, lines: int = 20) -> str:
@@ -47,6 +56,22 @@ class LoopbackProcess:
 
     def start(self, timeout: float = 30.0) -> Self:
         raise NotImplementedError
+
+    def _launch_on_a_port(
+        self, fixed: int | None, args: Callable[[], Sequence[str]], timeout: float
+    ) -> None:
+        """``_launch(args())`` on ``fixed``, else on a free port (``self.port`` set before
+        ``args`` is called), tried 3 times: a free port can be taken in between."""
+        attempts = 1 if fixed else 3
+        for attempt in range(attempts):
+            self.port = fixed or free_port()
+            try:
+                self._launch(args(), timeout)
+                return
+            except BackendUnreachable:
+                in_use = "address already in use" in tail(self.log_path, 50)
+                if not (in_use and attempt + 1 < attempts):
+                    raise
 
     def _launch(self, args: Sequence[str], timeout: float) -> None:
         """Run ``args`` with output to the log and wait until ready (or raise, stopped)."""

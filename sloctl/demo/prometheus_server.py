@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from sloctl.demo.process import LoopbackProcess, tail
+from sloctl.demo.process import LoopbackProcess
 from sloctl.errors import EXIT_USAGE, BackendUnreachable, SloctlError
 
 INSTALL_HINT = (
@@ -33,14 +32,6 @@ class ToolNotInstalled(SloctlError):
     """A required external program (prometheus, promtool) is not on PATH."""
 
     exit_code = EXIT_USAGE
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def find_binary(name: str) -> str:
@@ -118,11 +109,10 @@ class PrometheusServer(LoopbackProcess):
             return self
         binary = find_binary("prometheus")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        attempts = 1 if self._fixed_port else 3  # a random free port can be taken in between
-        for attempt in range(attempts):
-            self.port = self._fixed_port or free_port()
+
+        def args() -> list[str]:
             self.config_path.write_text(yaml.safe_dump(self.config(), sort_keys=False))
-            args = [
+            return [
                 binary,
                 f"--config.file={self.config_path}",
                 f"--storage.tsdb.path={self.data_dir}",
@@ -131,14 +121,9 @@ class PrometheusServer(LoopbackProcess):
                 "--web.enable-lifecycle",
                 *self.extra_args,
             ]
-            try:
-                self._launch(args, timeout)
-                return self
-            except BackendUnreachable:
-                in_use = "address already in use" in tail(self.log_path, 50)
-                if not (in_use and attempt + 1 < attempts):
-                    raise
-        raise AssertionError("unreachable")
+
+        self._launch_on_a_port(self._fixed_port, args, timeout)
+        return self
 
     def reload(self) -> None:
         """Re-read config and rule files (``POST /-/reload``)."""

@@ -34,7 +34,8 @@ from sloctl.demo.lifecycle import Stopped, signals_stop, stop_processes
 from sloctl.demo.live import LiveExporter
 from sloctl.demo.mail_sink import MailSink
 from sloctl.demo.postgres_server import postgres_cluster
-from sloctl.demo.prometheus_server import PrometheusServer, free_port
+from sloctl.demo.process import free_port
+from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.demo.scenario import Scenario, shop_scenario
 from sloctl.demo.weekly_email import mail_env, send_last_week
 from sloctl.evaluation.cycle import Evaluator

@@ -28,10 +28,10 @@ from typing import Self
 
 import numpy as np
 
-from sloctl.demo.process import LoopbackProcess, tail
-from sloctl.demo.prometheus_server import ToolNotInstalled, free_port
+from sloctl.demo.process import LoopbackProcess
+from sloctl.demo.prometheus_server import ToolNotInstalled
 from sloctl.demo.scenario import FloatArray, Scenario, SeriesKey
-from sloctl.errors import BackendError, BackendUnreachable
+from sloctl.errors import BackendError
 
 INSTALL_HINT = (
     "install Debian's VictoriaMetrics: `sudo apt-get update && sudo apt-get install -y "
@@ -104,10 +104,9 @@ class VictoriaMetricsServer(LoopbackProcess):
             return self
         binary = find_binary()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        attempts = 1 if self._fixed_port else 3  # a random free port can be taken in between
-        for attempt in range(attempts):
-            self.port = self._fixed_port or free_port()
-            args = [
+
+        def args() -> list[str]:
+            return [
                 binary,
                 f"-storageDataPath={self.data_dir}",
                 f"-httpListenAddr=127.0.0.1:{self.port}",
@@ -116,14 +115,9 @@ class VictoriaMetricsServer(LoopbackProcess):
                 "-loggerLevel=WARN",
                 *self.extra_args,
             ]
-            try:
-                self._launch(args, timeout)
-                return self
-            except BackendUnreachable:
-                in_use = "address already in use" in tail(self.log_path, 50)
-                if not (in_use and attempt + 1 < attempts):
-                    raise
-        raise AssertionError("unreachable")
+
+        self._launch_on_a_port(self._fixed_port, args, timeout)
+        return self
 
     def import_text(self, chunks: Iterable[str], timeout: float = 600.0) -> int:
         """POST Prometheus text (millisecond timestamps) to ``/api/v1/import/prometheus``,

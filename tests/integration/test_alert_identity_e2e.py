@@ -14,7 +14,8 @@ import pytest
 
 from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.live import LiveExporter
-from sloctl.demo.prometheus_server import PrometheusServer, free_port
+from sloctl.demo.process import free_port
+from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.demo.scenario import shop_scenario
 from sloctl.evaluation.cycle import Evaluator
 from sloctl.rulegen import default_alert_group, render_rules

@@ -22,7 +22,7 @@ import pytest
 from sloctl.core.alerts import AlertState, AlertStatus
 from sloctl.core.evaluation import Evaluation
 from sloctl.demo.alertmanager_server import AlertmanagerServer
-from sloctl.demo.prometheus_server import free_port
+from sloctl.demo.process import free_port
 from sloctl.runtime.alertmanager import AlertmanagerNotifier, build_alerts
 from sloctl.settings import AlertmanagerSettings
 from tests.support.processes import wait_until

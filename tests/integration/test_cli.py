@@ -18,7 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sloctl.cli.main import app
-from sloctl.demo.prometheus_server import PrometheusServer, free_port
+from sloctl.demo.process import free_port
+from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.store import Store
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from sloctl.core.windows import ALERT_WINDOWS
-from sloctl.demo.prometheus_server import free_port
+from sloctl.demo.process import free_port
 from sloctl.evaluation.cycle import Evaluator
 from sloctl.settings import load_settings
 from sloctl.sources.prometheus import PrometheusSource

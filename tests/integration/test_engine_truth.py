@@ -220,7 +220,7 @@ def test_evaluation_at_a_past_instant_is_reproducible(
 def test_backend_down_then_recovers(
     shop_url: str, shop_end: datetime, tmp_path: Path
 ) -> None:
-    from sloctl.demo.prometheus_server import free_port
+    from sloctl.demo.process import free_port
 
     store_path = tmp_path / "s.db"
     down = make_engine(f"http://127.0.0.1:{free_port()}", store_path)

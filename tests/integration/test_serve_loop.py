@@ -20,7 +20,8 @@ import pytest
 
 from sloctl.demo.alertmanager_server import AlertmanagerServer
 from sloctl.demo.live import LiveExporter
-from sloctl.demo.prometheus_server import PrometheusServer, free_port
+from sloctl.demo.process import free_port
+from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.demo.scenario import shop_scenario
 from sloctl.runtime.incidents import incidents as incidents_of
 from sloctl.settings import load_settings

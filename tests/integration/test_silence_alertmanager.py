@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 from sloctl.cli.main import app
 from sloctl.core import alert_rules
 from sloctl.demo.alertmanager_server import AlertmanagerServer
-from sloctl.demo.prometheus_server import free_port
+from sloctl.demo.process import free_port
 from sloctl.errors import EXIT_BACKEND, EXIT_USAGE
 from tests.support.processes import wait_until
 

@@ -18,7 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner, Result
 
 from sloctl.cli.main import app
-from sloctl.demo.prometheus_server import PrometheusServer, free_port
+from sloctl.demo.process import free_port
+from sloctl.demo.prometheus_server import PrometheusServer
 from sloctl.errors import EXIT_OK, EXIT_STALE
 from tests.support.processes import wait_until
 
