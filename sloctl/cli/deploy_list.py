@@ -10,6 +10,7 @@ from rich.table import Table
 
 from sloctl.cli import fmt
 from sloctl.cli.common import OutputFormat, OutputOption, get_ctx
+from sloctl.cli.output import write_json_stream
 from sloctl.dora.model import Deployment
 
 out = fmt.SafeConsole()
@@ -38,7 +39,7 @@ def list_command(
     reads = get_ctx(ctx.obj).reader.deployments
     rows = reads.iter_recent(limit or None, service)
     if output == OutputFormat.json:
-        fmt.write_json_stream(deployment_doc(d) for d in rows)
+        write_json_stream(deployment_doc(d) for d in rows)
         return
     t = Table(title="Deployments, newest first", header_style="bold", box=box.SIMPLE_HEAD)
     for col in ("finished", "service", "environment", "version", "status", "sha", "ref"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -22,7 +21,7 @@ from sloctl.core.alerts import AlertState
 from sloctl.core.slo import SLOStatus
 from sloctl.redact import escape_controls, redact, safe
 
-__all__ = ["SafeConsole", "escape_controls", "safe", "write_json", "write_json_stream"]
+__all__ = ["SafeConsole", "escape_controls", "safe", "write_json"]
 
 
 class SafeConsole(Console):
@@ -131,10 +130,3 @@ def write_json(obj: Any) -> None:
     out.write(redact("".join(batch)) + "\n")
     out.flush()
 
-
-def write_json_stream(items: Iterable[Any]) -> int:
-    """Print a JSON array item by item as ``items`` yields them (constant memory, output starts
-    at once); returns how many were written (``output.write_json_stream``)."""
-    from sloctl.cli.output import write_json_stream as stream
-
-    return stream(items)

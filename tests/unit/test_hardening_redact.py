@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from sloctl.cli.fmt import SafeConsole, escape_controls, safe, write_json_stream
+from sloctl.cli.fmt import SafeConsole, escape_controls, safe
+from sloctl.cli.output import write_json_stream
 from sloctl.errors import BackendUnreachable, StoreError, exit_code_help
 from sloctl.redact import MASK, forget_secrets, redact, register_secret, register_url
 from sloctl.settings import load_settings
